@@ -1,0 +1,3 @@
+from mailvault.cli.main import run
+
+run()

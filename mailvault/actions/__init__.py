@@ -1,0 +1,1 @@
+"""One module per verb: orchestration, dry runs and results."""

@@ -1,0 +1,214 @@
+"""`mailvault backup`: hooks, the manifest scan, restic backup to the repository, the run record.
+
+One run at a time per host; stale restic locks left on this host by dead
+processes are cleared; an unreadable message fails the run and is listed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from mailvault import execute
+from mailvault.actions.engine import Engine
+from mailvault.actions.hooks import run_hooks
+from mailvault.config.schema import Config
+from mailvault.errors import BackupIncomplete, CommandFailed, MailvaultError, SourceError
+from mailvault.mail.manifest import Manifest, Totals, scan
+from mailvault.state.db import StateDB
+from mailvault.state.lock import host_lock
+from mailvault.state.paths import StatePaths, write_atomic
+from mailvault.tools import restic
+from mailvault.tools.restic_output import ItemError, Status, Summary, parse_backup_line
+
+logger = logging.getLogger(__name__)
+
+ProgressSink = Callable[[Status], None]
+CURSOR_KEY = "manifest.sample_cursor"
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    snapshot_id: str
+    files_new: int
+    files_changed: int
+    files_unmodified: int
+    bytes_added: int
+    files_processed: int
+    bytes_processed: int
+    duration_s: float
+    manifest: Totals
+    stale_locks_cleared: int
+    dry_run: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def source_paths(config: Config, paths: StatePaths) -> list[Path]:
+    """What goes into the snapshot: maildir roots, config, keys, and the manifest's directory."""
+    src = config.sources
+    for group, items in (("config", src.config), ("keys", src.keys)):
+        for item in items:
+            if not item.exists():
+                raise SourceError(
+                    f"sources.{group}: {item} does not exist",
+                    hint=f"create it or remove it from sources.{group}",
+                )
+    return [*src.maildirs, *src.config, *src.keys, paths.manifest_dir]
+
+
+def excludes(config: Config) -> list[str]:
+    """The configured patterns plus every maildir's tmp/ (deliveries in progress)."""
+    return [*config.sources.exclude, *(f"{root}/**/tmp" for root in config.sources.maildirs)]
+
+
+def manifest_tags(totals: Totals) -> list[str]:
+    """Tags that let `snapshots` show totals without reading each snapshot's manifest.
+
+    >>> manifest_tags(Totals(mailboxes=2, folders=5, messages=10, bytes=999))
+    ['mailvault', 'manifest:v1', 'mailboxes:2', 'messages:10', 'bytes:999']
+    """
+    return [
+        restic.TAG,
+        "manifest:v1",
+        f"mailboxes:{totals.mailboxes}",
+        f"messages:{totals.messages}",
+        f"bytes:{totals.bytes}",
+    ]
+
+
+def backup(config: Config, *, progress: ProgressSink | None = None, dry_run: bool = False) -> BackupResult:
+    """Run one backup. Raise LockedError at once when another run holds this host's lock."""
+    paths = StatePaths(config.state.dir)
+    paths.ensure()
+    with host_lock(paths.lock, "backup"):
+        db = StateDB(paths.db)
+        run_id = db.start_run("backup")
+        try:
+            result = _backup(config, paths, db, progress, dry_run=dry_run)
+        except BaseException as exc:
+            message = exc.one_line() if isinstance(exc, MailvaultError) else (str(exc) or type(exc).__name__)
+            db.finish_run(run_id, ok=False, summary={}, error=message)
+            if isinstance(exc, Exception):
+                _after_failure(config)
+            raise
+        db.finish_run(run_id, ok=True, summary=result.as_dict())
+    run_hooks(config.hooks.after, stage="after", env={"MAILVAULT_RESULT": "ok"})
+    return result
+
+
+def _after_failure(config: Config) -> None:
+    """Run the after hooks for a failed backup; their own failure is logged, never hides the first error."""
+    try:
+        run_hooks(config.hooks.after, stage="after", env={"MAILVAULT_RESULT": "failed"})
+    except MailvaultError as exc:
+        logger.error("%s", exc.one_line())
+
+
+def _backup(
+    config: Config, paths: StatePaths, db: StateDB, progress: ProgressSink | None, *, dry_run: bool
+) -> BackupResult:
+    started = time.monotonic()
+    engine = Engine.open(config)
+    engine.require_bucket()
+    sources = source_paths(config, paths)
+    run_hooks(config.hooks.before, stage="before")
+    stale = [] if dry_run else engine.clear_stale_locks()
+    cursor = int(db.get(CURSOR_KEY, "0") or 0)
+    src = config.sources
+    manifest, next_cursor = scan(
+        list(src.maildirs),
+        layout=src.layout,
+        folder_layout=src.folder_layout,
+        sample_size=config.manifest.sample_size,
+        sample_cursor=cursor,
+    )
+    logger.info(
+        "manifest: %d mailboxes, %d messages, %d bytes",
+        manifest.totals.mailboxes,
+        manifest.totals.messages,
+        manifest.totals.bytes,
+    )
+    write_atomic(paths.manifest, manifest.to_json())
+    argv = restic.backup_argv(
+        engine.repo,
+        sources,
+        excludes=excludes(config),
+        tags=manifest_tags(manifest.totals),
+        compression=config.repository.compression,
+        dry_run=dry_run,
+    )
+    summary, errors = _stream_backup(engine, argv, progress)
+    unreadable = sorted({e.item for e in errors} | set(manifest.unreadable))
+    if unreadable:
+        saved = f"snapshot {summary.snapshot_id} was saved without them" if summary else "no snapshot was saved"
+        listing = ", ".join(unreadable[:5]) + (f" and {len(unreadable) - 5} more" if len(unreadable) > 5 else "")
+        raise BackupIncomplete(
+            f"backup incomplete: {len(unreadable)} file(s) could not be read ({saved}): {listing}",
+            hint="fix the files' permissions or storage, then run `mailvault backup` again",
+            details=[f"{e.item}: {e.message}" for e in errors],
+        )
+    if summary is None:
+        raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log for details")
+    if not dry_run and summary.snapshot_id:
+        write_atomic(paths.manifest_copy(summary.snapshot_id), manifest.to_json())
+        db.put(CURSOR_KEY, str(next_cursor))
+    return BackupResult(
+        snapshot_id=summary.snapshot_id,
+        files_new=summary.files_new,
+        files_changed=summary.files_changed,
+        files_unmodified=summary.files_unmodified,
+        bytes_added=summary.data_added,
+        files_processed=summary.total_files,
+        bytes_processed=summary.total_bytes,
+        duration_s=round(time.monotonic() - started, 3),
+        manifest=manifest.totals,
+        stale_locks_cleared=len(stale),
+        dry_run=dry_run,
+    )
+
+
+def _stream_backup(
+    engine: Engine, argv: tuple[str, ...], progress: ProgressSink | None
+) -> tuple[Summary | None, list[ItemError]]:
+    summary: Summary | None = None
+    errors: list[ItemError] = []
+    stderr: list[str] = []
+
+    def on_line(line: str) -> None:
+        nonlocal summary
+        event = parse_backup_line(line)
+        if isinstance(event, Status) and progress is not None:
+            progress(event)
+        elif isinstance(event, Summary):
+            summary = event
+        elif isinstance(event, ItemError):
+            errors.append(event)
+
+    def on_err(line: str) -> None:
+        event = parse_backup_line(line)
+        if isinstance(event, ItemError):
+            errors.append(event)
+        elif line.strip():
+            stderr.append(line)
+
+    code = engine.stream(argv, on_line, on_err)
+    if code == 3 or (code == 0 and not errors):
+        return summary, errors
+    failure = CommandFailed(
+        f"restic backup failed (exit {code})",
+        command=execute.render_argv(argv),
+        returncode=code,
+        stderr_tail=[execute.mask(line) for line in stderr[-execute.STDERR_TAIL_LINES :]],
+        hint="see the stderr lines above",
+    )
+    raise engine.translate(failure, "restic backup")
+
+
+def load_manifest(path: Path) -> Manifest:
+    return Manifest.from_json(path.read_text(encoding="utf-8"))

@@ -1,0 +1,187 @@
+"""A ready-to-use restic for one config: secrets in the child's environment, preflight, failure translation.
+
+Everything that runs restic goes through :class:`Engine`, so the password and
+S3 keys reach restic only by environment (or a password file/command), and a
+failure becomes one operator-facing error naming the repository.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from mailvault import execute
+from mailvault.config.schema import Config, RepositorySection
+from mailvault.errors import CommandFailed, RepositoryError, ToolError
+from mailvault.keys.secrets import SecretSource, resolve
+from mailvault.storage import s3
+from mailvault.storage.location import S3Location, parse_s3_url
+from mailvault.tools import restic
+from mailvault.tools.restic_output import Lock, classify_failure, parse_lock, parse_version
+
+logger = logging.getLogger(__name__)
+
+
+def password_source(repo: RepositorySection) -> SecretSource:
+    return SecretSource(
+        "repository.password",
+        file=repo.password_file,
+        command=repo.password_command,
+        env=repo.password_env,
+        inline=repo.password,
+    )
+
+
+def s3_credentials(repo: RepositorySection) -> s3.S3Credentials | None:
+    cfg = repo.s3
+    if cfg is None:
+        return None
+    key_id = resolve(
+        SecretSource(
+            "repository.s3.access_key_id",
+            file=cfg.access_key_id_file,
+            command=cfg.access_key_id_command,
+            env=cfg.access_key_id_env,
+            inline=cfg.access_key_id,
+        )
+    )
+    secret = resolve(
+        SecretSource(
+            "repository.s3.secret_access_key",
+            file=cfg.secret_access_key_file,
+            command=cfg.secret_access_key_command,
+            env=cfg.secret_access_key_env,
+            inline=cfg.secret_access_key,
+        )
+    )
+    return s3.S3Credentials(key_id, secret, cfg.region)
+
+
+def password_env(source: SecretSource) -> dict[str, str]:
+    """How restic gets the password: a file or command it reads itself, else its environment."""
+    if source.file is not None:
+        resolve(source)  # proves it is readable and registers it for masking
+        return {"RESTIC_PASSWORD_FILE": str(source.file)}
+    if source.command is not None:
+        resolve(source)
+        return {"RESTIC_PASSWORD_COMMAND": source.command}
+    return {"RESTIC_PASSWORD": resolve(source)}
+
+
+@dataclass
+class Engine:
+    """restic bound to one repository and its secrets."""
+
+    config: Config
+    repo: restic.ResticRepo
+    env: dict[str, str] = field(default_factory=dict)
+    creds: s3.S3Credentials | None = None
+    location: S3Location | None = None
+    version: tuple[int, int, int] = (0, 0, 0)
+
+    @classmethod
+    def open(cls, config: Config, *, need_password: bool = True) -> Engine:
+        """Check restic, resolve the secrets. Does not touch the repository yet."""
+        rcfg = config.repository
+        repo = restic.ResticRepo(config.restic.binary, rcfg.url, config.restic.cache_dir)
+        engine = cls(config=config, repo=repo, env={"RESTIC_PROGRESS_FPS": "2"})
+        engine.version = check_restic(config.restic.binary)
+        if rcfg.is_s3:
+            engine.location = parse_s3_url(rcfg.url)
+            engine.creds = s3_credentials(rcfg)
+            assert engine.creds is not None
+            engine.env.update(engine.creds.restic_env())
+        if need_password:
+            engine.env.update(password_env(password_source(rcfg)))
+        return engine
+
+    def probe_storage(self) -> str:
+        """For S3, prove the endpoint and credentials now and return "exists" or "missing" for the bucket."""
+        if self.location is None or self.creds is None:
+            return "exists"
+        assert self.config.repository.s3 is not None
+        return s3.probe_bucket(self.location, self.creds, timeout=self.config.repository.s3.connect_timeout)
+
+    def require_bucket(self) -> None:
+        if self.probe_storage() == "missing":
+            assert self.location is not None
+            raise RepositoryError(
+                f"bucket {self.location.bucket} does not exist at {self.location.endpoint}",
+                hint="run `mailvault init` first",
+            )
+
+    def run(self, argv: tuple[str, ...], what: str, *, timeout: float | None = None) -> execute.Completed:
+        """Run a restic command; turn a failure into a RepositoryError that says what to do."""
+        try:
+            return execute.run(argv, env=self.env, what=what, timeout=timeout)
+        except CommandFailed as exc:
+            raise self.translate(exc, what) from exc
+
+    def stream(self, argv: tuple[str, ...], on_stdout: Callable[[str], None], on_stderr: Callable[[str], None]) -> int:
+        return execute.stream(argv, env=self.env, on_stdout=on_stdout, on_stderr=on_stderr)
+
+    def translate(self, exc: CommandFailed, what: str) -> Exception:
+        kind = classify_failure(exc.returncode, "\n".join(exc.stderr_tail))
+        url = self.config.repository.url
+        if kind == "wrong-password":
+            return RepositoryError(
+                f"{what}: the repository password was refused by {url}",
+                hint="check repository.password_* in the config (or restore the key file from your recovery kit)",
+            )
+        if kind == "no-repository":
+            return RepositoryError(f"{what}: there is no repository at {url}", hint="run `mailvault init` first")
+        if kind == "locked":
+            return RepositoryError(
+                f"{what}: the repository {url} is locked by another process",
+                hint="wait for it to finish; `mailvault backup` clears stale locks left by dead processes",
+            )
+        return exc
+
+    # -- locks ---------------------------------------------------------------------------
+
+    def locks(self) -> list[Lock]:
+        ids = self.run(restic.list_locks_argv(self.repo), "restic list locks").stdout.split()
+        found = []
+        for lock_id in ids:
+            try:
+                text = self.run(restic.cat_lock_argv(self.repo, lock_id), "restic cat lock").stdout
+            except (RepositoryError, CommandFailed):
+                continue  # removed while we looked
+            found.append(parse_lock(lock_id, text))
+        return found
+
+    def clear_stale_locks(self) -> list[Lock]:
+        """Remove locks left on this host by processes that no longer exist; live ones are respected."""
+        host = socket.gethostname()
+        stale = [lk for lk in self.locks() if lk.hostname == host and not execute.pid_alive(lk.pid)]
+        if stale:
+            self.run(restic.unlock_argv(self.repo), "restic unlock")
+            for lk in stale:
+                logger.warning(
+                    "cleared a stale repository lock %s left by dead process %d (since %s)",
+                    lk.id[:8],
+                    lk.pid,
+                    lk.time.isoformat(timespec="seconds"),
+                )
+        return stale
+
+
+def check_restic(binary: str) -> tuple[int, int, int]:
+    """Return restic's version; raise ToolError when it is missing or older than the minimum."""
+    done = execute.run(restic.version_argv(binary), what="restic version", check=False, timeout=30)
+    version = parse_version(done.stdout)
+    need = ".".join(map(str, restic.MIN_VERSION))
+    if done.returncode != 0 or version is None:
+        raise ToolError(
+            f"{binary} did not report a restic version",
+            hint=f"install restic {need} or newer (Debian: apt-get install restic)",
+        )
+    if version < restic.MIN_VERSION:
+        have = ".".join(map(str, version))
+        raise ToolError(
+            f"restic {have} is too old; mailvault needs restic {need} or newer",
+            hint="upgrade restic (Debian 12 ships 0.14.0)",
+        )
+    return version

@@ -1,0 +1,74 @@
+"""`mailvault init`: reach the storage, create the bucket if allowed, create the repository.
+
+Never overwrites an existing repository or password file.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from mailvault.actions.engine import Engine, password_env, password_source
+from mailvault.config.schema import Config
+from mailvault.errors import CommandFailed, RepositoryError
+from mailvault.keys.secrets import generate_password
+from mailvault.storage import s3
+from mailvault.storage.location import local_path
+from mailvault.tools import restic
+from mailvault.tools.restic_output import classify_failure
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InitResult:
+    repository: str
+    bucket_created: bool
+    password_generated: bool
+    repository_created: bool
+    dry_run: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def init(config: Config, *, dry_run: bool = False) -> InitResult:
+    """Prepare the repository described by ``config``; return what was (or would be) done."""
+    rcfg = config.repository
+    engine = Engine.open(config, need_password=False)
+    bucket_created = False
+    if engine.location is not None:
+        state = engine.probe_storage()
+        if state == "missing":
+            assert rcfg.s3 is not None and engine.creds is not None
+            if not rcfg.s3.create_bucket:
+                raise RepositoryError(
+                    f"bucket {engine.location.bucket} does not exist at {engine.location.endpoint}",
+                    hint="create it, or set repository.s3.create_bucket = true",
+                )
+            if not dry_run:
+                s3.create_bucket(engine.location, engine.creds, timeout=rcfg.s3.connect_timeout)
+            bucket_created = True
+    password_generated = False
+    if rcfg.password_file is not None and not rcfg.password_file.exists():
+        if not dry_run:
+            generate_password(rcfg.password_file)
+            logger.info("generated a new repository password in %s (mode 0600)", rcfg.password_file)
+        password_generated = True
+    if dry_run:
+        logger.info("dry run: would create the repository at %s", rcfg.url)
+        return InitResult(rcfg.url, bucket_created, password_generated, True, True)
+    path = local_path(rcfg.url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine.env.update(password_env(password_source(rcfg)))
+    try:
+        engine.run(restic.init_argv(engine.repo), "restic init")
+    except CommandFailed as exc:
+        if classify_failure(exc.returncode, "\n".join(exc.stderr_tail)) == "already-initialized":
+            engine.run(restic.cat_config_argv(engine.repo), "opening the existing repository")
+            logger.info("repository %s already exists; left as it is", rcfg.url)
+            return InitResult(rcfg.url, bucket_created, password_generated, False, False)
+        raise
+    logger.info("created repository %s", rcfg.url)
+    return InitResult(rcfg.url, bucket_created, password_generated, True, False)

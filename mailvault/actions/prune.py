@@ -1,0 +1,58 @@
+"""`mailvault prune`: forget snapshots outside the retention policy and free their data."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from mailvault.actions.engine import Engine
+from mailvault.config.schema import Config
+from mailvault.errors import MailvaultError
+from mailvault.state.db import StateDB
+from mailvault.state.lock import host_lock
+from mailvault.state.paths import StatePaths
+from mailvault.tools import restic
+from mailvault.tools.restic_output import parse_forget
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    kept: int
+    removed: int
+    removed_ids: list[str]
+    dry_run: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def retention(config: Config) -> restic.Retention:
+    r = config.retention
+    return restic.Retention(r.keep_last, r.keep_daily, r.keep_weekly, r.keep_monthly, r.keep_yearly)
+
+
+def prune(config: Config, *, dry_run: bool = False) -> PruneResult:
+    """Apply the retention policy (``dry_run``: only say what would go)."""
+    paths = StatePaths(config.state.dir)
+    paths.ensure()
+    with host_lock(paths.lock, "prune"):
+        db = StateDB(paths.db)
+        run_id = db.start_run("prune")
+        try:
+            engine = Engine.open(config)
+            engine.require_bucket()
+            if not dry_run:
+                engine.clear_stale_locks()
+            done = engine.run(restic.forget_argv(engine.repo, retention(config), dry_run=dry_run), "restic forget")
+            parsed = parse_forget(done.stdout)
+        except MailvaultError as exc:
+            db.finish_run(run_id, ok=False, summary={}, error=exc.one_line())
+            raise
+        result = PruneResult(parsed.kept, parsed.removed, list(parsed.removed_ids), dry_run)
+        db.finish_run(run_id, ok=True, summary=result.as_dict())
+    verb = "would remove" if dry_run else "removed"
+    logger.info("prune%s: kept %d snapshots, %s %d", " (dry run)" if dry_run else "", result.kept, verb, result.removed)
+    return result

@@ -1,0 +1,1 @@
+"""typer apps only: parse options, call an action, render the result."""

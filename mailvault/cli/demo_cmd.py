@@ -1,0 +1,29 @@
+"""`mailvault demo`: the whole backup flow on the embedded defaults."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mailvault.demo.flow import default_workdir, run_demo
+
+
+def demo(
+    workdir: Annotated[Path | None, typer.Option(help="Scratch directory (emptied first).")] = None,
+) -> None:
+    """Start an embedded S3, generate a mail store, then init, back up twice, list snapshots and check."""
+    from mailvault.cli.edge import guarded
+    from mailvault.cli.main import app
+
+    def runner(args: list[str]) -> int:
+        return guarded(lambda: app(args))
+
+    code = run_demo(workdir or default_workdir(), runner, lambda line: print(line, file=sys.stderr, flush=True))
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(demo)

@@ -1,0 +1,66 @@
+"""The one error handler at the CLI edge.
+
+MailvaultError -> one clean line on stderr (its evidence below it), its exit code (1; config 2);
+anything else is a bug -> exit 3 with the traceback in a log file; Ctrl-C -> 130.
+Usage errors are typer's own (exit 2).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from types import FrameType
+
+from mailvault import execute
+from mailvault.cli.context import GLOBALS
+from mailvault.cli.output import emit_json
+from mailvault.errors import MailvaultError
+
+
+class Interrupted(BaseException):
+    """Ctrl-C; a BaseException so that no library layer swallows it."""
+
+
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted()
+
+
+def guarded(main: Callable[[], object]) -> int:
+    """Run ``main`` (a typer app in standalone mode) and map whatever it raises to an exit code."""
+    previous = signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        main()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except MailvaultError as exc:
+        _report(exc)
+        return exc.exit_code
+    except (Interrupted, KeyboardInterrupt):
+        print("mailvault: interrupted; nothing half-done was recorded as a success", file=sys.stderr)
+        return 130
+    except Exception:  # a bug: keep the evidence, say where it is
+        with tempfile.NamedTemporaryFile("w", prefix="mailvault-crash-", suffix=".log", delete=False) as fh:
+            fh.write(execute.mask(traceback.format_exc()))
+        print(f"mailvault: internal error (a bug); the traceback is in {fh.name}. Please report it.", file=sys.stderr)
+        return 3
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return 0
+
+
+def _report(exc: MailvaultError) -> None:
+    if GLOBALS.json:
+        emit_json(
+            {
+                "ok": False,
+                "error": execute.mask(exc.message),
+                "hint": exc.hint,
+                "details": [execute.mask(d) for d in exc.details],
+            }
+        )
+    print(f"Error: {execute.mask(exc.one_line())}", file=sys.stderr)
+    for detail in exc.details[:30]:
+        print(f"  {execute.mask(detail)}", file=sys.stderr)

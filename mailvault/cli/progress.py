@@ -1,0 +1,72 @@
+"""Backup progress: a bar with counts and ETA on a terminal, a plain line every few seconds otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from mailvault.cli.output import human_bytes, stderr
+from mailvault.tools.restic_output import Status
+
+PLAIN_INTERVAL_S = 5.0
+
+
+def _eta(seconds: int | None) -> str:
+    if seconds is None:
+        return "?"
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}"
+
+
+def plain_line(label: str, st: Status) -> str:
+    """``backup: 120/500 files, 1.0 MiB/4.0 MiB (25%), ETA 0:00:30``"""
+    return (
+        f"{label}: {st.files_done}/{st.total_files} files, "
+        f"{human_bytes(st.bytes_done)}/{human_bytes(st.total_bytes)} ({st.percent * 100:.0f}%), "
+        f"ETA {_eta(st.seconds_remaining)}"
+    )
+
+
+@contextmanager
+def backup_progress(label: str, *, enabled: bool = True) -> Iterator[object]:
+    """Yield a callable taking restic Status events and showing them on stderr."""
+    if not enabled:
+        yield lambda st: None
+        return
+    if sys.stderr.isatty():
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[files]} files"),
+            TextColumn("{task.fields[bytes]}"),
+            TimeRemainingColumn(),
+            console=stderr,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(label, total=1.0, files="0/?", bytes="")
+
+            def show(st: Status) -> None:
+                bar.update(
+                    task,
+                    completed=st.percent,
+                    files=f"{st.files_done}/{st.total_files}",
+                    bytes=f"{human_bytes(st.bytes_done)}/{human_bytes(st.total_bytes)}",
+                )
+
+            yield show
+        return
+    last = 0.0
+
+    def plain(st: Status) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= PLAIN_INTERVAL_S:
+            last = now
+            print(plain_line(label, st), file=sys.stderr, flush=True)
+
+    yield plain

@@ -1,0 +1,141 @@
+"""Commands that work on the repository: init, backup, snapshots, prune, check, history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mailvault.actions import backup as backup_action
+from mailvault.actions import check as check_action
+from mailvault.actions import init as init_action
+from mailvault.actions import prune as prune_action
+from mailvault.actions import snapshots as snapshots_action
+from mailvault.cli.context import DryRunOpt, JsonOpt, current_config, wants_json
+from mailvault.cli.output import emit_json, human_bytes, key_values, stdout, table
+from mailvault.cli.progress import backup_progress
+from mailvault.state.db import StateDB
+from mailvault.state.paths import StatePaths
+
+
+def init(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
+    """Create the bucket (when missing and allowed), the password file and the restic repository."""
+    wants_json(json)
+    result = init_action.init(current_config(), dry_run=dry_run)
+    if json:
+        emit_json({"ok": True, **result.as_dict()})
+        return
+    word = "would be" if dry_run else "was"
+    key_values(
+        f"repository {result.repository}",
+        [
+            (
+                "bucket",
+                "created"
+                if result.bucket_created and not dry_run
+                else f"{word} created"
+                if result.bucket_created
+                else "already there or not S3",
+            ),
+            ("password file", "generated (mode 0600)" if result.password_generated else "already there"),
+            (
+                "repository",
+                "created"
+                if result.repository_created and not dry_run
+                else f"{word} created"
+                if result.repository_created
+                else "already there, left as it is",
+            ),
+        ],
+    )
+
+
+def backup(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
+    """Scan the mail store into a manifest and back it up with config and keys."""
+    wants_json(json)
+    config = current_config()
+    with backup_progress("backup") as show:
+        result = backup_action.backup(config, progress=show, dry_run=dry_run)  # type: ignore[arg-type]
+    if json:
+        emit_json({"ok": True, **result.as_dict()})
+        return
+    m = result.manifest
+    key_values(
+        f"backup {'(dry run) ' if dry_run else ''}done: snapshot {result.snapshot_id or '-'}",
+        [
+            ("mail", f"{m.mailboxes} mailboxes, {m.folders} folders, {m.messages} messages, {human_bytes(m.bytes)}"),
+            ("files", f"{result.files_new} new, {result.files_changed} changed, {result.files_unmodified} unchanged"),
+            ("added", human_bytes(result.bytes_added)),
+            ("duration", f"{result.duration_s:.1f} s"),
+            *([("stale locks", f"{result.stale_locks_cleared} cleared")] if result.stale_locks_cleared else []),
+        ],
+    )
+
+
+def snapshots(json: JsonOpt = False) -> None:
+    """List mailvault's snapshots with their manifest totals."""
+    wants_json(json)
+    rows = snapshots_action.snapshots(current_config())
+    if json:
+        emit_json([r.as_dict() for r in rows])
+        return
+    table(
+        "snapshots",
+        ["time", "id", "host", "mailboxes", "messages", "bytes"],
+        [
+            [r.time, r.short_id, r.hostname, str(r.mailboxes or "-"), str(r.messages or "-"), human_bytes(r.bytes)]
+            for r in rows
+        ],
+    )
+
+
+def prune(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
+    """Forget snapshots outside the retention policy and free their space."""
+    wants_json(json)
+    result = prune_action.prune(current_config(), dry_run=dry_run)
+    if json:
+        emit_json({"ok": True, **result.as_dict()})
+        return
+    verb = "would remove" if dry_run else "removed"
+    stdout.print(
+        f"prune: kept {result.kept} snapshots, {verb} {result.removed}"
+        + (f" ({', '.join(result.removed_ids)})" if result.removed_ids else "")
+    )
+
+
+def check(json: JsonOpt = False) -> None:
+    """Check the repository's structure and read the next rotating subset of its data."""
+    wants_json(json)
+    result = check_action.check(current_config())
+    if json:
+        emit_json({"ok": True, **result.as_dict()})
+        return
+    stdout.print(
+        f"check passed: structure sound, data subset {result.subset} read "
+        f"(all data is read every {result.full_read_every} checks)"
+    )
+
+
+def history(
+    kind: Annotated[str | None, typer.Option(help="Only runs of this kind: backup, check, prune.")] = None,
+    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+    json: JsonOpt = False,
+) -> None:
+    """List recent runs from the state database."""
+    wants_json(json)
+    config = current_config()
+    paths = StatePaths(config.state.dir)
+    runs = StateDB(paths.db).runs(kind, limit) if paths.db.exists() else []
+    if json:
+        emit_json([r.__dict__ for r in runs])
+        return
+    table(
+        "runs",
+        ["id", "kind", "started", "status", "error"],
+        [[str(r.id), r.kind, r.started, r.status, r.error or ""] for r in runs],
+    )
+
+
+def register(app: typer.Typer) -> None:
+    for command in (init, backup, snapshots, prune, check, history):
+        app.command()(command)

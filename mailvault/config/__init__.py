@@ -1,0 +1,1 @@
+"""Configuration: the typed schema, loading, validation and the sample config."""

@@ -1,0 +1,75 @@
+"""The commented sample config, generated from the schema's descriptions and examples."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from mailvault.config.durations import format_duration
+from mailvault.config.load import _model_in
+from mailvault.config.schema import Config
+
+HEADER = """\
+# mailvault configuration. Every key is described above its line; commented keys are optional
+# alternatives. Secrets belong in files of mode 0600 (`*_file`), a command (`*_command`) or
+# the environment (`*_env`) -- inline secrets are refused when this file is readable by others.
+"""
+
+
+def toml_value(value: Any) -> str:
+    """Render one value as TOML: ``toml_value(["/a"])`` -> ``'["/a"]'``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, timedelta):
+        return json.dumps(format_duration(value))
+    if isinstance(value, Path):
+        return json.dumps(str(value))
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _line(name: str, info: FieldInfo) -> list[str]:
+    lines = [f"# {info.description}"] if info.description else []
+    example = info.examples[0] if info.examples else None
+    if info.is_required():
+        lines.append(f"{name} = {toml_value(example)}")
+    elif info.default is None or info.default is PydanticUndefined:
+        if example is not None and name.endswith("_file"):
+            lines.append(f"{name} = {toml_value(example)}")
+        elif example is not None:
+            lines.append(f"# {name} = {toml_value(example)}")
+    else:
+        default = info.get_default(call_default_factory=True)
+        lines.append(f"{name} = {toml_value(default)}")
+    return lines
+
+
+def _section(prefix: str, model: type[BaseModel], required_only_sections: bool) -> list[str]:
+    out: list[str] = []
+    nested: list[tuple[str, type[BaseModel]]] = []
+    for name, info in model.model_fields.items():
+        sub = _model_in(info.annotation)
+        if sub is not None:
+            nested.append((f"{prefix}.{name}" if prefix else name, sub))
+            continue
+        out.extend(_line(name, info))
+    if prefix and out:
+        doc = (model.__doc__ or "").strip().splitlines()
+        out = ["", *(f"# {doc[0]}" for _ in doc[:1]), f"[{prefix}]", *out]
+    for child_prefix, child in nested:
+        out.extend(_section(child_prefix, child, required_only_sections))
+    return out
+
+
+def sample_config() -> str:
+    """The full commented sample; it validates as written."""
+    return HEADER + "\n" + "\n".join(_section("", Config, False)).lstrip("\n") + "\n"

@@ -1,0 +1,279 @@
+"""The config schema: the single source of truth for keys, defaults, descriptions and examples.
+
+Every field carries a ``description`` and ``examples``; ``config init`` writes the
+commented sample from them and ``config validate`` reports against them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    model_validator,
+)
+
+from mailvault.config.durations import format_duration, parse_duration
+
+DEFAULT_CONFIG_PATH = Path("/etc/mailvault/mailvault.toml")
+
+
+def _to_duration(value: Any) -> Any:
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_to_duration), PlainSerializer(format_duration, return_type=str)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _one_source(model: BaseModel, stem: str, *, required: bool) -> None:
+    """Check that at most one (or, when required, exactly one) source of the secret ``stem`` is set."""
+    names = [f"{stem}_file", f"{stem}_command", f"{stem}_env", stem]
+    given = [n for n in names if getattr(model, n) is not None]
+    if len(given) > 1:
+        raise ValueError(f"give only one of {', '.join(given)}")
+    if required and not given:
+        raise ValueError(f"set one of {stem}_file, {stem}_command or {stem}_env")
+
+
+class S3Section(Section):
+    """Credentials and options for an S3-compatible repository."""
+
+    access_key_id_file: Path | None = Field(
+        None, description="File holding the S3 access key id.", examples=["/etc/mailvault/s3-access-key-id"]
+    )
+    access_key_id_command: str | None = Field(
+        None, description="Command whose output is the S3 access key id.", examples=["pass show mail/s3-id"]
+    )
+    access_key_id_env: str | None = Field(
+        None, description="Environment variable holding the S3 access key id.", examples=["AWS_ACCESS_KEY_ID"]
+    )
+    access_key_id: SecretStr | None = Field(
+        None,
+        description="The access key id inline (only in a config file of mode 0600).",
+        examples=["AKIAEXAMPLE"],
+    )
+    secret_access_key_file: Path | None = Field(
+        None,
+        description="File holding the S3 secret access key.",
+        examples=["/etc/mailvault/s3-secret-access-key"],
+    )
+    secret_access_key_command: str | None = Field(
+        None, description="Command whose output is the S3 secret access key.", examples=["pass show mail/s3"]
+    )
+    secret_access_key_env: str | None = Field(
+        None,
+        description="Environment variable holding the S3 secret access key.",
+        examples=["AWS_SECRET_ACCESS_KEY"],
+    )
+    secret_access_key: SecretStr | None = Field(
+        None,
+        description="The secret access key inline (only in a config file of mode 0600).",
+        examples=["wJalrEXAMPLEKEY"],
+    )
+    region: str = Field("us-east-1", description="S3 region name.", examples=["us-east-1"])
+    create_bucket: bool = Field(
+        True, description="Let `mailvault init` create the bucket when it is missing.", examples=[True]
+    )
+    connect_timeout: int = Field(
+        10, ge=1, le=60, description="Seconds to wait for the S3 endpoint before giving up.", examples=[10]
+    )
+
+    @model_validator(mode="after")
+    def _sources(self) -> S3Section:
+        _one_source(self, "access_key_id", required=True)
+        _one_source(self, "secret_access_key", required=True)
+        return self
+
+
+class RepositorySection(Section):
+    """Where snapshots go and how the repository is opened."""
+
+    url: str = Field(
+        description="restic repository: an s3: URL or a local path.",
+        examples=["s3:http://127.0.0.1:8333/mailvault/mail1", "/var/backups/mailvault"],
+    )
+    password_file: Path | None = Field(
+        None,
+        description="File holding the repository password; `mailvault init` generates it when missing.",
+        examples=["/etc/mailvault/repository.key"],
+    )
+    password_command: str | None = Field(
+        None, description="Command that prints the repository password.", examples=["pass show mail/restic"]
+    )
+    password_env: str | None = Field(
+        None, description="Environment variable holding the repository password.", examples=["MAILVAULT_PASSWORD"]
+    )
+    password: SecretStr | None = Field(
+        None,
+        description="The repository password inline (only in a config file of mode 0600).",
+        examples=["correct-horse-battery-staple"],
+    )
+    compression: Literal["auto", "max", "off"] = Field(
+        "auto", description="restic compression level (repository format 2).", examples=["auto"]
+    )
+    s3: S3Section | None = Field(None, description="S3 credentials; required for an s3: URL.")
+
+    @model_validator(mode="after")
+    def _checks(self) -> RepositorySection:
+        _one_source(self, "password", required=True)
+        if self.url.startswith("s3:") and self.s3 is None:
+            raise ValueError("an s3: url needs a [repository.s3] section with credentials")
+        return self
+
+    @property
+    def is_s3(self) -> bool:
+        return self.url.startswith("s3:")
+
+
+DEFAULT_EXCLUDES = ("dovecot.index*", "dovecot.list.index*", "dovecot-uidvalidity.*")
+
+
+class SourcesSection(Section):
+    """What is backed up."""
+
+    maildirs: list[Path] = Field(
+        description="Roots of the mail store; every mailbox below them is backed up.",
+        examples=[["/var/vmail"]],
+        min_length=1,
+    )
+    layout: str = Field(
+        "%d/%n/Maildir",
+        description="Path of one maildir below a root: %d domain, %n user.",
+        examples=["%d/%n/Maildir", "%n/Maildir"],
+    )
+    folder_layout: Literal["maildir++", "fs"] = Field(
+        "maildir++",
+        description="How folders sit inside a maildir: Dovecot's default maildir++ (.Sent) or LAYOUT=fs (Sent/).",
+        examples=["maildir++"],
+    )
+    config: list[Path] = Field(
+        default_factory=list,
+        description="Mail-server configuration directories.",
+        examples=[["/etc/postfix", "/etc/dovecot"]],
+    )
+    keys: list[Path] = Field(
+        default_factory=list,
+        description="Key material (DKIM, TLS).",
+        examples=[["/etc/opendkim/keys", "/etc/ssl/mail"]],
+    )
+    exclude: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_EXCLUDES),
+        description="restic exclude patterns; the maildirs' tmp/ folders are always excluded.",
+        examples=[list(DEFAULT_EXCLUDES)],
+    )
+
+    @model_validator(mode="after")
+    def _layout(self) -> SourcesSection:
+        if "%n" not in self.layout:
+            raise ValueError("layout must contain %n (the user), e.g. %d/%n/Maildir")
+        if self.layout.startswith("/"):
+            raise ValueError("layout is relative to each maildir root; drop the leading /")
+        return self
+
+
+class StateSection(Section):
+    dir: Path = Field(
+        Path("/var/lib/mailvault"),
+        description="Run history, manifests, cursors and locks.",
+        examples=["/var/lib/mailvault"],
+    )
+
+
+class TargetsSection(Section):
+    rpo: Duration = Field(
+        timedelta(hours=26),
+        description="Recovery point objective: the oldest the newest snapshot may be.",
+        examples=["26h"],
+    )
+    rto: Duration = Field(
+        timedelta(hours=1), description="Recovery time objective for a full restore.", examples=["1h"]
+    )
+
+
+class RetentionSection(Section):
+    keep_last: int = Field(0, ge=0, description="Snapshots kept regardless of age.", examples=[3])
+    keep_daily: int = Field(7, ge=0, description="Daily snapshots kept.", examples=[7])
+    keep_weekly: int = Field(4, ge=0, description="Weekly snapshots kept.", examples=[4])
+    keep_monthly: int = Field(12, ge=0, description="Monthly snapshots kept.", examples=[12])
+    keep_yearly: int = Field(2, ge=0, description="Yearly snapshots kept.", examples=[2])
+
+    @model_validator(mode="after")
+    def _keeps_something(self) -> RetentionSection:
+        if not any((self.keep_last, self.keep_daily, self.keep_weekly, self.keep_monthly, self.keep_yearly)):
+            raise ValueError("a retention that keeps nothing would delete every snapshot; set a keep_* above 0")
+        return self
+
+
+class CheckSection(Section):
+    read_data_runs: int = Field(
+        12,
+        ge=1,
+        le=1000,
+        description="`mailvault check` reads 1/N of the data each run, so all of it every N runs.",
+        examples=[12],
+    )
+
+
+class HooksSection(Section):
+    before: list[str] = Field(
+        default_factory=list,
+        description="Shell commands run before the backup; a failure aborts it.",
+        examples=[["doveadm -A fs flush"]],
+    )
+    after: list[str] = Field(
+        default_factory=list,
+        description="Shell commands run after the backup (also after a failed one; MAILVAULT_RESULT says which).",
+        examples=[["logger mailvault backup done"]],
+    )
+
+
+class ManifestSection(Section):
+    sample_size: int = Field(
+        200,
+        ge=0,
+        description="Messages whose SHA-256 is recorded each run; the sample rotates across the store.",
+        examples=[200],
+    )
+
+
+class ResticSection(Section):
+    binary: str = Field("restic", description="The restic program.", examples=["/usr/bin/restic"])
+    cache_dir: Path | None = Field(
+        None, description="restic's cache directory (default: restic's own).", examples=["/var/cache/mailvault"]
+    )
+
+
+class Config(Section):
+    """The whole mailvault configuration."""
+
+    repository: RepositorySection = Field(description="The backup repository.")
+    sources: SourcesSection = Field(description="What is backed up.")
+    state: StateSection = Field(default_factory=lambda: StateSection(), description="Local state.")
+    targets: TargetsSection = Field(default_factory=lambda: TargetsSection(), description="RPO and RTO targets.")
+    retention: RetentionSection = Field(
+        default_factory=lambda: RetentionSection(), description="What `mailvault prune` keeps."
+    )
+    check: CheckSection = Field(default_factory=lambda: CheckSection(), description="Repository checks.")
+    hooks: HooksSection = Field(default_factory=lambda: HooksSection(), description="Commands around backups.")
+    manifest: ManifestSection = Field(
+        default_factory=lambda: ManifestSection(), description="The mail manifest in each snapshot."
+    )
+    restic: ResticSection = Field(default_factory=lambda: ResticSection(), description="The restic engine.")
+
+    def has_inline_secrets(self) -> bool:
+        """True when a secret value is written in the config file itself."""
+        s3 = self.repository.s3
+        return self.repository.password is not None or (
+            s3 is not None and (s3.access_key_id is not None or s3.secret_access_key is not None)
+        )

@@ -1,0 +1,1 @@
+"""The demo: an embedded S3 server and a realistic generated mail store."""

@@ -1,0 +1,165 @@
+"""A realistic generated mail store in Dovecot's maildir format, for the demo, tests and benchmarks.
+
+Several domains and users, nested and non-ASCII folders (modified UTF-7 on disk),
+flags, keywords (``dovecot-keywords``), ``dovecot-uidlist``, attachments, and
+message files whose mtime is the message date (Dovecot's INTERNALDATE).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from mailvault.mail import utf7
+
+FOLDERS = ("INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive", "Archive.2025", "Entwürfe", "Reçus.Banque", "日本語")
+KEYWORDS = ("$Forwarded", "$label1", "Projekt-X")
+FLAG_CHOICES = ("", "S", "S", "S", "RS", "FS", "ST", "DS")
+SUBJECTS = ("Quarterly report", "Re: lunch?", "Grüße aus Köln", "Invoice 2026-11", "Meeting notes", "会議の議事録")
+
+
+@dataclass
+class StoreSpec:
+    domains: tuple[str, ...] = ("example.com", "example.org")
+    users: tuple[str, ...] = ("alice", "bob", "carol")
+    messages_per_folder: int = 8
+    body_bytes: int = 2000
+    attachment_every: int = 5
+    attachment_bytes: int = 30000
+    seed: int = 1
+    folders: tuple[str, ...] = FOLDERS
+
+
+@dataclass
+class Generated:
+    root: Path
+    mailboxes: list[str] = field(default_factory=list)
+    messages: int = 0
+
+
+def folder_dir(maildir: Path, folder: str) -> Path:
+    """The on-disk directory of a maildir++ folder: ``Entwürfe`` -> ``.Entw&APw-rfe``."""
+    return maildir if folder == "INBOX" else maildir / ("." + ".".join(utf7.encode(p) for p in folder.split(".")))
+
+
+def make_maildir(path: Path) -> None:
+    for sub in ("cur", "new", "tmp"):
+        (path / sub).mkdir(parents=True, exist_ok=True)
+
+
+def message_bytes(rng: random.Random, n: int, user: str, domain: str, date: datetime, spec: StoreSpec) -> bytes:
+    subject = rng.choice(SUBJECTS)
+    words = ("lorem", "ipsum", "mail", "backup", "restore", "dovecot", "postfix", "über", "naïve")
+    body = " ".join(rng.choice(words) for _ in range(spec.body_bytes // 6))
+    lines = [
+        f"Return-Path: <sender{n}@remote.example>",
+        f"From: Sender {n} <sender{n}@remote.example>",
+        f"To: {user}@{domain}",
+        f"Subject: {subject}",
+        f"Date: {date.strftime('%a, %d %b %Y %H:%M:%S +0000')}",
+        f"Message-ID: <{n}.{rng.getrandbits(40):x}@remote.example>",
+        "MIME-Version: 1.0",
+    ]
+    if spec.attachment_every and n % spec.attachment_every == 0:
+        blob = base64.encodebytes(rng.randbytes(spec.attachment_bytes)).decode()
+        lines += [
+            'Content-Type: multipart/mixed; boundary="b1"',
+            "",
+            "--b1",
+            "Content-Type: text/plain; charset=utf-8",
+            "",
+            body,
+            "--b1",
+            'Content-Type: application/pdf; name="report.pdf"',
+            "Content-Transfer-Encoding: base64",
+            "",
+            blob.rstrip("\n"),
+            "--b1--",
+        ]
+    else:
+        lines += ["Content-Type: text/plain; charset=utf-8", "", body]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _flags(rng: random.Random) -> str:
+    letters = set(rng.choice(FLAG_CHOICES))
+    if rng.random() < 0.2:
+        letters.add(rng.choice("abc"))  # keywords from dovecot-keywords
+    return "".join(sorted(letters, key=lambda c: (c.islower(), c)))
+
+
+def deliver(folder: Path, data: bytes, *, date: datetime, seq: int, flags: str | None, host: str = "mail") -> Path:
+    """Write one message as Dovecot would: ``<time>.M<usec>P<pid>Q<seq>.<host>,S=<size>,W=<crlf size>``."""
+    ts = int(date.timestamp())
+    wsize = len(data) + data.count(b"\n")
+    base = f"{ts}.M{seq % 1000000}P{os.getpid()}Q{seq}.{host},S={len(data)},W={wsize}"
+    path = folder / ("new" if flags is None else "cur") / (base if flags is None else f"{base}:2,{flags}")
+    path.write_bytes(data)
+    os.utime(path, (ts, ts))
+    return path
+
+
+def generate(root: Path, spec: StoreSpec | None = None, *, start_seq: int = 0) -> Generated:
+    """Create the store under ``root`` (layout ``%d/%n/Maildir``); deterministic for a given seed."""
+    spec = spec or StoreSpec()
+    rng = random.Random(spec.seed)
+    out = Generated(root)
+    seq = start_seq
+    base_date = datetime(2026, 1, 1, tzinfo=UTC)
+    for domain in spec.domains:
+        for user in spec.users:
+            maildir = root / domain / user / "Maildir"
+            out.mailboxes.append(f"{user}@{domain}")
+            for folder in spec.folders:
+                fdir = folder_dir(maildir, folder)
+                make_maildir(fdir)
+                if folder != "INBOX":
+                    (fdir / "maildirfolder").touch()
+                (fdir / "dovecot-keywords").write_text("".join(f"{i} {k}\n" for i, k in enumerate(KEYWORDS)))
+                uids = []
+                for i in range(spec.messages_per_folder):
+                    seq += 1
+                    date = base_date + timedelta(minutes=seq * 7 + rng.randrange(60))
+                    data = message_bytes(rng, seq, user, domain, date, spec)
+                    new = folder == "INBOX" and i >= spec.messages_per_folder - 2
+                    path = deliver(fdir, data, date=date, seq=seq, flags=None if new else _flags(rng))
+                    uids.append(path.name.split(":")[0])
+                    out.messages += 1
+                uidvalidity = 1700000000 + rng.randrange(1000000)
+                lines = [f"3 V{uidvalidity} N{len(uids) + 1} G{rng.getrandbits(64):016x}"]
+                lines += [f"{n} :{b}" for n, b in enumerate(uids, 1)]
+                (fdir / "dovecot-uidlist").write_text("\n".join(lines) + "\n")
+            (maildir / "subscriptions").write_text(
+                "\n".join(utf7.encode(f) for f in spec.folders if f != "INBOX") + "\n"
+            )
+            (maildir / "dovecot.index.log").write_bytes(b"\x01index-noise")
+    return out
+
+
+def iter_message_paths(root: Path) -> Iterator[Path]:
+    for dirpath, _dirs, files in os.walk(root):
+        if os.path.basename(dirpath) in ("cur", "new"):
+            for name in files:
+                yield Path(dirpath) / name
+
+
+def make_server_config(base: Path) -> tuple[list[Path], list[Path]]:
+    """Small stand-ins for /etc/postfix, /etc/dovecot and key directories; returns (config dirs, key dirs)."""
+    postfix, dovecot = base / "etc" / "postfix", base / "etc" / "dovecot"
+    dkim, tls = base / "etc" / "opendkim" / "keys", base / "etc" / "ssl" / "mail"
+    for d in (postfix, dovecot, dkim, tls):
+        d.mkdir(parents=True, exist_ok=True)
+    (postfix / "main.cf").write_text("myhostname = mail.example.com\nvirtual_mailbox_base = /var/vmail\n")
+    (dovecot / "dovecot.conf").write_text("protocols = imap\nmail_location = maildir:~/Maildir\n")
+    for path, text in (
+        (dkim / "mail.private", "-----BEGIN PRIVATE KEY-----\nDEMO\n-----END PRIVATE KEY-----\n"),
+        (tls / "privkey.pem", "-----BEGIN PRIVATE KEY-----\nDEMO-TLS\n-----END PRIVATE KEY-----\n"),
+    ):
+        path.write_text(text)
+        path.chmod(0o600)
+    return [postfix, dovecot], [dkim, tls]

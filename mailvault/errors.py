@@ -1,0 +1,79 @@
+"""The one error hierarchy. Every message is a finished sentence for an operator.
+
+The CLI edge turns a :class:`MailvaultError` into one clean line and its
+``exit_code``; anything else is a bug (exit 3, traceback to a log file).
+"""
+
+from __future__ import annotations
+
+
+class MailvaultError(Exception):
+    """An expected failure, explained to the operator. ``hint`` says what to do next."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details = details or []
+
+    def one_line(self) -> str:
+        """The message and its hint on one line, as printed by the CLI."""
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ConfigError(MailvaultError):
+    """The configuration is missing, unreadable or invalid (exit 2)."""
+
+    exit_code = 2
+
+
+class SecretError(MailvaultError):
+    """A secret could not be read, or is stored where others can read it."""
+
+    exit_code = 2
+
+
+class ToolError(MailvaultError):
+    """An external program is missing, too old, or failed."""
+
+
+class CommandFailed(ToolError):
+    """An external command exited non-zero; carries its (masked) evidence."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        command: str,
+        returncode: int,
+        stderr_tail: list[str],
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(
+            message, hint=hint, details=[f"command: {command}", *(f"stderr:  {line}" for line in stderr_tail)]
+        )
+        self.command = command
+        self.returncode = returncode
+        self.stderr_tail = stderr_tail
+
+
+class RepositoryError(MailvaultError):
+    """The backup repository cannot be reached, opened or used."""
+
+
+class StorageError(MailvaultError):
+    """The S3 endpoint or bucket cannot be reached or used."""
+
+
+class SourceError(MailvaultError):
+    """A backup source (maildir root, config or key path) is missing or unreadable."""
+
+
+class LockedError(MailvaultError):
+    """Another run holds the lock; nothing was done."""
+
+
+class BackupIncomplete(MailvaultError):
+    """restic saved a snapshot but could not read some files."""

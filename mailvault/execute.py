@@ -1,0 +1,244 @@
+"""The one door to the operating system: every child process starts here.
+
+Commands are argv tuples (never shell strings). Secrets reach children through
+their environment or files only; every value registered with
+:func:`register_secret` is masked in anything this module echoes or raises.
+Children get ``PR_SET_PDEATHSIG`` so that a killed mailvault never leaves a
+restic behind holding a live repository lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from mailvault.errors import CommandFailed, ToolError
+
+logger = logging.getLogger(__name__)
+
+_SECRETS: set[str] = set()
+_MASK = "***"
+STDERR_TAIL_LINES = 25
+_PR_SET_PDEATHSIG = 1
+
+
+def register_secret(value: str) -> None:
+    """Remember ``value`` so that it is masked in every echoed command, log line and error."""
+    value = value.strip()
+    if len(value) >= 4:
+        _SECRETS.add(value)
+
+
+def mask(text: str) -> str:
+    """Return ``text`` with every registered secret replaced by ``***``.
+
+    >>> register_secret("hunter2-secret"); mask("pw=hunter2-secret")
+    'pw=***'
+    """
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, _MASK)
+    return text
+
+
+def render_argv(argv: Iterable[str]) -> str:
+    """The masked, shell-quoted form of ``argv`` for logs and error messages."""
+    return mask(shlex.join(list(argv)))
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What a finished command produced."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def _child_env(env: Mapping[str, str] | None) -> dict[str, str]:
+    merged = dict(os.environ)
+    if env:
+        merged.update(env)
+    return merged
+
+
+def _tail(text: str) -> list[str]:
+    lines = [mask(line) for line in text.splitlines() if line.strip()]
+    return lines[-STDERR_TAIL_LINES:]
+
+
+def _failure(what: str, argv: tuple[str, ...], returncode: int, stderr: str, hint: str | None) -> CommandFailed:
+    return CommandFailed(
+        f"{what} failed (exit {returncode})",
+        command=render_argv(argv),
+        returncode=returncode,
+        stderr_tail=_tail(stderr),
+        hint=hint,
+    )
+
+
+def _not_found(argv: tuple[str, ...]) -> ToolError:
+    return ToolError(
+        f"{argv[0]} was not found",
+        hint="install it (scripts/setup does) or set its path in the config",
+    )
+
+
+def run(
+    argv: tuple[str, ...],
+    *,
+    env: Mapping[str, str] | None = None,
+    what: str | None = None,
+    check: bool = True,
+    timeout: float | None = None,
+    stdin: str | None = None,
+    hint: str | None = None,
+) -> Completed:
+    """Run ``argv`` to completion and capture its output.
+
+    Raise :class:`CommandFailed` (masked argv, exit code, stderr tail, ``hint``)
+    when it exits non-zero and ``check`` is true; :class:`ToolError` when the
+    program does not exist or exceeds ``timeout`` seconds.
+    """
+    logger.debug("running %s", render_argv(argv))
+    try:
+        proc = subprocess.run(
+            argv,
+            env=_child_env(env),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            preexec_fn=_die_with_parent,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise _not_found(argv) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise ToolError(f"{what or argv[0]} did not finish within {timeout:.0f} s", hint=hint) from exc
+    done = Completed(argv, proc.returncode, proc.stdout, proc.stderr)
+    if check and proc.returncode != 0:
+        raise _failure(what or argv[0], argv, proc.returncode, proc.stderr, hint)
+    return done
+
+
+def stream(
+    argv: tuple[str, ...],
+    *,
+    on_stdout: Callable[[str], None],
+    on_stderr: Callable[[str], None],
+    env: Mapping[str, str] | None = None,
+) -> int:
+    """Run ``argv``, handing each stdout and stderr line to the callbacks as it arrives.
+
+    Returns the exit code; the caller decides what a non-zero code means.
+    """
+    logger.debug("streaming %s", render_argv(argv))
+    try:
+        proc = subprocess.Popen(
+            argv,
+            env=_child_env(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            preexec_fn=_die_with_parent,
+        )
+    except FileNotFoundError as exc:
+        raise _not_found(argv) from exc
+    assert proc.stdout is not None and proc.stderr is not None
+    err_thread = threading.Thread(target=_pump, args=(proc.stderr, on_stderr), daemon=True)
+    err_thread.start()
+    try:
+        _pump(proc.stdout, on_stdout)
+        returncode = proc.wait()
+    except BaseException:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        raise
+    err_thread.join()
+    return returncode
+
+
+def _pump(pipe: IO[str], sink: Callable[[str], None]) -> None:
+    for line in pipe:
+        sink(line.rstrip("\n"))
+
+
+class Background:
+    """A long-running child (a test or demo server). Stop it with :meth:`stop`."""
+
+    def __init__(self, argv: tuple[str, ...], *, log_path: Path, env: Mapping[str, str] | None = None) -> None:
+        self.argv = argv
+        self.log_path = log_path
+        self._log = log_path.open("ab")
+        try:
+            self._proc = subprocess.Popen(
+                argv,
+                env=_child_env(env),
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            self._log.close()
+            raise _not_found(argv) from exc
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
+    def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM, wait up to ``grace`` seconds, then SIGKILL the whole process group."""
+        if self.alive():
+            _signal_group(self._proc.pid, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while self.alive() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if self.alive():
+                _signal_group(self._proc.pid, signal.SIGKILL)
+            self._proc.wait()
+        self._log.close()
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, sig)
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with ``pid`` exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,1 @@
+"""Secrets: where they come from and how they reach restic without touching argv."""

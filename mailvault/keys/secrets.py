@@ -1,0 +1,99 @@
+"""Resolving secrets from a file, a command, the environment or the config itself.
+
+Every resolved value is registered with :mod:`mailvault.execute` so that it is
+masked wherever mailvault echoes text. Values never travel in argv.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as pysecrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from mailvault import execute
+from mailvault.config.load import refuse_if_readable_by_others
+from mailvault.errors import SecretError
+
+
+@dataclass(frozen=True)
+class SecretSource:
+    """Where one secret lives. Exactly one of the fields is set."""
+
+    label: str  # e.g. "repository.password"
+    file: Path | None = None
+    command: str | None = None
+    env: str | None = None
+    inline: SecretStr | None = None
+
+    def describe(self) -> str:
+        """Where the secret comes from, fit for an error message (never the value)."""
+        if self.file is not None:
+            return f"file {self.file}"
+        if self.command is not None:
+            return "command " + execute.mask(self.command)
+        if self.env is not None:
+            return f"environment variable {self.env}"
+        return "the config file"
+
+
+def resolve(source: SecretSource) -> str:
+    """Return the secret's value (trailing newline stripped) and register it for masking.
+
+    Raise SecretError naming the source when it is missing, empty or readable by others.
+    """
+    value = _read(source)
+    if not value:
+        raise SecretError(f"{source.label} from {source.describe()} is empty", hint="put the secret there")
+    execute.register_secret(value)
+    return value
+
+
+def _read(source: SecretSource) -> str:
+    if source.file is not None:
+        try:
+            refuse_if_readable_by_others(source.file, what=f"{source.label} file", group_ok=True)
+            return source.file.read_text(encoding="utf-8").rstrip("\r\n")
+        except FileNotFoundError as exc:
+            raise SecretError(
+                f"{source.label} file {source.file} does not exist",
+                hint="create it (mode 0600) or fix the path in the config",
+            ) from exc
+        except PermissionError as exc:
+            raise SecretError(f"{source.label} file {source.file} is not readable", hint="run as root") from exc
+    if source.command is not None:
+        done = execute.run(
+            ("/bin/sh", "-c", source.command),
+            what=f"the {source.label} command",
+            hint=f"fix {source.label}_command in the config",
+        )
+        return done.stdout.rstrip("\r\n")
+    if source.env is not None:
+        if source.env not in os.environ:
+            raise SecretError(
+                f"{source.label}: environment variable {source.env} is not set",
+                hint="export it before running mailvault",
+            )
+        return os.environ[source.env]
+    assert source.inline is not None
+    return source.inline.get_secret_value()
+
+
+def generate_password(path: Path) -> None:
+    """Write a new random repository password (256 bits, URL-safe) to ``path`` with mode 0600.
+
+    Never overwrites: raise SecretError when ``path`` already exists.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = pysecrets.token_urlsafe(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise SecretError(f"password file {path} already exists; it is never overwritten") from exc
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    execute.register_secret(value)

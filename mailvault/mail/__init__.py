@@ -1,0 +1,1 @@
+"""Maildir knowledge: layouts, folder names, message identity, the manifest."""

@@ -1,0 +1,64 @@
+"""Where things live inside the state dir, and making sure it is usable."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailvault.errors import MailvaultError
+
+
+@dataclass(frozen=True)
+class StatePaths:
+    root: Path
+
+    @property
+    def db(self) -> Path:
+        return self.root / "state.db"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "mailvault.lock"
+
+    @property
+    def manifest_dir(self) -> Path:
+        """Holds the manifest of the run in progress; this directory is inside every snapshot."""
+        return self.root / "manifest"
+
+    @property
+    def manifest(self) -> Path:
+        return self.manifest_dir / "manifest.json"
+
+    def manifest_copy(self, snapshot_id: str) -> Path:
+        return self.root / "manifests" / f"{snapshot_id}.json"
+
+    def ensure(self) -> None:
+        """Create the state dir (mode 0700) and prove it is writable; raise MailvaultError otherwise."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            (self.root / "manifests").mkdir(exist_ok=True)
+            self.manifest_dir.mkdir(exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-"):
+                pass
+        except OSError as exc:
+            raise MailvaultError(
+                f"state dir {self.root} is not writable: {exc.strerror}",
+                hint="fix state.dir in the config or its permissions",
+            ) from exc
+
+
+def write_atomic(path: Path, text: str, *, mode: int = 0o600) -> None:
+    """Write ``text`` to ``path`` through a temp file and rename, so readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,1 @@
+"""The bucket side: the only package that imports boto3."""

@@ -1,0 +1,1 @@
+"""Argv builders and output parsers for external programs. Pure functions only."""

@@ -1,0 +1,139 @@
+"""restic's command lines, as tuples built by pure functions.
+
+Secrets never appear here: the password and S3 keys reach restic through its
+environment (see :mod:`mailvault.actions.engine`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+MIN_VERSION = (0, 14, 0)
+TAG = "mailvault"
+
+
+@dataclass(frozen=True)
+class ResticRepo:
+    """How to address one repository: ``restic -r URL [--cache-dir DIR]``."""
+
+    binary: str
+    url: str
+    cache_dir: Path | None = None
+
+    def base(self) -> tuple[str, ...]:
+        cache = ("--cache-dir", str(self.cache_dir)) if self.cache_dir else ()
+        return (self.binary, "-r", self.url, *cache)
+
+
+@dataclass(frozen=True)
+class Retention:
+    last: int = 0
+    daily: int = 0
+    weekly: int = 0
+    monthly: int = 0
+    yearly: int = 0
+
+
+def version_argv(binary: str) -> tuple[str, ...]:
+    return (binary, "version")
+
+
+def init_argv(repo: ResticRepo) -> tuple[str, ...]:
+    return (*repo.base(), "init", "--repository-version", "2")
+
+
+def cat_config_argv(repo: ResticRepo) -> tuple[str, ...]:
+    """Opens the repository (proves the password) without locking it."""
+    return (*repo.base(), "cat", "config", "--no-lock")
+
+
+def backup_argv(
+    repo: ResticRepo,
+    paths: Sequence[Path],
+    *,
+    excludes: Sequence[str],
+    tags: Sequence[str],
+    compression: str,
+    dry_run: bool = False,
+) -> tuple[str, ...]:
+    """``restic backup`` with JSON progress.
+
+    >>> backup_argv(ResticRepo("restic", "/r"), [Path("/m")], excludes=["x*"], tags=["mailvault"], compression="auto")
+    ('restic', '-r', '/r', 'backup', '--json', '--compression', 'auto', '--tag', 'mailvault', '--exclude', 'x*', '/m')
+    """
+    return (
+        *repo.base(),
+        "backup",
+        "--json",
+        "--compression",
+        compression,
+        *(arg for tag in tags for arg in ("--tag", tag)),
+        *(arg for pattern in excludes for arg in ("--exclude", pattern)),
+        *(("--dry-run",) if dry_run else ()),
+        *(str(p) for p in paths),
+    )
+
+
+def snapshots_argv(repo: ResticRepo, *, tag: str = TAG) -> tuple[str, ...]:
+    return (*repo.base(), "snapshots", "--json", "--no-lock", "--tag", tag)
+
+
+def forget_argv(repo: ResticRepo, keep: Retention, *, dry_run: bool, tag: str = TAG) -> tuple[str, ...]:
+    """``restic forget --prune`` for mailvault's snapshots, grouped by host only.
+
+    Grouping by tags would put every snapshot in its own group (the tags carry
+    manifest totals) and so keep everything; grouping by paths would split the
+    history whenever a source is added.
+    """
+    keeps = (
+        ("--keep-last", keep.last),
+        ("--keep-daily", keep.daily),
+        ("--keep-weekly", keep.weekly),
+        ("--keep-monthly", keep.monthly),
+        ("--keep-yearly", keep.yearly),
+    )
+    return (
+        *repo.base(),
+        "forget",
+        "--prune",
+        "--json",
+        "--tag",
+        tag,
+        "--group-by",
+        "host",
+        *(arg for flag, n in keeps if n for arg in (flag, str(n))),
+        *(("--dry-run",) if dry_run else ()),
+    )
+
+
+def check_argv(repo: ResticRepo, *, subset: tuple[int, int] | None) -> tuple[str, ...]:
+    """``restic check``, reading data subset ``n/total`` when given.
+
+    >>> check_argv(ResticRepo("restic", "/r"), subset=(3, 12))
+    ('restic', '-r', '/r', 'check', '--read-data-subset', '3/12')
+    """
+    read = ("--read-data-subset", f"{subset[0]}/{subset[1]}") if subset else ()
+    return (*repo.base(), "check", *read)
+
+
+def list_locks_argv(repo: ResticRepo) -> tuple[str, ...]:
+    return (*repo.base(), "list", "locks", "--no-lock")
+
+
+def cat_lock_argv(repo: ResticRepo, lock_id: str) -> tuple[str, ...]:
+    return (*repo.base(), "cat", "lock", lock_id, "--no-lock")
+
+
+def unlock_argv(repo: ResticRepo) -> tuple[str, ...]:
+    """``restic unlock`` without ``--remove-all``: removes stale locks only."""
+    return (*repo.base(), "unlock")
+
+
+def stats_argv(repo: ResticRepo) -> tuple[str, ...]:
+    return (*repo.base(), "stats", "--json", "--no-lock", "--mode", "raw-data")
+
+
+def dump_argv(repo: ResticRepo, snapshot: str, path: str) -> tuple[str, ...]:
+    return (*repo.base(), "dump", "--no-lock", snapshot, path)

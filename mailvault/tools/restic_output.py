@@ -1,0 +1,201 @@
+"""Parsers for restic's output: version, JSON progress lines, snapshots, locks, failures. Pure."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+_VERSION = re.compile(r"restic (\d+)\.(\d+)\.(\d+)")
+
+
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    """``"restic 0.14.0 compiled with go1.19.8 on linux/amd64"`` -> ``(0, 14, 0)``; None if unrecognised."""
+    match = _VERSION.search(text)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+@dataclass(frozen=True)
+class Status:
+    percent: float
+    files_done: int
+    total_files: int
+    bytes_done: int
+    total_bytes: int
+    seconds_remaining: int | None
+    current: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Summary:
+    snapshot_id: str
+    files_new: int
+    files_changed: int
+    files_unmodified: int
+    data_added: int
+    total_files: int
+    total_bytes: int
+    duration: float
+
+
+@dataclass(frozen=True)
+class ItemError:
+    item: str
+    message: str
+
+
+Event = Status | Summary | ItemError
+
+
+def parse_backup_line(line: str) -> Event | None:
+    """Turn one line of ``restic backup --json`` output into an event; None for anything else.
+
+    >>> parse_backup_line('{"message_type":"error","error":{"Op":"open","Path":"/m/x","Err":13},"item":"/m/x"}')
+    ItemError(item='/m/x', message='open: permission denied')
+    """
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    kind = data.get("message_type")
+    if kind == "status":
+        return Status(
+            percent=float(data.get("percent_done", 0.0)),
+            files_done=int(data.get("files_done", 0)),
+            total_files=int(data.get("total_files", 0)),
+            bytes_done=int(data.get("bytes_done", 0)),
+            total_bytes=int(data.get("total_bytes", 0)),
+            seconds_remaining=data.get("seconds_remaining"),
+            current=tuple(data.get("current_files") or ()),
+        )
+    if kind == "summary":
+        return Summary(
+            snapshot_id=str(data.get("snapshot_id", "")),
+            files_new=int(data.get("files_new", 0)),
+            files_changed=int(data.get("files_changed", 0)),
+            files_unmodified=int(data.get("files_unmodified", 0)),
+            data_added=int(data.get("data_added", 0)),
+            total_files=int(data.get("total_files_processed", 0)),
+            total_bytes=int(data.get("total_bytes_processed", 0)),
+            duration=float(data.get("total_duration", 0.0)),
+        )
+    if kind == "error":
+        return ItemError(item=str(data.get("item", "")), message=_error_text(data.get("error")))
+    return None
+
+
+_ERRNO = {2: "no such file or directory", 5: "input/output error", 13: "permission denied"}
+
+
+def _error_text(error: Any) -> str:
+    if isinstance(error, dict):
+        op = error.get("Op", "")
+        err = error.get("Err")
+        text = _ERRNO.get(err, str(err)) if isinstance(err, int) else str(err or error.get("message", ""))
+        return f"{op}: {text}" if op else text
+    return str(error)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: str
+    short_id: str
+    time: datetime
+    hostname: str
+    paths: tuple[str, ...]
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def tag_value(self, key: str) -> str | None:
+        """The value of a ``key:value`` tag, e.g. ``messages`` -> ``"1234"``."""
+        prefix = key + ":"
+        for tag in self.tags:
+            if tag.startswith(prefix):
+                return tag[len(prefix) :]
+        return None
+
+
+def parse_time(text: str) -> datetime:
+    """Parse restic's RFC 3339 times, which carry nanoseconds Python does not take."""
+    match = re.match(r"(.*T\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$", text)
+    if not match:
+        return datetime.fromisoformat(text)
+    frac = (match[2] or ".0")[:7]
+    zone = "+00:00" if match[3] == "Z" else match[3]
+    return datetime.fromisoformat(f"{match[1]}{frac}{zone}")
+
+
+def parse_snapshots(text: str) -> list[Snapshot]:
+    """Parse ``restic snapshots --json``, oldest first."""
+    raw = json.loads(text or "[]") or []
+    snaps = [
+        Snapshot(
+            id=item["id"],
+            short_id=item.get("short_id", item["id"][:8]),
+            time=parse_time(item["time"]),
+            hostname=item.get("hostname", ""),
+            paths=tuple(item.get("paths") or ()),
+            tags=tuple(item.get("tags") or ()),
+        )
+        for item in raw
+    ]
+    return sorted(snaps, key=lambda s: s.time)
+
+
+@dataclass(frozen=True)
+class Lock:
+    id: str
+    hostname: str
+    pid: int
+    exclusive: bool
+    time: datetime
+
+
+def parse_lock(lock_id: str, text: str) -> Lock:
+    data = json.loads(text)
+    return Lock(
+        id=lock_id,
+        hostname=str(data.get("hostname", "")),
+        pid=int(data.get("pid", 0)),
+        exclusive=bool(data.get("exclusive", False)),
+        time=parse_time(data["time"]),
+    )
+
+
+@dataclass(frozen=True)
+class ForgetResult:
+    kept: int
+    removed: int
+    removed_ids: tuple[str, ...]
+
+
+def parse_forget(text: str) -> ForgetResult:
+    """Parse the JSON array ``restic forget --json`` prints first (prune's text follows it)."""
+    start = text.find("[")
+    groups: list[dict[str, Any]] = json.JSONDecoder().raw_decode(text[start:])[0] if start >= 0 else []
+    kept = sum(len(g.get("keep") or []) for g in groups)
+    removed = [s.get("short_id", s["id"][:8]) for g in groups for s in (g.get("remove") or [])]
+    return ForgetResult(kept=kept, removed=len(removed), removed_ids=tuple(removed))
+
+
+Failure = Literal["wrong-password", "no-repository", "locked", "already-initialized", "unknown"]
+
+
+def classify_failure(returncode: int, stderr: str) -> Failure:
+    """Name what went wrong from restic's exit code (0.17+: 10, 11, 12) or its stderr (0.14)."""
+    if returncode == 12 or "wrong password" in stderr:
+        return "wrong-password"
+    if returncode == 10 or "Is there a repository at the following location?" in stderr:
+        return "no-repository"
+    if returncode == 11 or "repository is already locked" in stderr:
+        return "locked"
+    if "config file already exists" in stderr or "repository master key and config already initialized" in stderr:
+        return "already-initialized"
+    return "unknown"
+
+
+def check_ok(stdout: str) -> bool:
+    return "no errors were found" in stdout
