@@ -32,7 +32,7 @@ def decode(name: str) -> str:
             out.append("&")
         else:
             try:
-                raw = base64.b64decode(chunk.replace(",", "/") + "=" * (-len(chunk) % 4))
+                raw = base64.b64decode(chunk.replace(",", "/") + "=" * (-len(chunk) % 4), validate=True)
                 out.append(raw.decode("utf-16-be"))
             except (ValueError, UnicodeDecodeError):
                 out.append(name[i : end + 1])

@@ -1,0 +1,137 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from mailvault.errors import SourceError
+from mailvault.mail.layout import find_mailboxes
+from mailvault.mail.maildir import base_name, list_folders, read_uidvalidity
+from mailvault.mail.manifest import Manifest, compare, folder_digest, scan
+
+
+def put(path: Path, data: bytes = b"Subject: x\n\nbody\n", mtime: int = 1_700_000_000) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def maildir(root: Path) -> Path:
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    return root
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    root = tmp_path / "vmail"
+    alice = maildir(root / "example.com" / "alice" / "Maildir")
+    put(alice / "cur" / "1700000000.M1P1.h,S=17,W=20:2,S", mtime=1_700_000_000)
+    put(alice / "new" / "1700000001.M2P1.h,S=17,W=20", mtime=1_700_000_100)
+    put(alice / "tmp" / "in-delivery", b"partial")  # never counted
+    odd = maildir(alice / ".Entw&APw-rfe")
+    put(odd / "cur" / "odd name with spaces:2,RSa", b"x" * 100)
+    put(odd / "cur" / "ünïcode-base:2,", b"y" * 5)
+    nested = maildir(alice / ".Archive.2025")
+    (nested / "dovecot-uidlist").write_text("3 V1712345678 N3 G0123456789abcdef\n1 :a\n")
+    maildir(alice / ".Empty")
+    bob = maildir(root / "example.org" / "bob" / "Maildir")
+    put(bob / "cur" / "b1:2,S")
+    (root / "example.org" / "not-a-user-file").write_text("x")
+    return root
+
+
+def test_base_name_survives_flag_rename() -> None:
+    assert base_name("1700000000.M1P2.host,S=1234,W=1260:2,RS") == base_name("1700000000.M1P2.host,S=1234,W=1260:2,")
+    assert base_name("no-info") == "no-info"
+
+
+def test_layout_finds_mailboxes(store: Path, tmp_path: Path) -> None:
+    found = find_mailboxes(store, "%d/%n/Maildir")
+    assert [m.name for m in found] == ["alice@example.com", "bob@example.org"]
+    home = tmp_path / "home"
+    maildir(home / "carol" / "Maildir")
+    (home / "dave").mkdir()  # a home without a maildir
+    assert [m.name for m in find_mailboxes(home, "%n/Maildir")] == ["carol"]
+
+
+def test_folders_decoded_and_nested(store: Path) -> None:
+    folders = list_folders(store / "example.com" / "alice" / "Maildir", "maildir++")
+    assert [(f.name, f.display) for f in folders] == [
+        ("INBOX", "INBOX"),
+        ("Archive.2025", "Archive/2025"),
+        ("Empty", "Empty"),
+        ("Entw&APw-rfe", "Entwürfe"),
+    ]
+    assert read_uidvalidity(folders[1].path) == 1712345678
+    assert read_uidvalidity(folders[0].path) is None
+
+
+def test_fs_layout(tmp_path: Path) -> None:
+    md = maildir(tmp_path / "Maildir")
+    maildir(md / "Lists" / "dovecot")
+    maildir(md / "Sent")
+    put(md / "Lists" / "dovecot" / "cur" / "m1:2,S")
+    folders = list_folders(md, "fs")
+    assert [f.name for f in folders] == ["INBOX", "Lists/dovecot", "Sent"]
+
+
+def test_scan_counts_sizes_and_newest(store: Path) -> None:
+    manifest, _ = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++")
+    totals = manifest.totals
+    assert (totals.mailboxes, totals.messages) == (2, 5)
+    assert totals.bytes == 17 + 17 + 100 + 5 + len(b"Subject: x\n\nbody\n")
+    alice = manifest.mailboxes[0]
+    inbox = alice.folders[0]
+    assert (inbox.name, inbox.messages, inbox.newest) == ("INBOX", 2, "2023-11-14T22:15:00+00:00")
+    empty = next(f for f in alice.folders if f.name == "Empty")
+    assert (empty.messages, empty.bytes, empty.newest) == (0, 0, None)
+
+
+def test_flag_rename_keeps_digest_new_mail_changes_it(store: Path) -> None:
+    before, _ = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++")
+    cur = store / "example.com" / "alice" / "Maildir" / "cur"
+    old = cur / "1700000000.M1P1.h,S=17,W=20:2,S"
+    old.rename(cur / "1700000000.M1P1.h,S=17,W=20:2,FRS")
+    after_rename, _ = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++")
+    assert compare(before, after_rename) == []
+    put(cur / "1700000500.M9P1.h:2,")
+    after_new, _ = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++")
+    changes = compare(before, after_new)
+    assert [(c.mailbox, c.folder, c.before, c.after) for c in changes] == [("alice@example.com", "INBOX", 2, 3)]
+
+
+def test_digest_order_independent_and_size_sensitive() -> None:
+    assert folder_digest([("a", 1), ("b", 2)]) == folder_digest([("b", 2), ("a", 1)])
+    assert folder_digest([("a", 1)]) != folder_digest([("a", 2)])
+
+
+def test_sample_rotates_and_hashes_crlf(store: Path) -> None:
+    first, cursor = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++", sample_size=2)
+    second, cursor2 = scan(
+        [store], layout="%d/%n/Maildir", folder_layout="maildir++", sample_size=2, sample_cursor=cursor
+    )
+    assert (cursor, cursor2) == (2, 4)
+    assert {s.base for s in first.samples}.isdisjoint({s.base for s in second.samples})
+    import hashlib
+
+    sample = next(s for s in first.samples + second.samples if s.size == 17)
+    assert sample.sha256_crlf == hashlib.sha256(b"Subject: x\r\n\r\nbody\r\n").hexdigest()
+
+
+def test_manifest_json_roundtrip(store: Path) -> None:
+    manifest, _ = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++", sample_size=3)
+    again = Manifest.from_json(manifest.to_json())
+    assert again.totals == manifest.totals
+    assert again.samples == manifest.samples
+    assert '"version": 1' in manifest.to_json()
+    with pytest.raises(ValueError, match="newer"):
+        Manifest.from_json('{"format": "mailvault-manifest", "version": 99}')
+
+
+def test_missing_or_empty_root_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="does not exist"):
+        scan([tmp_path / "nope"], layout="%d/%n/Maildir", folder_layout="maildir++")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SourceError, match="holds no mailbox matching layout"):
+        scan([tmp_path / "empty"], layout="%d/%n/Maildir", folder_layout="maildir++")
