@@ -154,8 +154,7 @@ class Engine:
 
     def clear_stale_locks(self) -> list[Lock]:
         """Remove locks left on this host by processes that no longer exist; live ones are respected."""
-        host = socket.gethostname()
-        stale = [lk for lk in self.locks() if lk.hostname == host and not execute.pid_alive(lk.pid)]
+        stale = stale_locks(self.locks(), socket.gethostname(), execute.pid_alive)
         if stale:
             self.run(restic.unlock_argv(self.repo), "restic unlock")
             for lk in stale:
@@ -166,6 +165,11 @@ class Engine:
                     lk.time.isoformat(timespec="seconds"),
                 )
         return stale
+
+
+def stale_locks(locks: list[Lock], host: str, alive: Callable[[int], bool]) -> list[Lock]:
+    """Locks taken on ``host`` by processes that no longer exist. Another host's locks are never judged here."""
+    return [lk for lk in locks if lk.hostname == host and not alive(lk.pid)]
 
 
 def check_restic(binary: str) -> tuple[int, int, int]:

@@ -31,7 +31,7 @@ class Run:
     kind: str
     started: str
     finished: str | None
-    status: str  # running | ok | failed
+    status: str  # running | ok | failed | interrupted
     summary: dict[str, Any]
     error: str | None
 
@@ -55,7 +55,10 @@ class StateDB:
             conn.close()
 
     def start_run(self, kind: str) -> int:
+        """Record a run as started. The caller holds the host lock, so any run still marked
+        running was killed before it could finish: it is marked interrupted."""
         with self._conn() as c:
+            c.execute("UPDATE runs SET status='interrupted', finished=? WHERE status='running'", (_now(),))
             cur = c.execute("INSERT INTO runs(kind, started, status) VALUES (?, ?, 'running')", (kind, _now()))
             return int(cur.lastrowid or 0)
 

@@ -18,7 +18,7 @@ def test_parse_s3_url_variants() -> None:
 
 @pytest.mark.parametrize("url", ["s3:http://127.0.0.1:8333", "s3:http://h/UPPER", "s3:http://h/ab", "s3:http://h/a_b"])
 def test_parse_s3_url_rejects_bad_buckets(url: str) -> None:
-    with pytest.raises(ConfigError, match="repository.url"):
+    with pytest.raises(ConfigError, match=r"repository\.url"):
         parse_s3_url(url)
 
 

@@ -1,0 +1,215 @@
+"""Bad input and faults: one clear line, a non-zero exit, the repository and state left consistent."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mailvault.demo import mailstore
+from mailvault.demo.seaweed import SeaweedS3
+from tests.e2e.conftest import E2E_BUCKET
+from tests.e2e.workspace import Workspace, unique_prefix
+
+
+def _error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def test_config_error_exits_2_naming_the_key(ws: Workspace) -> None:
+    ws.generate()
+    ws.config_path.write_text(ws.config_path.read_text().replace("layout =", "layuot ="))
+    proc = ws.cli("backup", check=False)
+    assert proc.returncode == 2
+    assert "sources.layuot: unknown key; did you mean 'layout'?" in _error_line(proc)
+    validate = ws.cli("config", "validate", "--json", check=False)
+    assert validate.returncode == 2
+    assert json.loads(validate.stdout)["problems"] == ["sources.layuot: unknown key; did you mean 'layout'?"]
+
+
+def test_missing_maildir_root_never_backs_up_nothing(ws: Workspace) -> None:
+    ws.generate()
+    ws.cli("init")
+    ws.cli("backup")
+    missing = ws.root / "gone"
+    ws.config_path.write_text(ws.config_path.read_text().replace(str(ws.vmail), str(missing)))
+    proc = ws.cli("backup", check=False)
+    assert proc.returncode == 1
+    assert f"maildir root {missing} does not exist" in _error_line(proc)
+    assert len(json.loads(ws.restic("snapshots", "--json"))) == 1
+    assert ws.cli_json("history", "--kind", "backup")[0]["status"] == "failed"
+
+
+def test_unreadable_message_fails_the_run_and_is_listed(ws: Workspace) -> None:
+    ws.generate()
+    ws.cli("init")
+    victim = next(mailstore.iter_message_paths(ws.vmail))
+    os.chown(victim, 4321, 4321)
+    victim.chmod(0)
+    # Root reads everything; drop the capabilities that let it, as a non-root mail host would run.
+    drop = ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
+    proc = subprocess.run(
+        [*drop, sys.executable, "-m", "mailvault", "--config", str(ws.config_path), "backup", "--json"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    line = _error_line(proc)
+    assert "backup incomplete: 1 file(s) could not be read" in line and str(victim) in line
+    assert json.loads(proc.stdout)["ok"] is False
+    assert f"{victim}: open: permission denied" in proc.stderr
+    assert ws.cli_json("history", "--kind", "backup")[0]["status"] == "failed"
+    ws.cli("check")  # the repository stays consistent
+
+
+def test_unreachable_s3_fails_fast_naming_the_endpoint(ws: Workspace) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ws.url = f"s3:http://127.0.0.1:{port}/{E2E_BUCKET}/x"
+    ws.generate()
+    started = time.monotonic()
+    proc = ws.cli("init", check=False)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 1
+    assert f"S3 endpoint http://127.0.0.1:{port} is unreachable" in _error_line(proc)
+    assert elapsed < 30
+
+
+def test_wrong_s3_credentials(ws: Workspace) -> None:
+    ws.generate()
+    ws.cli("init")
+    ws.write_secret("s3-secret", "not-the-right-secret-key")
+    proc = ws.cli("backup", check=False)
+    assert proc.returncode == 1
+    assert "refused the credentials" in _error_line(proc)
+    assert "not-the-right-secret-key" not in proc.stderr + proc.stdout
+
+
+def test_wrong_repository_password(ws: Workspace) -> None:
+    ws.generate()
+    ws.cli("init")
+    ws.cli("backup")
+    ws.write_secret("repository.key", "wrong-password-123")
+    for command in ("backup", "snapshots", "check"):
+        proc = ws.cli(command, check=False)
+        assert proc.returncode == 1
+        assert "the repository password was refused" in _error_line(proc)
+        assert "wrong-password-123" not in proc.stderr
+    assert ws.cli_json("history", "--kind", "backup")[0]["status"] == "failed"
+
+
+def test_missing_bucket_without_the_right_to_create_it(tmp_path: Path, s3server: SeaweedS3) -> None:
+    limited = s3server.identities[1]
+    bucket = "mv-nobucket-" + unique_prefix()
+    ws = Workspace(tmp_path, f"s3:{s3server.endpoint}/{bucket}/r", password="pw-" + unique_prefix(), identity=limited)
+    ws.generate()
+    proc = ws.cli("init", check=False)
+    assert proc.returncode == 1
+    assert f"bucket {bucket} does not exist at {s3server.endpoint} and these credentials may not create it" in (
+        _error_line(proc)
+    )
+    backup = ws.cli("backup", check=False)
+    assert backup.returncode == 1
+    assert f"bucket {bucket} does not exist" in _error_line(backup) and "mailvault init" in _error_line(backup)
+
+
+def test_restic_missing_or_too_old(ws: Workspace) -> None:
+    ws.generate()
+    ws.write_config(extra='[restic]\nbinary = "/nonexistent/restic"\n')
+    proc = ws.cli("backup", check=False)
+    assert proc.returncode == 1
+    assert "/nonexistent/restic was not found" in _error_line(proc)
+    fake = ws.root / "old-restic"
+    fake.write_text("#!/bin/sh\necho 'restic 0.9.6 compiled with go1.13 on linux/amd64'\n")
+    fake.chmod(0o755)
+    ws.write_config(extra=f'[restic]\nbinary = "{fake}"\n')
+    proc = ws.cli("backup", check=False)
+    assert proc.returncode == 1
+    assert "restic 0.9.6 is too old; mailvault needs restic 0.14.0 or newer" in _error_line(proc)
+
+
+def test_init_never_overwrites(ws: Workspace) -> None:
+    ws.generate()
+    ws.cli("init")
+    ws.cli("backup")
+    key = (ws.secrets / "repository.key").read_text()
+    again = ws.cli_json("init")
+    assert again["repository_created"] is False and again["password_generated"] is False
+    assert (ws.secrets / "repository.key").read_text() == key
+    assert len(json.loads(ws.restic("snapshots", "--json"))) == 1
+
+
+def test_init_generates_a_strong_password_file(ws: Workspace) -> None:
+    ws.generate()
+    (ws.secrets / "repository.key").unlink()
+    result = ws.cli_json("init")
+    assert result["password_generated"] is True
+    key = ws.secrets / "repository.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert len(key.read_text().strip()) >= 40
+    assert key.read_text().strip() not in ws.cli("backup").stderr
+
+
+def _big_store(ws: Workspace) -> None:
+    ws.generate()
+    inbox = ws.vmail / "example.com" / "alice" / "Maildir"
+    big = b"Subject: big\n\n" + os.urandom(300 * 1024 * 1024)
+    mailstore.deliver(inbox, big, date=mailstore.datetime.now(mailstore.UTC), seq=777, flags="S")
+
+
+def _wait_for_restic_lock(ws: Workspace, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        proc = subprocess.run(["restic", "-r", ws.url, "list", "locks", "--no-lock"], capture_output=True,
+                              text=True, env=ws.restic_env())  # fmt: skip
+        if proc.stdout.strip():
+            return
+        time.sleep(0.2)
+    raise AssertionError("restic never took its lock")
+
+
+def test_second_run_refused_and_sigkill_mid_backup_recovers(ws: Workspace) -> None:
+    _big_store(ws)
+    ws.cli("init")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "mailvault", "--config", str(ws.config_path), "backup"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait_for_restic_lock(ws)
+        started = time.monotonic()
+        second = ws.cli("backup", check=False)
+        assert second.returncode == 1
+        assert "another mailvault run is in progress (backup, pid" in _error_line(second)
+        assert time.monotonic() - started < 15
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)  # mailvault and its restic, as a power cut would
+        first.wait()
+    assert subprocess.run(["restic", "-r", ws.url, "list", "locks", "--no-lock"], capture_output=True, text=True,
+                          env=ws.restic_env()).stdout.strip(), "the killed restic left its lock behind"  # fmt: skip
+    ok = ws.cli("backup", "--json")
+    assert "cleared a stale repository lock" in ok.stderr
+    assert json.loads(ok.stdout)["stale_locks_cleared"] == 1
+    ws.cli("check")
+    statuses = [r["status"] for r in ws.cli_json("history", "--kind", "backup")]
+    assert statuses[0] == "ok" and statuses[1] == "interrupted"  # the killed run is not hidden
+
+
+def test_host_lock_held_elsewhere_refuses_at_once(ws: Workspace) -> None:
+    ws.generate()
+    ws.state.mkdir(parents=True, exist_ok=True)
+    with (ws.state / "mailvault.lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.write("prune, pid 1")
+        fh.flush()
+        proc = ws.cli("backup", check=False)
+    assert proc.returncode == 1
+    assert "another mailvault run is in progress (prune, pid 1)" in _error_line(proc)
