@@ -121,6 +121,8 @@ def _backup(
     stale = [] if dry_run else engine.clear_stale_locks()
     cursor = int(db.get(CURSOR_KEY, "0") or 0)
     src = config.sources
+    logger.debug("preflight took %.2f s", time.monotonic() - started)
+    scan_started = time.monotonic()
     manifest, next_cursor = scan(
         list(src.maildirs),
         layout=src.layout,
@@ -143,7 +145,9 @@ def _backup(
         compression=config.repository.compression,
         dry_run=dry_run,
     )
+    restic_started = time.monotonic()
     summary, errors = _stream_backup(engine, argv, progress)
+    logger.debug("restic backup took %.2f s", time.monotonic() - restic_started)
     unreadable = sorted({e.item for e in errors} | set(manifest.unreadable))
     if unreadable:
         saved = f"snapshot {summary.snapshot_id} was saved without them" if summary else "no snapshot was saved"

@@ -69,27 +69,42 @@ def _is_maildir(path: Path) -> bool:
 
 
 @dataclass(frozen=True)
-class MessageFile:
-    base: str
-    size: int
-    mtime: float
-    path: str
+class FolderFiles:
+    """The message files of one folder: ``(base name, size, path relative to the folder)``, sorted by base name."""
+
+    files: list[tuple[str, int, str]]
+    bytes: int
+    newest: float | None
 
 
-def message_files(folder: Path) -> Iterator[MessageFile]:
-    """Every message file in ``folder``'s ``cur/`` and ``new/`` (``tmp/`` holds deliveries in progress)."""
+def folder_files(folder: Path) -> FolderFiles:
+    """Every message file in ``folder``'s ``cur/`` and ``new/`` (``tmp/`` holds deliveries in progress).
+
+    This is the hot loop of the manifest scan (one stat per message), kept free of per-file objects.
+    """
+    files: list[tuple[str, int, str]] = []
+    total = 0
+    newest = -1.0
     for sub in ("cur", "new"):
         try:
-            entries = os.scandir(folder / sub)
-        except FileNotFoundError:
+            entries = os.scandir(os.path.join(folder, sub))
+        except (FileNotFoundError, NotADirectoryError):
             continue
         with entries:
             for entry in entries:
-                if entry.name.startswith("."):
+                name = entry.name
+                if name[0] == ".":
                     continue
                 st = entry.stat(follow_symlinks=False)
-                if st.st_mode & 0o170000 == 0o100000:  # regular file
-                    yield MessageFile(base_name(entry.name), st.st_size, st.st_mtime, entry.path)
+                if st.st_mode & 0o170000 != 0o100000:  # not a regular file
+                    continue
+                size = st.st_size
+                total += size
+                if st.st_mtime > newest:
+                    newest = st.st_mtime
+                files.append((name.partition(":")[0], size, sub + "/" + name))
+    files.sort()
+    return FolderFiles(files, total, newest if newest >= 0 else None)
 
 
 def read_uidvalidity(folder: Path) -> int | None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from mailvault.errors import SourceError
 from mailvault.mail.layout import find_mailboxes
-from mailvault.mail.maildir import FolderLayout, list_folders, message_files, read_uidvalidity
+from mailvault.mail.maildir import FolderLayout, folder_files, list_folders, read_uidvalidity
 
 FORMAT = "mailvault-manifest"
 VERSION = 1
@@ -110,16 +110,14 @@ class Manifest:
         )
 
 
-def folder_digest(pairs: list[tuple[str, int]]) -> str:
+def folder_digest(pairs: list[tuple[str, int]] | list[tuple[str, int, str]]) -> str:
     """SHA-256 over sorted (base name, size) pairs: the folder's identity, blind to flag renames.
 
     >>> folder_digest([("b", 2), ("a", 1)]) == folder_digest([("a", 1), ("b", 2)])
     True
     """
-    h = hashlib.sha256()
-    for base, size in sorted(pairs):
-        h.update(f"{base}\0{size}\n".encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
+    text = "".join(f"{p[0]}\0{p[1]}\n" for p in sorted(pairs))
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _iso(ts: float | None) -> str | None:
@@ -127,12 +125,11 @@ def _iso(ts: float | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class _Scanned:
     mailbox: str
     folder: str
-    base: str
-    size: int
-    path: str
+    path: Path
+    files: list[tuple[str, int, str]]
 
 
 def scan(
@@ -149,7 +146,7 @@ def scan(
     an empty backup must never pass for a successful one.
     """
     mailboxes: list[MailboxEntry] = []
-    candidates: list[_Candidate] = []
+    scanned: list[_Scanned] = []
     for root in roots:
         if not root.is_dir():
             raise SourceError(
@@ -165,23 +162,21 @@ def scan(
         for mbox in found:
             folders = []
             for folder in list_folders(mbox.path, folder_layout):
-                files = sorted(message_files(folder.path), key=lambda m: m.base)
-                newest = max((m.mtime for m in files), default=None)
+                found_files = folder_files(folder.path)
                 folders.append(
                     FolderEntry(
                         name=folder.name,
                         display=folder.display,
-                        messages=len(files),
-                        bytes=sum(m.size for m in files),
-                        newest=_iso(newest),
+                        messages=len(found_files.files),
+                        bytes=found_files.bytes,
+                        newest=_iso(found_files.newest),
                         uidvalidity=read_uidvalidity(folder.path),
-                        digest=folder_digest([(m.base, m.size) for m in files]),
+                        digest=folder_digest(found_files.files),
                     )
                 )
-                if sample_size:
-                    candidates.extend(_Candidate(mbox.name, folder.name, m.base, m.size, m.path) for m in files)
+                scanned.append(_Scanned(mbox.name, folder.name, folder.path, found_files.files))
             mailboxes.append(MailboxEntry(mbox.name, str(mbox.path), folders))
-    samples, unreadable, cursor = _sample(candidates, sample_size, sample_cursor)
+    samples, unreadable, cursor = _sample(scanned, sample_size, sample_cursor)
     manifest = Manifest(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         hostname=socket.gethostname(),
@@ -193,32 +188,40 @@ def scan(
     return manifest, cursor
 
 
-def _sample(candidates: list[_Candidate], size: int, cursor: int) -> tuple[list[SampleEntry], list[str], int]:
-    if not candidates or not size:
+def _sample(scanned: list[_Scanned], size: int, cursor: int) -> tuple[list[SampleEntry], list[str], int]:
+    """Hash ``size`` messages starting at position ``cursor`` of the whole store (wrapping around)."""
+    total = sum(len(s.files) for s in scanned)
+    if not total or not size:
         return [], [], cursor
-    start = cursor % len(candidates)
-    count = min(size, len(candidates))
-    picked = [candidates[(start + i) % len(candidates)] for i in range(count)]
+    start = cursor % total
+    count = min(size, total)
+    wanted = {(start + i) % total for i in range(count)}
     samples: list[SampleEntry] = []
     unreadable: list[str] = []
-    for cand in picked:
-        try:
-            data = Path(cand.path).read_bytes()
-        except OSError:
-            unreadable.append(cand.path)
-            continue
-        crlf = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-        samples.append(
-            SampleEntry(
-                cand.mailbox,
-                cand.folder,
-                cand.base,
-                cand.size,
-                hashlib.sha256(data).hexdigest(),
-                hashlib.sha256(crlf).hexdigest(),
+    offset = 0
+    for item in scanned:
+        for index, (base, fsize, rel) in enumerate(item.files):
+            if offset + index not in wanted:
+                continue
+            path = item.path / rel
+            try:
+                data = path.read_bytes()
+            except OSError:
+                unreadable.append(str(path))
+                continue
+            crlf = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            samples.append(
+                SampleEntry(
+                    item.mailbox,
+                    item.folder,
+                    base,
+                    fsize,
+                    hashlib.sha256(data).hexdigest(),
+                    hashlib.sha256(crlf).hexdigest(),
+                )
             )
-        )
-    return samples, unreadable, (start + count) % len(candidates)
+        offset += len(item.files)
+    return samples, unreadable, (start + count) % total
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,121 @@
+"""Benchmark: `mailvault backup` against plain `restic backup` of the same paths to the same kind of
+repository (SeaweedFS S3 on loopback), first run and incremental run (1 % new mail), in one run;
+and the manifest scan against `find -type f -printf '%s\\n'` on the same tree.
+
+Usage: .venv/bin/python bench/backup_vs_restic.py [--messages 50000] [--workdir DIR]
+Prints the times and the ratios; targets: backup <= 1.05x restic, scan <= 2x find.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mailvault.demo import mailstore
+from mailvault.demo.seaweed import SeaweedS3
+from mailvault.mail.manifest import scan
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"{argv[:4]} failed: {proc.stderr[-2000:]}")
+    return elapsed
+
+
+def best(fn: object, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()  # type: ignore[operator]
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=50_000)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/mailvault-bench"))
+    args = parser.parse_args()
+    work: Path = args.workdir
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    per_folder = 100
+    folders = mailstore.FOLDERS
+    users = max(1, args.messages // (per_folder * len(folders) * 5))
+    spec = mailstore.StoreSpec(
+        domains=tuple(f"d{i}.example" for i in range(5)),
+        users=tuple(f"user{i}" for i in range(users)),
+        messages_per_folder=per_folder,
+        body_bytes=1500,
+        attachment_every=10,
+        attachment_bytes=15000,
+    )
+    t0 = time.perf_counter()
+    gen = mailstore.generate(work / "vmail", spec)
+    config_dirs, key_dirs = mailstore.make_server_config(work)
+    print(f"store: {gen.messages} messages in {len(gen.mailboxes)} mailboxes (generated in {time.perf_counter() - t0:.0f} s)")
+
+    with SeaweedS3(work / "s3") as s3:
+        secrets = work / "secrets"
+        secrets.mkdir(mode=0o700)
+        (secrets / "pw").write_text("bench-password\n")
+        (secrets / "id").write_text(s3.admin.access_key + "\n")
+        (secrets / "key").write_text(s3.admin.secret_key + "\n")
+        for f in secrets.iterdir():
+            f.chmod(0o600)
+        mv_url = f"s3:{s3.endpoint}/bench/mailvault"
+        plain_url = f"s3:{s3.endpoint}/bench/plain"
+        config = work / "mailvault.toml"
+        config.write_text(
+            f'[repository]\nurl = "{mv_url}"\npassword_file = "{secrets / "pw"}"\n'
+            f'[repository.s3]\naccess_key_id_file = "{secrets / "id"}"\nsecret_access_key_file = "{secrets / "key"}"\n'
+            f'[sources]\nmaildirs = ["{work / "vmail"}"]\nconfig = {json.dumps([str(p) for p in config_dirs])}\n'
+            f'keys = {json.dumps([str(p) for p in key_dirs])}\n[state]\ndir = "{work / "state"}"\n'
+        )
+        config.chmod(0o600)
+        env = {
+            **os.environ,
+            "RESTIC_PASSWORD_FILE": str(secrets / "pw"),
+            "AWS_ACCESS_KEY_ID": s3.admin.access_key,
+            "AWS_SECRET_ACCESS_KEY": s3.admin.secret_key,
+        }
+        mv = [sys.executable, "-m", "mailvault", "--config", str(config), "-q"]
+        timed([*mv, "init"], env)
+        timed(["restic", "-r", plain_url, "init", "--repository-version", "2"], env)
+        paths = [str(work / "vmail"), *map(str, config_dirs), *map(str, key_dirs)]
+        plain = ["restic", "-r", plain_url, "backup", "--json", "--compression", "auto", *paths]
+        subprocess.run(["find", str(work), "-type", "f", "-printf", "%s\n"], stdout=subprocess.DEVNULL, check=True)
+
+        results = []
+        for phase in ("first", "incremental"):
+            if phase == "incremental":
+                now = datetime.now(UTC)
+                for n, maildir in enumerate(sorted((work / "vmail").glob("*/*/Maildir"))):
+                    for i in range(max(1, gen.messages // 100 // len(gen.mailboxes))):
+                        data = f"Subject: new {n}-{i}\n\n".encode() + os.urandom(2000).hex().encode()
+                        mailstore.deliver(maildir, data, date=now, seq=10**7 + n * 1000 + i, flags=None)
+            t_plain = timed(plain, env)
+            t_mv = timed([*mv, "backup"], env)
+            results.append((phase, t_plain, t_mv))
+            print(f"{phase:12s} restic {t_plain:7.2f} s   mailvault {t_mv:7.2f} s   ratio {t_mv / t_plain:.3f}")
+
+    root = work / "vmail"
+    t_find = best(lambda: subprocess.run(["find", str(root), "-type", "f", "-printf", "%s\n"],
+                                         stdout=subprocess.DEVNULL, check=True))
+    t_scan = best(lambda: scan([root], layout="%d/%n/Maildir", folder_layout="maildir++", sample_size=200))
+    print(f"scan         find   {t_find:7.3f} s   manifest  {t_scan:7.3f} s   ratio {t_scan / t_find:.3f}")
+
+
+if __name__ == "__main__":
+    main()
