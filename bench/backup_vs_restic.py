@@ -25,7 +25,7 @@ from mailvault.mail.manifest import scan
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"{argv[:4]} failed: {proc.stderr[-2000:]}")
@@ -64,7 +64,8 @@ def main() -> None:
     t0 = time.perf_counter()
     gen = mailstore.generate(work / "vmail", spec)
     config_dirs, key_dirs = mailstore.make_server_config(work)
-    print(f"store: {gen.messages} messages in {len(gen.mailboxes)} mailboxes (generated in {time.perf_counter() - t0:.0f} s)")
+    took = time.perf_counter() - t0
+    print(f"store: {gen.messages} messages in {len(gen.mailboxes)} mailboxes (generated in {took:.0f} s)")
 
     with SeaweedS3(work / "s3") as s3:
         secrets = work / "secrets"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,9 @@ from mailvault.actions.engine import Engine
 from mailvault.actions.hooks import run_hooks
 from mailvault.config.schema import Config
 from mailvault.errors import BackupIncomplete, CommandFailed, MailvaultError, SourceError
-from mailvault.mail.manifest import Manifest, Totals, scan
+from mailvault.mail import scan_cache
+from mailvault.mail.manifest import ScanResult, scan
+from mailvault.mail.manifest_model import Manifest, Totals
 from mailvault.state.db import StateDB
 from mailvault.state.lock import host_lock
 from mailvault.state.paths import StatePaths, write_atomic
@@ -115,27 +118,15 @@ def _backup(
 ) -> BackupResult:
     started = time.monotonic()
     engine = Engine.open(config)
-    engine.require_bucket()
+    engine.require_reachable()
     sources = source_paths(config, paths)
     run_hooks(config.hooks.before, stage="before")
-    stale = [] if dry_run else engine.clear_stale_locks()
-    cursor = int(db.get(CURSOR_KEY, "0") or 0)
-    src = config.sources
-    logger.debug("preflight took %.2f s", time.monotonic() - started)
-    scan_started = time.monotonic()
-    manifest, next_cursor = scan(
-        list(src.maildirs),
-        layout=src.layout,
-        folder_layout=src.folder_layout,
-        sample_size=config.manifest.sample_size,
-        sample_cursor=cursor,
-    )
-    logger.info(
-        "manifest: %d mailboxes, %d messages, %d bytes",
-        manifest.totals.mailboxes,
-        manifest.totals.messages,
-        manifest.totals.bytes,
-    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The lock sweep waits on restic subprocesses; it overlaps the manifest scan for free.
+        sweep = pool.submit(engine.clear_stale_locks) if not dry_run else None
+        scanned = _scan(config, paths, db)
+        stale = sweep.result() if sweep is not None else []
+    manifest = scanned.manifest
     write_atomic(paths.manifest, manifest.to_json())
     argv = restic.backup_argv(
         engine.repo,
@@ -161,7 +152,8 @@ def _backup(
         raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log for details")
     if not dry_run and summary.snapshot_id:
         write_atomic(paths.manifest_copy(summary.snapshot_id), manifest.to_json())
-        db.put(CURSOR_KEY, str(next_cursor))
+        write_atomic(paths.scan_cache, scanned.cache.to_json())
+        db.put(CURSOR_KEY, str(scanned.next_cursor))
     return BackupResult(
         snapshot_id=summary.snapshot_id,
         files_new=summary.files_new,
@@ -175,6 +167,35 @@ def _backup(
         stale_locks_cleared=len(stale),
         dry_run=dry_run,
     )
+
+
+def _scan(config: Config, paths: StatePaths, db: StateDB) -> ScanResult:
+    """The manifest scan, reusing unchanged folders except on every ``full_scan_every``-th run."""
+    began = time.monotonic()
+    cache = scan_cache.load(paths.scan_cache)
+    full = cache.runs_since_full + 1 >= config.manifest.full_scan_every or not cache.folders
+    src = config.sources
+    result = scan(
+        list(src.maildirs),
+        layout=src.layout,
+        folder_layout=src.folder_layout,
+        sample_size=config.manifest.sample_size,
+        sample_cursor=int(db.get(CURSOR_KEY, "0") or 0),
+        cache=None if full else cache,
+    )
+    result.cache.runs_since_full = 0 if full else cache.runs_since_full + 1
+    totals = result.manifest.totals
+    logger.info(
+        "manifest: %d mailboxes, %d messages, %d bytes (%s scan, %d of %d folders unchanged, %.2f s)",
+        totals.mailboxes,
+        totals.messages,
+        totals.bytes,
+        "full" if full else "incremental",
+        result.folders_reused,
+        totals.folders,
+        time.monotonic() - began,
+    )
+    return result
 
 
 def _stream_backup(

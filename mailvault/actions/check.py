@@ -53,7 +53,7 @@ def check(config: Config) -> CheckResult:
         subset = next_subset(cursor, total)
         try:
             engine = Engine.open(config)
-            engine.require_bucket()
+            engine.require_reachable()
             engine.clear_stale_locks()
             done = engine.run(restic.check_argv(engine.repo, subset=subset), "restic check")
             if not check_ok(done.stdout):

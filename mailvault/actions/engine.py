@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 
 from mailvault import execute
 from mailvault.config.schema import Config, RepositorySection
-from mailvault.errors import CommandFailed, RepositoryError, ToolError
+from mailvault.errors import CommandFailed, RepositoryError, StorageError, ToolError
 from mailvault.keys.secrets import SecretSource, resolve
-from mailvault.storage import s3
+from mailvault.storage.credentials import S3Credentials
 from mailvault.storage.location import S3Location, parse_s3_url
+from mailvault.storage.reach import require_reachable
 from mailvault.tools import restic
 from mailvault.tools.restic_output import Lock, classify_failure, parse_lock, parse_version
 
@@ -34,7 +35,7 @@ def password_source(repo: RepositorySection) -> SecretSource:
     )
 
 
-def s3_credentials(repo: RepositorySection) -> s3.S3Credentials | None:
+def s3_credentials(repo: RepositorySection) -> S3Credentials | None:
     cfg = repo.s3
     if cfg is None:
         return None
@@ -56,7 +57,7 @@ def s3_credentials(repo: RepositorySection) -> s3.S3Credentials | None:
             inline=cfg.secret_access_key,
         )
     )
-    return s3.S3Credentials(key_id, secret, cfg.region)
+    return S3Credentials(key_id, secret, cfg.region)
 
 
 def password_env(source: SecretSource) -> dict[str, str]:
@@ -77,7 +78,7 @@ class Engine:
     config: Config
     repo: restic.ResticRepo
     env: dict[str, str] = field(default_factory=dict)
-    creds: s3.S3Credentials | None = None
+    creds: S3Credentials | None = None
     location: S3Location | None = None
     version: tuple[int, int, int] = (0, 0, 0)
 
@@ -98,19 +99,23 @@ class Engine:
         return engine
 
     def probe_storage(self) -> str:
-        """For S3, prove the endpoint and credentials now and return "exists" or "missing" for the bucket."""
+        """For S3, prove the endpoint and credentials now (boto3) and return "exists" or "missing"."""
         if self.location is None or self.creds is None:
             return "exists"
+        from mailvault.storage import s3  # boto3 is heavy to import; only init and storage checks need it
+
         assert self.config.repository.s3 is not None
         return s3.probe_bucket(self.location, self.creds, timeout=self.config.repository.s3.connect_timeout)
 
-    def require_bucket(self) -> None:
-        if self.probe_storage() == "missing":
-            assert self.location is not None
-            raise RepositoryError(
-                f"bucket {self.location.bucket} does not exist at {self.location.endpoint}",
-                hint="run `mailvault init` first",
-            )
+    def require_reachable(self) -> None:
+        """For S3, fail within the connect timeout when the endpoint does not answer.
+
+        Credentials and the bucket are then proven by restic itself: its refusals are
+        translated into the same operator messages (see :meth:`translate`).
+        """
+        if self.location is not None:
+            assert self.config.repository.s3 is not None
+            require_reachable(self.location, timeout=self.config.repository.s3.connect_timeout)
 
     def run(self, argv: tuple[str, ...], what: str, *, timeout: float | None = None) -> execute.Completed:
         """Run a restic command; turn a failure into a RepositoryError that says what to do."""
@@ -125,13 +130,32 @@ class Engine:
     def translate(self, exc: CommandFailed, what: str) -> Exception:
         kind = classify_failure(exc.returncode, "\n".join(exc.stderr_tail))
         url = self.config.repository.url
+        where = self.location.endpoint if self.location else url
+        if kind == "s3-credentials":
+            return StorageError(
+                f"{what}: S3 endpoint {where} refused the credentials",
+                hint="check the access key id and secret in [repository.s3]",
+            )
+        if kind == "s3-no-bucket" and self.location is not None:
+            return RepositoryError(
+                f"{what}: bucket {self.location.bucket} does not exist at {where}",
+                hint="run `mailvault init` first",
+            )
+        if kind == "s3-denied":
+            bucket = self.location.bucket if self.location else "the bucket"
+            return StorageError(
+                f"{what}: S3 endpoint {where} refused these credentials access to {bucket}",
+                hint="check the access key id and secret in [repository.s3], and that they may read, write and list it",
+            )
         if kind == "wrong-password":
             return RepositoryError(
                 f"{what}: the repository password was refused by {url}",
                 hint="check repository.password_* in the config (or restore the key file from your recovery kit)",
             )
         if kind == "no-repository":
-            return RepositoryError(f"{what}: there is no repository at {url}", hint="run `mailvault init` first")
+            # With a region set, S3 servers may answer "no such key" for a missing bucket too.
+            also = f" (or bucket {self.location.bucket} does not exist)" if self.location else ""
+            return RepositoryError(f"{what}: there is no repository at {url}{also}", hint="run `mailvault init` first")
         if kind == "locked":
             return RepositoryError(
                 f"{what}: the repository {url} is locked by another process",

@@ -43,7 +43,7 @@ def prune(config: Config, *, dry_run: bool = False) -> PruneResult:
         run_id = db.start_run("prune")
         try:
             engine = Engine.open(config)
-            engine.require_bucket()
+            engine.require_reachable()
             if not dry_run:
                 engine.clear_stale_locks()
             done = engine.run(restic.forget_argv(engine.repo, retention(config), dry_run=dry_run), "restic forget")

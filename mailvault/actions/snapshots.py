@@ -45,7 +45,7 @@ def row(snap: Snapshot) -> SnapshotRow:
 
 def list_snapshots(config: Config) -> list[Snapshot]:
     engine = Engine.open(config)
-    engine.require_bucket()
+    engine.require_reachable()
     return parse_snapshots(engine.run(restic.snapshots_argv(engine.repo), "restic snapshots").stdout)
 
 

@@ -6,11 +6,6 @@ from typing import Annotated
 
 import typer
 
-from mailvault.actions import backup as backup_action
-from mailvault.actions import check as check_action
-from mailvault.actions import init as init_action
-from mailvault.actions import prune as prune_action
-from mailvault.actions import snapshots as snapshots_action
 from mailvault.cli.context import DryRunOpt, JsonOpt, current_config, wants_json
 from mailvault.cli.output import emit_json, human_bytes, key_values, stdout, table
 from mailvault.cli.progress import backup_progress
@@ -21,6 +16,8 @@ from mailvault.state.paths import StatePaths
 def init(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
     """Create the bucket (when missing and allowed), the password file and the restic repository."""
     wants_json(json)
+    from mailvault.actions import init as init_action  # imports boto3: only where needed
+
     result = init_action.init(current_config(), dry_run=dry_run)
     if json:
         emit_json({"ok": True, **result.as_dict()})
@@ -53,6 +50,8 @@ def init(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
 def backup(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
     """Scan the mail store into a manifest and back it up with config and keys."""
     wants_json(json)
+    from mailvault.actions import backup as backup_action
+
     config = current_config()
     with backup_progress("backup") as show:
         result = backup_action.backup(config, progress=show, dry_run=dry_run)  # type: ignore[arg-type]
@@ -75,6 +74,8 @@ def backup(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
 def snapshots(json: JsonOpt = False) -> None:
     """List mailvault's snapshots with their manifest totals."""
     wants_json(json)
+    from mailvault.actions import snapshots as snapshots_action
+
     rows = snapshots_action.snapshots(current_config())
     if json:
         emit_json([r.as_dict() for r in rows])
@@ -92,6 +93,8 @@ def snapshots(json: JsonOpt = False) -> None:
 def prune(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
     """Forget snapshots outside the retention policy and free their space."""
     wants_json(json)
+    from mailvault.actions import prune as prune_action
+
     result = prune_action.prune(current_config(), dry_run=dry_run)
     if json:
         emit_json({"ok": True, **result.as_dict()})
@@ -106,6 +109,8 @@ def prune(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
 def check(json: JsonOpt = False) -> None:
     """Check the repository's structure and read the next rotating subset of its data."""
     wants_json(json)
+    from mailvault.actions import check as check_action
+
     result = check_action.check(current_config())
     if json:
         emit_json({"ok": True, **result.as_dict()})

@@ -239,6 +239,13 @@ class HooksSection(Section):
 
 
 class ManifestSection(Section):
+    full_scan_every: int = Field(
+        7,
+        ge=1,
+        description="Every Nth backup stats every message; the others reuse folders whose cur/ and new/ "
+        "are unchanged. 1 = always full.",
+        examples=[7],
+    )
     sample_size: int = Field(
         200,
         ge=0,

@@ -121,12 +121,13 @@ class SeaweedS3:
 
     def _s3_answers(self) -> bool:
         from mailvault.storage import s3 as s3store
+        from mailvault.storage.credentials import S3Credentials
         from mailvault.storage.location import S3Location
 
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=1):
                 pass
-            creds = s3store.S3Credentials(self.admin.access_key, self.admin.secret_key, "us-east-1")
+            creds = S3Credentials(self.admin.access_key, self.admin.secret_key, "us-east-1")
             loc = S3Location(self.endpoint, "mailvault-ready", "")
             if s3store.probe_bucket(loc, creds, timeout=2) == "missing":
                 s3store.create_bucket(loc, creds, timeout=2)

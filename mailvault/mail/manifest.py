@@ -9,105 +9,17 @@ rotating sample of messages, both of the file and of its CRLF form (what IMAP se
 from __future__ import annotations
 
 import hashlib
-import json
 import socket
-from dataclasses import asdict, dataclass, field
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from mailvault.errors import SourceError
-from mailvault.mail.layout import find_mailboxes
+from mailvault.mail.layout import Mailbox, find_mailboxes
 from mailvault.mail.maildir import FolderLayout, folder_files, list_folders, read_uidvalidity
-
-FORMAT = "mailvault-manifest"
-VERSION = 1
-
-
-@dataclass(frozen=True)
-class FolderEntry:
-    name: str
-    display: str
-    messages: int
-    bytes: int
-    newest: str | None
-    uidvalidity: int | None
-    digest: str
-
-
-@dataclass(frozen=True)
-class MailboxEntry:
-    name: str
-    path: str
-    folders: list[FolderEntry]
-
-    @property
-    def messages(self) -> int:
-        return sum(f.messages for f in self.folders)
-
-    @property
-    def bytes(self) -> int:
-        return sum(f.bytes for f in self.folders)
-
-
-@dataclass(frozen=True)
-class SampleEntry:
-    mailbox: str
-    folder: str
-    base: str
-    size: int
-    sha256: str
-    sha256_crlf: str
-
-
-@dataclass(frozen=True)
-class Totals:
-    mailboxes: int
-    folders: int
-    messages: int
-    bytes: int
-
-
-@dataclass
-class Manifest:
-    created: str
-    hostname: str
-    roots: list[str]
-    mailboxes: list[MailboxEntry]
-    samples: list[SampleEntry] = field(default_factory=list)
-    unreadable: list[str] = field(default_factory=list)
-
-    @property
-    def totals(self) -> Totals:
-        return Totals(
-            mailboxes=len(self.mailboxes),
-            folders=sum(len(m.folders) for m in self.mailboxes),
-            messages=sum(m.messages for m in self.mailboxes),
-            bytes=sum(m.bytes for m in self.mailboxes),
-        )
-
-    def to_json(self) -> str:
-        body: dict[str, Any] = {"format": FORMAT, "version": VERSION, **asdict(self), "totals": asdict(self.totals)}
-        return json.dumps(body, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str) -> Manifest:
-        """Parse a manifest; raise ValueError for another format or a newer version."""
-        data = json.loads(text)
-        if data.get("format") != FORMAT:
-            raise ValueError("not a mailvault manifest")
-        if int(data.get("version", 0)) > VERSION:
-            raise ValueError(f"manifest version {data['version']} is newer than this mailvault understands")
-        return cls(
-            created=data["created"],
-            hostname=data["hostname"],
-            roots=list(data["roots"]),
-            mailboxes=[
-                MailboxEntry(m["name"], m["path"], [FolderEntry(**f) for f in m["folders"]]) for m in data["mailboxes"]
-            ],
-            samples=[SampleEntry(**s) for s in data.get("samples", [])],
-            unreadable=list(data.get("unreadable", [])),
-        )
+from mailvault.mail.manifest_model import FolderEntry, MailboxEntry, Manifest, SampleEntry
+from mailvault.mail.scan_cache import ScanCache, stamp
 
 
 def folder_digest(pairs: list[tuple[str, int]] | list[tuple[str, int, str]]) -> str:
@@ -124,12 +36,21 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts is not None else None
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Scanned:
     mailbox: str
     folder: str
     path: Path
-    files: list[tuple[str, int, str]]
+    count: int
+    files: list[tuple[str, int, str]] | None  # None when the entry came from the cache
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    manifest: Manifest
+    next_cursor: int
+    cache: ScanCache
+    folders_reused: int
 
 
 def scan(
@@ -139,42 +60,44 @@ def scan(
     folder_layout: FolderLayout,
     sample_size: int = 0,
     sample_cursor: int = 0,
-) -> tuple[Manifest, int]:
-    """Scan every mailbox under ``roots``; return the manifest and the next sample cursor.
+    cache: ScanCache | None = None,
+) -> ScanResult:
+    """Scan every mailbox under ``roots`` into a manifest.
 
-    Raise SourceError when a root does not exist or holds no mailbox for ``layout``:
-    an empty backup must never pass for a successful one.
+    With ``cache`` (last run's), folders whose ``cur/`` and ``new/`` are unchanged reuse
+    their entry instead of a stat per message. Returns the manifest, the next sample
+    cursor and the cache for the next run. Raise SourceError when a root does not exist
+    or holds no mailbox for ``layout``: an empty backup must never pass for a successful one.
     """
+    taken_at = time.time()
+    fresh = ScanCache(taken_at=taken_at)
     mailboxes: list[MailboxEntry] = []
     scanned: list[_Scanned] = []
+    reused = 0
     for root in roots:
-        if not root.is_dir():
-            raise SourceError(
-                f"maildir root {root} does not exist",
-                hint="fix sources.maildirs in the config, or mount the mail store",
-            )
-        found = find_mailboxes(root, layout)
-        if not found:
-            raise SourceError(
-                f"maildir root {root} holds no mailbox matching layout {layout!r}",
-                hint="fix sources.layout (e.g. %d/%n/Maildir or %n/Maildir)",
-            )
-        for mbox in found:
+        for mbox in _mailboxes(root, layout):
             folders = []
             for folder in list_folders(mbox.path, folder_layout):
-                found_files = folder_files(folder.path)
-                folders.append(
-                    FolderEntry(
+                current = stamp(folder.path)
+                entry = cache.lookup(folder.path, current) if cache is not None else None
+                files = None
+                if entry is None:
+                    found = folder_files(folder.path)
+                    files = found.files
+                    entry = FolderEntry(
                         name=folder.name,
                         display=folder.display,
-                        messages=len(found_files.files),
-                        bytes=found_files.bytes,
-                        newest=_iso(found_files.newest),
+                        messages=len(found.files),
+                        bytes=found.bytes,
+                        newest=_iso(found.newest),
                         uidvalidity=read_uidvalidity(folder.path),
-                        digest=folder_digest(found_files.files),
+                        digest=folder_digest(found.files),
                     )
-                )
-                scanned.append(_Scanned(mbox.name, folder.name, folder.path, found_files.files))
+                else:
+                    reused += 1
+                folders.append(entry)
+                fresh.folders[str(folder.path)] = (current, entry)
+                scanned.append(_Scanned(mbox.name, folder.name, folder.path, entry.messages, files))
             mailboxes.append(MailboxEntry(mbox.name, str(mbox.path), folders))
     samples, unreadable, cursor = _sample(scanned, sample_size, sample_cursor)
     manifest = Manifest(
@@ -185,12 +108,27 @@ def scan(
         samples=samples,
         unreadable=unreadable,
     )
-    return manifest, cursor
+    return ScanResult(manifest, cursor, fresh, reused)
+
+
+def _mailboxes(root: Path, layout: str) -> list[Mailbox]:
+    if not root.is_dir():
+        raise SourceError(
+            f"maildir root {root} does not exist",
+            hint="fix sources.maildirs in the config, or mount the mail store",
+        )
+    found = find_mailboxes(root, layout)
+    if not found:
+        raise SourceError(
+            f"maildir root {root} holds no mailbox matching layout {layout!r}",
+            hint="fix sources.layout (e.g. %d/%n/Maildir or %n/Maildir)",
+        )
+    return found
 
 
 def _sample(scanned: list[_Scanned], size: int, cursor: int) -> tuple[list[SampleEntry], list[str], int]:
     """Hash ``size`` messages starting at position ``cursor`` of the whole store (wrapping around)."""
-    total = sum(len(s.files) for s in scanned)
+    total = sum(item.count for item in scanned)
     if not total or not size:
         return [], [], cursor
     start = cursor % total
@@ -200,28 +138,26 @@ def _sample(scanned: list[_Scanned], size: int, cursor: int) -> tuple[list[Sampl
     unreadable: list[str] = []
     offset = 0
     for item in scanned:
-        for index, (base, fsize, rel) in enumerate(item.files):
-            if offset + index not in wanted:
-                continue
-            path = item.path / rel
-            try:
-                data = path.read_bytes()
-            except OSError:
-                unreadable.append(str(path))
-                continue
-            crlf = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-            samples.append(
-                SampleEntry(
-                    item.mailbox,
-                    item.folder,
-                    base,
-                    fsize,
-                    hashlib.sha256(data).hexdigest(),
-                    hashlib.sha256(crlf).hexdigest(),
-                )
-            )
-        offset += len(item.files)
+        if any(offset <= w < offset + item.count for w in wanted):
+            files = item.files if item.files is not None else folder_files(item.path).files
+            for index, (base, fsize, rel) in enumerate(files):
+                if offset + index in wanted:
+                    _hash_one(item, base, fsize, item.path / rel, samples, unreadable)
+        offset += item.count
     return samples, unreadable, (start + count) % total
+
+
+def _hash_one(
+    item: _Scanned, base: str, size: int, path: Path, samples: list[SampleEntry], unreadable: list[str]
+) -> None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        unreadable.append(str(path))
+        return
+    crlf = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    digest, digest_crlf = hashlib.sha256(data).hexdigest(), hashlib.sha256(crlf).hexdigest()
+    samples.append(SampleEntry(item.mailbox, item.folder, base, size, digest, digest_crlf))
 
 
 @dataclass(frozen=True)

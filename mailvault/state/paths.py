@@ -31,6 +31,10 @@ class StatePaths:
     def manifest(self) -> Path:
         return self.manifest_dir / "manifest.json"
 
+    @property
+    def scan_cache(self) -> Path:
+        return self.root / "scan-cache.json"
+
     def manifest_copy(self, snapshot_id: str) -> Path:
         return self.root / "manifests" / f"{snapshot_id}.json"
 

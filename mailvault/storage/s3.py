@@ -7,7 +7,6 @@ the configured connect timeout (at most 30 s) with an error naming the endpoint.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import boto3
@@ -15,6 +14,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from mailvault.errors import StorageError
+from mailvault.storage.credentials import S3Credentials
 from mailvault.storage.location import S3Location
 
 if TYPE_CHECKING:
@@ -30,21 +30,6 @@ _BAD_CREDENTIALS = {
 }
 _DENIED = {"AccessDenied", "403", "Forbidden"}
 _MISSING = {"NoSuchBucket", "404", "NotFound"}
-
-
-@dataclass(frozen=True)
-class S3Credentials:
-    access_key_id: str
-    secret_access_key: str
-    region: str
-
-    def restic_env(self) -> dict[str, str]:
-        """The environment restic reads its S3 credentials from."""
-        return {
-            "AWS_ACCESS_KEY_ID": self.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
-            "AWS_DEFAULT_REGION": self.region,
-        }
 
 
 def client(location: S3Location, creds: S3Credentials, *, timeout: int) -> S3Client:

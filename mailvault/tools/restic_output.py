@@ -181,11 +181,32 @@ def parse_forget(text: str) -> ForgetResult:
     return ForgetResult(kept=kept, removed=len(removed), removed_ids=tuple(removed))
 
 
-Failure = Literal["wrong-password", "no-repository", "locked", "already-initialized", "unknown"]
+Failure = Literal[
+    "wrong-password",
+    "no-repository",
+    "locked",
+    "already-initialized",
+    "s3-credentials",
+    "s3-no-bucket",
+    "s3-denied",
+    "unknown",
+]
+_S3_CREDENTIALS = (
+    "access key ID you provided does not exist",
+    "signature we calculated does not match",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+)
 
 
 def classify_failure(returncode: int, stderr: str) -> Failure:
     """Name what went wrong from restic's exit code (0.17+: 10, 11, 12) or its stderr (0.14)."""
+    if any(text in stderr for text in _S3_CREDENTIALS):
+        return "s3-credentials"
+    if "The specified bucket does not exist" in stderr or "NoSuchBucket" in stderr:
+        return "s3-no-bucket"
+    if "Access Denied" in stderr:
+        return "s3-denied"
     if returncode == 12 or "wrong password" in stderr:
         return "wrong-password"
     if returncode == 10 or "Is there a repository at the following location?" in stderr:

@@ -77,7 +77,7 @@ def test_fs_layout(tmp_path: Path) -> None:
 
 
 def test_scan_counts_sizes_and_newest(store: Path) -> None:
-    manifest, _ = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++")
+    manifest = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++").manifest
     totals = manifest.totals
     assert (totals.mailboxes, totals.messages) == (2, 5)
     assert totals.bytes == 17 + 17 + 100 + 5 + len(b"Subject: x\n\nbody\n")
@@ -89,14 +89,14 @@ def test_scan_counts_sizes_and_newest(store: Path) -> None:
 
 
 def test_flag_rename_keeps_digest_new_mail_changes_it(store: Path) -> None:
-    before, _ = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++")
+    before = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++").manifest
     cur = store / "example.com" / "alice" / "Maildir" / "cur"
     old = cur / "1700000000.M1P1.h,S=17,W=20:2,S"
     old.rename(cur / "1700000000.M1P1.h,S=17,W=20:2,FRS")
-    after_rename, _ = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++")
+    after_rename = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++").manifest
     assert compare(before, after_rename) == []
     put(cur / "1700000500.M9P1.h:2,")
-    after_new, _ = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++")
+    after_new = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++").manifest
     changes = compare(before, after_new)
     assert [(c.mailbox, c.folder, c.before, c.after) for c in changes] == [("alice@example.com", "INBOX", 2, 3)]
 
@@ -107,10 +107,10 @@ def test_digest_order_independent_and_size_sensitive() -> None:
 
 
 def test_sample_rotates_and_hashes_crlf(store: Path) -> None:
-    first, cursor = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++", sample_size=2)
-    second, cursor2 = scan(
-        [store], layout="%d/%n/Maildir", folder_layout="maildir++", sample_size=2, sample_cursor=cursor
-    )
+    one = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++", sample_size=2)
+    first, cursor = one.manifest, one.next_cursor
+    two = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++", sample_size=2, sample_cursor=cursor)
+    second, cursor2 = two.manifest, two.next_cursor
     assert (cursor, cursor2) == (2, 4)
     assert {s.base for s in first.samples}.isdisjoint({s.base for s in second.samples})
     import hashlib
@@ -120,7 +120,7 @@ def test_sample_rotates_and_hashes_crlf(store: Path) -> None:
 
 
 def test_manifest_json_roundtrip(store: Path) -> None:
-    manifest, _ = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++", sample_size=3)
+    manifest = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++", sample_size=3).manifest
     again = Manifest.from_json(manifest.to_json())
     assert again.totals == manifest.totals
     assert again.samples == manifest.samples
@@ -135,3 +135,44 @@ def test_missing_or_empty_root_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(SourceError, match="holds no mailbox matching layout"):
         scan([tmp_path / "empty"], layout="%d/%n/Maildir", folder_layout="maildir++")
+
+
+def _age_dirs(root: Path, seconds: int = 3600) -> None:
+    """Make every directory look untouched for an hour, past the racy-timestamp guard."""
+    old = int(__import__("time").time()) - seconds
+    for path in [root, *root.rglob("*")]:
+        if path.is_dir():
+            os.utime(path, (old, old))
+
+
+def test_cache_reuses_unchanged_folders_and_sees_every_change(store: Path) -> None:
+    from mailvault.mail import scan_cache
+
+    _age_dirs(store)
+    kw = {"layout": "%d/%n/Maildir", "folder_layout": "maildir++"}
+    full = scan([store], **kw)  # type: ignore[arg-type]
+    cache = scan_cache.load(Path("/nonexistent"))
+    assert cache.folders == {}
+    cached = scan([store], cache=full.cache, **kw)  # type: ignore[arg-type]
+    assert cached.folders_reused == full.manifest.totals.folders == 5
+    assert cached.manifest.mailboxes == full.manifest.mailboxes
+    cur = store / "example.com" / "alice" / "Maildir" / "cur"
+    first = next(cur.iterdir())
+    first.rename(cur / (first.name.split(":")[0] + ":2,T"))  # a flag change is a rename: cur/ mtime moves
+    put(store / "example.org" / "bob" / "Maildir" / "new" / "fresh")
+    again = scan([store], cache=full.cache, **kw)  # type: ignore[arg-type]
+    assert again.folders_reused == 3
+    assert again.manifest.totals.messages == full.manifest.totals.messages + 1
+
+
+def test_cache_distrusts_folders_touched_just_before_the_last_scan(store: Path, tmp_path: Path) -> None:
+    from mailvault.mail import scan_cache
+
+    kw = {"layout": "%d/%n/Maildir", "folder_layout": "maildir++"}
+    full = scan([store], **kw)  # type: ignore[arg-type]  # dirs were created moments ago: racy
+    assert scan([store], cache=full.cache, **kw).folders_reused == 0  # type: ignore[arg-type]
+    saved = tmp_path / "cache.json"
+    saved.write_text(full.cache.to_json())
+    assert scan_cache.load(saved).folders == full.cache.folders
+    saved.write_text("{broken")
+    assert scan_cache.load(saved).folders == {}

@@ -129,5 +129,14 @@ def test_classify_failure() -> None:
     )
     assert classify_failure(1, "unable to create lock in backend: repository is already locked by PID 4") == "locked"
     assert classify_failure(1, "something else") == "unknown"
+    stat = "Fatal: unable to open config file: Stat: {}\nIs there a repository at the following location?"
+    assert classify_failure(1, stat.format("The specified bucket does not exist")) == "s3-no-bucket"
+    assert classify_failure(1, stat.format("The access key ID you provided does not exist in our records.")) == (
+        "s3-credentials"
+    )
+    assert classify_failure(1, stat.format("The request signature we calculated does not match the signature")) == (
+        "s3-credentials"
+    )
+    assert classify_failure(1, "create repository at s3:x failed: client.MakeBucket: Access Denied.") == "s3-denied"
     assert check_ok("...\nno errors were found\n")
     assert not check_ok("Fatal: repository contains errors")
