@@ -127,6 +127,7 @@ def _backup(
         scanned = _scan(config, paths, db)
         stale = sweep.result() if sweep is not None else []
     manifest = scanned.manifest
+    logger.debug("preflight, lock sweep and scan took %.2f s", time.monotonic() - started)
     write_atomic(paths.manifest, manifest.to_json())
     argv = restic.backup_argv(
         engine.repo,

@@ -38,6 +38,7 @@ def init(config: Config, *, dry_run: bool = False) -> InitResult:
     engine = Engine.open(config, need_password=False)
     bucket_created = False
     if engine.location is not None:
+        engine.require_reachable()
         state = engine.probe_storage()
         if state == "missing":
             assert rcfg.s3 is not None and engine.creds is not None

@@ -86,7 +86,7 @@ class S3Section(Section):
         True, description="Let `mailvault init` create the bucket when it is missing.", examples=[True]
     )
     connect_timeout: int = Field(
-        10, ge=1, le=60, description="Seconds to wait for the S3 endpoint before giving up.", examples=[10]
+        10, ge=1, le=25, description="Seconds to wait for the S3 endpoint before giving up.", examples=[10]
     )
 
     @model_validator(mode="after")

@@ -37,7 +37,7 @@ def client(location: S3Location, creds: S3Credentials, *, timeout: int) -> S3Cli
     cfg = BotoConfig(
         connect_timeout=timeout,
         read_timeout=max(timeout, 10),
-        retries={"max_attempts": 2, "mode": "standard"},
+        retries={"total_max_attempts": 1},
         s3={"addressing_style": "path"},
         signature_version="s3v4",
     )

@@ -216,3 +216,59 @@ def test_host_lock_held_elsewhere_refuses_at_once(ws: Workspace) -> None:
         proc = ws.cli("backup", check=False)
     assert proc.returncode == 1
     assert "another mailvault run is in progress (prune, pid 1)" in _error_line(proc)
+
+
+def test_s3_endpoint_that_hangs_fails_within_30_s(ws: Workspace) -> None:
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)  # accepts connections, never answers
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        port = listener.getsockname()[1]
+        ws.url = f"s3:http://127.0.0.1:{port}/{E2E_BUCKET}/x"
+        ws.generate()
+        for command in ("init", "backup"):
+            started = time.monotonic()
+            proc = ws.cli(command, check=False)
+            assert time.monotonic() - started < 30
+            assert proc.returncode == 1
+            assert f"S3 endpoint http://127.0.0.1:{port} is unreachable: no answer within 5 s" in _error_line(proc)
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+def test_hooks_run_around_the_backup(ws: Workspace) -> None:
+    ws.generate()
+    ws.cli("init")
+    marker = ws.root / "hooks.log"
+    ws.write_config(
+        extra=f'[hooks]\nbefore = ["echo before >> {marker}"]\nafter = ["echo after $MAILVAULT_RESULT >> {marker}"]\n'
+    )
+    ws.cli("backup")
+    assert marker.read_text().split("\n")[:2] == ["before", "after ok"]
+    marker.unlink()
+    after = f'after = ["echo after $MAILVAULT_RESULT >> {marker}"]\n'
+    ws.write_config(extra='[hooks]\nbefore = ["echo flush failed >&2; exit 7"]\n' + after)
+    proc = ws.cli("backup", check=False)
+    assert proc.returncode == 1
+    assert "before hook 'echo flush failed >&2; exit 7' failed (exit 7): flush failed" in _error_line(proc)
+    assert marker.read_text() == "after failed\n"
+    assert len(json.loads(ws.restic("snapshots", "--json"))) == 1, "a failed before hook means no snapshot"
