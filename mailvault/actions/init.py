@@ -49,6 +49,7 @@ def init(config: Config, *, dry_run: bool = False) -> InitResult:
                 )
             if not dry_run:
                 s3.create_bucket(engine.location, engine.creds, timeout=rcfg.s3.connect_timeout)
+                logger.info("created bucket %s at %s", engine.location.bucket, engine.location.endpoint)
             bucket_created = True
     password_generated = False
     if rcfg.password_file is not None and not rcfg.password_file.exists():

@@ -21,16 +21,20 @@ from mailvault.errors import MailvaultError
 
 
 class Interrupted(BaseException):
-    """Ctrl-C; a BaseException so that no library layer swallows it."""
+    """Ctrl-C or SIGTERM; a BaseException so that no library layer swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.exit_code = 128 + signum
 
 
-def _on_sigint(signum: int, frame: FrameType | None) -> None:
-    raise Interrupted()
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signum)
 
 
 def guarded(main: Callable[[], object]) -> int:
     """Run ``main`` (a typer app in standalone mode) and map whatever it raises to an exit code."""
-    previous = signal.signal(signal.SIGINT, _on_sigint)
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         main()
     except SystemExit as exc:
@@ -38,16 +42,17 @@ def guarded(main: Callable[[], object]) -> int:
     except MailvaultError as exc:
         _report(exc)
         return exc.exit_code
-    except (Interrupted, KeyboardInterrupt):
-        print("mailvault: interrupted; nothing half-done was recorded as a success", file=sys.stderr)
-        return 130
+    except (Interrupted, KeyboardInterrupt) as exc:
+        print(f"mailvault: {exc or 'interrupted'}; nothing half-done was recorded as a success", file=sys.stderr)
+        return exc.exit_code if isinstance(exc, Interrupted) else 130
     except Exception:  # a bug: keep the evidence, say where it is
         with tempfile.NamedTemporaryFile("w", prefix="mailvault-crash-", suffix=".log", delete=False) as fh:
             fh.write(execute.mask(traceback.format_exc()))
         print(f"mailvault: internal error (a bug); the traceback is in {fh.name}. Please report it.", file=sys.stderr)
         return 3
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -33,7 +33,7 @@ def plain_line(label: str, st: Status) -> str:
 
 
 @contextmanager
-def backup_progress(label: str, *, enabled: bool = True) -> Iterator[object]:
+def backup_progress(label: str, *, enabled: bool = True) -> Iterator[Callable[[Status], None]]:
     """Yield a callable taking restic Status events and showing them on stderr."""
     if not enabled:
         yield lambda st: None

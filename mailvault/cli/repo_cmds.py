@@ -54,7 +54,7 @@ def backup(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
 
     config = current_config()
     with backup_progress("backup") as show:
-        result = backup_action.backup(config, progress=show, dry_run=dry_run)  # type: ignore[arg-type]
+        result = backup_action.backup(config, progress=show, dry_run=dry_run)
     if json:
         emit_json({"ok": True, **result.as_dict()})
         return

@@ -88,7 +88,7 @@ def create_bucket(location: S3Location, creds: S3Credentials, *, timeout: int) -
         raise _refused(location, code) from exc
     except BotoCoreError as exc:
         raise _unreachable(location, str(exc)) from exc
-    logger.info("created bucket %s at %s", location.bucket, location.endpoint)
+    logger.debug("created bucket %s at %s", location.bucket, location.endpoint)
 
 
 def _code(exc: ClientError) -> str:

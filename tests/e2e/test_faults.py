@@ -272,3 +272,23 @@ def test_hooks_run_around_the_backup(ws: Workspace) -> None:
     assert "before hook 'echo flush failed >&2; exit 7' failed (exit 7): flush failed" in _error_line(proc)
     assert marker.read_text() == "after failed\n"
     assert len(json.loads(ws.restic("snapshots", "--json"))) == 1, "a failed before hook means no snapshot"
+
+
+def test_ctrl_c_and_sigterm_stop_cleanly_and_are_recorded(ws: Workspace) -> None:
+    _big_store(ws)
+    ws.cli("init")
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        run = subprocess.Popen(
+            [sys.executable, "-m", "mailvault", "--config", str(ws.config_path), "backup"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        _wait_for_restic_lock(ws)
+        run.send_signal(sig)
+        _out, err = run.communicate(timeout=60)
+        assert run.returncode == code, err
+        assert f"interrupted by {sig.name}" in err
+        last = ws.cli_json("history", "--kind", "backup")[0]
+        assert (last["status"], last["error"]) == ("failed", f"interrupted by {sig.name}")
+    assert json.loads(ws.restic("snapshots", "--json")) == [], "no snapshot from an interrupted run"
+    ws.cli("backup")
+    ws.cli("check")
