@@ -75,27 +75,33 @@ class FolderFiles:
     files: list[tuple[str, int, str]]
     bytes: int
     newest: float | None
+    unreadable: list[str]
 
 
 def folder_files(folder: Path) -> FolderFiles:
     """Every message file in ``folder``'s ``cur/`` and ``new/`` (``tmp/`` holds deliveries in progress).
 
-    This is the hot loop of the manifest scan (one stat per message), kept free of per-file objects.
+    This is the hot loop of the manifest scan: one ``fstatat`` per message relative to an open
+    directory (as find does), and no per-file objects.
     """
     files: list[tuple[str, int, str]] = []
+    unreadable: list[str] = []
     total = 0
     newest = -1.0
     for sub in ("cur", "new"):
+        path = os.path.join(folder, sub)
         try:
-            entries = os.scandir(os.path.join(folder, sub))
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
         except (FileNotFoundError, NotADirectoryError):
             continue
-        with entries:
-            for entry in entries:
-                name = entry.name
+        except PermissionError:
+            unreadable.append(path)
+            continue
+        try:
+            for name in os.listdir(fd):
                 if name[0] == ".":
                     continue
-                st = entry.stat(follow_symlinks=False)
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
                 if st.st_mode & 0o170000 != 0o100000:  # not a regular file
                     continue
                 size = st.st_size
@@ -103,8 +109,10 @@ def folder_files(folder: Path) -> FolderFiles:
                 if st.st_mtime > newest:
                     newest = st.st_mtime
                 files.append((name.partition(":")[0], size, sub + "/" + name))
+        finally:
+            os.close(fd)
     files.sort()
-    return FolderFiles(files, total, newest if newest >= 0 else None)
+    return FolderFiles(files, total, newest if newest >= 0 else None, unreadable)
 
 
 def read_uidvalidity(folder: Path) -> int | None:

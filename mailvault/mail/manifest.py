@@ -74,6 +74,7 @@ def scan(
     mailboxes: list[MailboxEntry] = []
     scanned: list[_Scanned] = []
     reused = 0
+    unreadable_dirs: list[str] = []
     for root in roots:
         for mbox in _mailboxes(root, layout):
             folders = []
@@ -84,6 +85,7 @@ def scan(
                 if entry is None:
                     found = folder_files(folder.path)
                     files = found.files
+                    unreadable_dirs += found.unreadable
                     entry = FolderEntry(
                         name=folder.name,
                         display=folder.display,
@@ -106,7 +108,7 @@ def scan(
         roots=[str(r) for r in roots],
         mailboxes=mailboxes,
         samples=samples,
-        unreadable=unreadable,
+        unreadable=unreadable_dirs + unreadable,
     )
     return ScanResult(manifest, cursor, fresh, reused)
 

@@ -1,4 +1,5 @@
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,23 @@ def test_cache_distrusts_folders_touched_just_before_the_last_scan(store: Path, 
     assert scan_cache.load(saved).folders == full.cache.folders
     saved.write_text("{broken")
     assert scan_cache.load(saved).folders == {}
+
+
+def test_unreadable_folder_is_reported_not_skipped(store: Path) -> None:
+    import subprocess
+
+    cur = store / "example.org" / "bob" / "Maildir" / "cur"
+    cur.chmod(0o000)
+    try:
+        # root reads everything: drop the capabilities that let it, as a non-root mail host would run
+        probe = [
+            "setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search",
+            sys.executable, "-c",
+            "from pathlib import Path; from mailvault.mail.manifest import scan; "
+            f"r = scan([Path({str(store)!r})], layout='%d/%n/Maildir', folder_layout='maildir++'); "
+            "print(r.manifest.unreadable)",
+        ]  # fmt: skip
+        out = subprocess.run(probe, capture_output=True, text=True, check=True).stdout
+        assert str(cur) in out
+    finally:
+        cur.chmod(0o755)
