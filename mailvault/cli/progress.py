@@ -39,7 +39,7 @@ def backup_progress(label: str, *, enabled: bool = True) -> Iterator[Callable[[S
         yield lambda st: None
         return
     if sys.stderr.isatty():
-        with Progress(
+        bar = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             TextColumn("{task.fields[files]} files"),
@@ -47,18 +47,24 @@ def backup_progress(label: str, *, enabled: bool = True) -> Iterator[Callable[[S
             TimeRemainingColumn(),
             console=stderr,
             transient=True,
-        ) as bar:
-            task = bar.add_task(label, total=1.0, files="0/?", bytes="")
+        )
+        task = bar.add_task(label, total=1.0, files="0/?", bytes="", start=False)
 
-            def show(st: Status) -> None:
-                bar.update(
-                    task,
-                    completed=st.percent,
-                    files=f"{st.files_done}/{st.total_files}",
-                    bytes=f"{human_bytes(st.bytes_done)}/{human_bytes(st.total_bytes)}",
-                )
+        def show(st: Status) -> None:
+            if not bar.live.is_started:  # start with restic's first report, after the log lines before it
+                bar.start()
+                bar.start_task(task)
+            bar.update(
+                task,
+                completed=st.percent,
+                files=f"{st.files_done}/{st.total_files}",
+                bytes=f"{human_bytes(st.bytes_done)}/{human_bytes(st.total_bytes)}",
+            )
 
+        try:
             yield show
+        finally:
+            bar.stop()
         return
     last = 0.0
 
