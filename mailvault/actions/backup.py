@@ -18,13 +18,13 @@ from mailvault import execute
 from mailvault.actions.engine import Engine
 from mailvault.actions.hooks import run_hooks
 from mailvault.config.schema import Config
-from mailvault.errors import BackupIncomplete, CommandFailed, MailvaultError, SourceError
+from mailvault.errors import BackupIncomplete, CommandFailed, LockedError, MailvaultError, SourceError
 from mailvault.mail import scan_cache
 from mailvault.mail.manifest import ScanResult, scan
 from mailvault.mail.manifest_model import Manifest, Totals
 from mailvault.state.db import StateDB
-from mailvault.state.lock import host_lock
 from mailvault.state.paths import StatePaths, write_atomic
+from mailvault.state.run import recorded_run
 from mailvault.tools import restic
 from mailvault.tools.restic_output import ItemError, Status, Summary, parse_backup_line
 
@@ -87,20 +87,15 @@ def manifest_tags(totals: Totals) -> list[str]:
 
 def backup(config: Config, *, progress: ProgressSink | None = None, dry_run: bool = False) -> BackupResult:
     """Run one backup. Raise LockedError at once when another run holds this host's lock."""
-    paths = StatePaths(config.state.dir)
-    paths.ensure()
-    with host_lock(paths.lock, "backup"):
-        db = StateDB(paths.db)
-        run_id = db.start_run("backup")
-        try:
-            result = _backup(config, paths, db, progress, dry_run=dry_run)
-        except BaseException as exc:
-            message = exc.one_line() if isinstance(exc, MailvaultError) else (str(exc) or type(exc).__name__)
-            db.finish_run(run_id, ok=False, summary={}, error=message)
-            if isinstance(exc, Exception):
-                _after_failure(config)
-            raise
-        db.finish_run(run_id, ok=True, summary=result.as_dict())
+    try:
+        with recorded_run(config.state.dir, "backup") as run:
+            result = _backup(config, run.paths, run.db, progress, dry_run=dry_run)
+            run.summary = result.as_dict()
+    except LockedError:
+        raise  # another run is in progress: this one did nothing, so its hooks do not run either
+    except Exception:
+        _after_failure(config)
+        raise
     run_hooks(config.hooks.after, stage="after", env={"MAILVAULT_RESULT": "ok"})
     return result
 

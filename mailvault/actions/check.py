@@ -11,10 +11,8 @@ from typing import Any
 
 from mailvault.actions.engine import Engine
 from mailvault.config.schema import Config
-from mailvault.errors import MailvaultError, RepositoryError
-from mailvault.state.db import StateDB
-from mailvault.state.lock import host_lock
-from mailvault.state.paths import StatePaths
+from mailvault.errors import RepositoryError
+from mailvault.state.run import recorded_run
 from mailvault.tools import restic
 from mailvault.tools.restic_output import check_ok
 
@@ -43,29 +41,22 @@ def next_subset(cursor: int, total: int) -> tuple[int, int]:
 
 def check(config: Config) -> CheckResult:
     """Check the repository; raise RepositoryError when restic finds damage."""
-    paths = StatePaths(config.state.dir)
-    paths.ensure()
-    with host_lock(paths.lock, "check"):
-        db = StateDB(paths.db)
-        run_id = db.start_run("check")
+    with recorded_run(config.state.dir, "check") as run:
         total = config.check.read_data_runs
-        cursor = int(db.get(CURSOR_KEY, "0") or 0)
+        cursor = int(run.db.get(CURSOR_KEY, "0") or 0)
         subset = next_subset(cursor, total)
-        try:
-            engine = Engine.open(config)
-            engine.require_reachable()
-            engine.clear_stale_locks()
-            done = engine.run(restic.check_argv(engine.repo, subset=subset), "restic check")
-            if not check_ok(done.stdout):
-                raise RepositoryError(
-                    f"restic check of {config.repository.url} did not confirm the repository is sound",
-                    hint="run `restic check` by hand and read its output",
-                )
-        except MailvaultError as exc:
-            db.finish_run(run_id, ok=False, summary={"subset": f"{subset[0]}/{subset[1]}"}, error=exc.one_line())
-            raise
-        db.put(CURSOR_KEY, str(cursor + 1))
+        run.summary = {"subset": f"{subset[0]}/{subset[1]}"}
+        engine = Engine.open(config)
+        engine.require_reachable()
+        engine.clear_stale_locks()
+        done = engine.run(restic.check_argv(engine.repo, subset=subset), "restic check")
+        if not check_ok(done.stdout):
+            raise RepositoryError(
+                f"restic check of {config.repository.url} did not confirm the repository is sound",
+                hint="run `restic check` by hand and read its output",
+            )
+        run.db.put(CURSOR_KEY, str(cursor + 1))
         result = CheckResult(True, f"{subset[0]}/{subset[1]}", total)
-        db.finish_run(run_id, ok=True, summary=result.as_dict())
+        run.summary = result.as_dict()
     logger.info("check passed; read data subset %s", result.subset)
     return result

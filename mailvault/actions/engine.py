@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mailvault import execute
-from mailvault.config.schema import Config, RepositorySection
+from mailvault.config.schema import Config, RepositorySection, S3Section
 from mailvault.errors import CommandFailed, RepositoryError, StorageError, ToolError
 from mailvault.keys.secrets import SecretSource, resolve
 from mailvault.storage.credentials import S3Credentials
@@ -35,28 +35,22 @@ def password_source(repo: RepositorySection) -> SecretSource:
     )
 
 
+def s3_source(cfg: S3Section, stem: str) -> SecretSource:
+    """Where the S3 secret ``stem`` ("access_key_id" or "secret_access_key") comes from."""
+    return SecretSource(
+        f"repository.s3.{stem}",
+        file=getattr(cfg, f"{stem}_file"),
+        command=getattr(cfg, f"{stem}_command"),
+        env=getattr(cfg, f"{stem}_env"),
+        inline=getattr(cfg, stem),
+    )
+
+
 def s3_credentials(repo: RepositorySection) -> S3Credentials | None:
     cfg = repo.s3
     if cfg is None:
         return None
-    key_id = resolve(
-        SecretSource(
-            "repository.s3.access_key_id",
-            file=cfg.access_key_id_file,
-            command=cfg.access_key_id_command,
-            env=cfg.access_key_id_env,
-            inline=cfg.access_key_id,
-        )
-    )
-    secret = resolve(
-        SecretSource(
-            "repository.s3.secret_access_key",
-            file=cfg.secret_access_key_file,
-            command=cfg.secret_access_key_command,
-            env=cfg.secret_access_key_env,
-            inline=cfg.secret_access_key,
-        )
-    )
+    key_id, secret = (resolve(s3_source(cfg, stem)) for stem in ("access_key_id", "secret_access_key"))
     return S3Credentials(key_id, secret, cfg.region)
 
 

@@ -8,10 +8,7 @@ from typing import Any
 
 from mailvault.actions.engine import Engine
 from mailvault.config.schema import Config
-from mailvault.errors import MailvaultError
-from mailvault.state.db import StateDB
-from mailvault.state.lock import host_lock
-from mailvault.state.paths import StatePaths
+from mailvault.state.run import recorded_run
 from mailvault.tools import restic
 from mailvault.tools.restic_output import parse_forget
 
@@ -36,23 +33,15 @@ def retention(config: Config) -> restic.Retention:
 
 def prune(config: Config, *, dry_run: bool = False) -> PruneResult:
     """Apply the retention policy (``dry_run``: only say what would go)."""
-    paths = StatePaths(config.state.dir)
-    paths.ensure()
-    with host_lock(paths.lock, "prune"):
-        db = StateDB(paths.db)
-        run_id = db.start_run("prune")
-        try:
-            engine = Engine.open(config)
-            engine.require_reachable()
-            if not dry_run:
-                engine.clear_stale_locks()
-            done = engine.run(restic.forget_argv(engine.repo, retention(config), dry_run=dry_run), "restic forget")
-            parsed = parse_forget(done.stdout)
-        except MailvaultError as exc:
-            db.finish_run(run_id, ok=False, summary={}, error=exc.one_line())
-            raise
+    with recorded_run(config.state.dir, "prune") as run:
+        engine = Engine.open(config)
+        engine.require_reachable()
+        if not dry_run:
+            engine.clear_stale_locks()
+        done = engine.run(restic.forget_argv(engine.repo, retention(config), dry_run=dry_run), "restic forget")
+        parsed = parse_forget(done.stdout)
         result = PruneResult(parsed.kept, parsed.removed, list(parsed.removed_ids), dry_run)
-        db.finish_run(run_id, ok=True, summary=result.as_dict())
+        run.summary = result.as_dict()
     verb = "would remove" if dry_run else "removed"
     logger.info("prune%s: kept %d snapshots, %s %d", " (dry run)" if dry_run else "", result.kept, verb, result.removed)
     return result

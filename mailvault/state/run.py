@@ -1,0 +1,48 @@
+"""A recorded run: the host lock held, a row in the run history, its outcome written whatever happens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mailvault.errors import MailvaultError
+from mailvault.state.db import StateDB
+from mailvault.state.lock import host_lock
+from mailvault.state.paths import StatePaths
+
+
+@dataclass
+class Run:
+    """What an action sees of its run; it sets ``summary`` before returning."""
+
+    paths: StatePaths
+    db: StateDB
+    id: int
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def describe(exc: BaseException) -> str:
+    """The error text recorded in the history: the operator's line, or the exception's own words."""
+    return exc.one_line() if isinstance(exc, MailvaultError) else (str(exc) or type(exc).__name__)
+
+
+@contextmanager
+def recorded_run(state_dir: Path, kind: str) -> Iterator[Run]:
+    """Hold the host lock and record a ``kind`` run: ok when the block ends, failed (with why) when it raises.
+
+    Raise LockedError at once when another run holds the lock; then nothing is recorded.
+    """
+    paths = StatePaths(state_dir)
+    paths.ensure()
+    with host_lock(paths.lock, kind):
+        db = StateDB(paths.db)
+        run = Run(paths, db, db.start_run(kind))
+        try:
+            yield run
+        except BaseException as exc:
+            db.finish_run(run.id, ok=False, summary=run.summary, error=describe(exc))
+            raise
+        db.finish_run(run.id, ok=True, summary=run.summary)
