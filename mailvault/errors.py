@@ -63,6 +63,10 @@ class RepositoryError(MailvaultError):
     """The backup repository cannot be reached, opened or used."""
 
 
+class RepositoryLocked(RepositoryError):
+    """Another process holds an exclusive lock on the repository."""
+
+
 class StorageError(MailvaultError):
     """The S3 endpoint or bucket cannot be reached or used."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from mailvault import execute
 from mailvault.config.schema import Config, RepositorySection, S3Section
-from mailvault.errors import CommandFailed, RepositoryError, StorageError, ToolError
+from mailvault.errors import CommandFailed, RepositoryError, RepositoryLocked, StorageError, ToolError
 from mailvault.keys.secrets import SecretSource, resolve
 from mailvault.storage.credentials import S3Credentials
 from mailvault.storage.location import S3Location, parse_s3_url
@@ -151,7 +151,7 @@ class Engine:
             also = f" (or bucket {self.location.bucket} does not exist)" if self.location else ""
             return RepositoryError(f"{what}: there is no repository at {url}{also}", hint="run `mailvault init` first")
         if kind == "locked":
-            return RepositoryError(
+            return RepositoryLocked(
                 f"{what}: the repository {url} is locked by another process",
                 hint="wait for it to finish; `mailvault backup` clears stale locks left by dead processes",
             )

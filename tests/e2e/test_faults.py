@@ -292,3 +292,21 @@ def test_ctrl_c_and_sigterm_stop_cleanly_and_are_recorded(ws: Workspace) -> None
     assert json.loads(ws.restic("snapshots", "--json")) == [], "no snapshot from an interrupted run"
     ws.cli("backup")
     ws.cli("check")
+
+
+def test_stale_exclusive_lock_from_a_killed_check_is_cleared_and_the_backup_retried(ws: Workspace) -> None:
+    _big_store(ws)
+    ws.cli("init")
+    ws.cli("backup")
+    check = subprocess.Popen(["restic", "-r", ws.url, "check", "--read-data"], env=ws.restic_env(),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        _wait_for_restic_lock(ws)
+    finally:
+        check.kill()  # SIGKILL: its exclusive lock stays behind
+        check.wait()
+    proc = ws.cli("backup", "--json")
+    assert "cleared a stale repository lock" in proc.stderr
+    assert "retrying the backup now that the stale lock is gone" in proc.stderr
+    assert json.loads(proc.stdout)["stale_locks_cleared"] == 1
+    assert len(json.loads(ws.restic("snapshots", "--json"))) == 2
