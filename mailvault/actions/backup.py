@@ -126,7 +126,8 @@ def _backup(
     scanned = _scan(config, paths, db)
     manifest = scanned.manifest
     logger.debug("preflight and scan took %.2f s", time.monotonic() - started)
-    write_atomic(paths.manifest, manifest.to_json())
+    manifest_json = manifest.to_json()
+    write_atomic(paths.manifest, manifest_json)
     argv = restic.backup_argv(
         engine.repo,
         sources,
@@ -161,7 +162,7 @@ def _backup(
     if summary is None:
         raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log for details")
     if not dry_run and summary.snapshot_id:
-        write_atomic(paths.manifest_copy(summary.snapshot_id), manifest.to_json())
+        write_atomic(paths.manifest_copy(summary.snapshot_id), manifest_json)
         write_atomic(paths.scan_cache, scanned.cache.to_json())
         db.put(CURSOR_KEY, str(scanned.next_cursor))
     return BackupResult(

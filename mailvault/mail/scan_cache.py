@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mailvault.mail.manifest_model import FolderEntry
@@ -59,7 +59,7 @@ class ScanCache:
                 "format": FORMAT,
                 "taken_at": self.taken_at,
                 "runs_since_full": self.runs_since_full,
-                "folders": {k: [asdict(s), asdict(e)] for k, (s, e) in self.folders.items()},
+                "folders": {k: [s.__dict__, e.__dict__] for k, (s, e) in self.folders.items()},
             }
         )
 
