@@ -135,15 +135,20 @@ def _sample(scanned: list[_Scanned], size: int, cursor: int) -> tuple[list[Sampl
         return [], [], cursor
     start = cursor % total
     count = min(size, total)
-    wanted = {(start + i) % total for i in range(count)}
+
+    def wanted(position: int) -> bool:  # the window [start, start + count) wraps around the store
+        return (position - start) % total < count
+
     samples: list[SampleEntry] = []
     unreadable: list[str] = []
     offset = 0
     for item in scanned:
-        if any(offset <= w < offset + item.count for w in wanted):
+        if item.count and (
+            wanted(offset) or (offset - start) % total + item.count > total or (start - offset) % total < item.count
+        ):
             files = item.files if item.files is not None else folder_files(item.path).files
             for index, (base, fsize, rel) in enumerate(files):
-                if offset + index in wanted:
+                if wanted(offset + index):
                     _hash_one(item, base, fsize, item.path / rel, samples, unreadable)
         offset += item.count
     return samples, unreadable, (start + count) % total

@@ -114,6 +114,10 @@ def test_sample_rotates_and_hashes_crlf(store: Path) -> None:
     second, cursor2 = two.manifest, two.next_cursor
     assert (cursor, cursor2) == (2, 4)
     assert {s.base for s in first.samples}.isdisjoint({s.base for s in second.samples})
+    third = scan([store], layout="%d/%n/Maildir", folder_layout="maildir++", sample_size=2, sample_cursor=cursor2)
+    assert third.next_cursor == 1  # 5 messages: positions 4 and 0, wrapping around the store
+    assert len(third.manifest.samples) == 2
+    assert third.manifest.samples[0].base == first.samples[0].base
     import hashlib
 
     sample = next(s for s in first.samples + second.samples if s.size == 17)
