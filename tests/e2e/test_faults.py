@@ -164,16 +164,21 @@ def test_init_generates_a_strong_password_file(ws: Workspace) -> None:
 def _big_store(ws: Workspace) -> None:
     ws.generate()
     inbox = ws.vmail / "example.com" / "alice" / "Maildir"
-    big = b"Subject: big\n\n" + os.urandom(300 * 1024 * 1024)
+    big = b"Subject: big\n\n" + os.urandom(120 * 1024 * 1024)
     mailstore.deliver(inbox, big, date=mailstore.datetime.now(mailstore.UTC), seq=777, flags="S")
 
 
-def _wait_for_restic_lock(ws: Workspace, timeout: float = 60) -> None:
+def _restic_locks(ws: Workspace) -> set[str]:
+    proc = subprocess.run(["restic", "-r", ws.url, "list", "locks", "--no-lock"], capture_output=True, text=True,
+                          env=ws.restic_env())  # fmt: skip
+    return set(proc.stdout.split())
+
+
+def _wait_for_restic_lock(ws: Workspace, before: set[str], timeout: float = 60) -> None:
+    """Wait until a restic started by the test holds a lock not in ``before`` (taken before it started)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        proc = subprocess.run(["restic", "-r", ws.url, "list", "locks", "--no-lock"], capture_output=True,
-                              text=True, env=ws.restic_env())  # fmt: skip
-        if proc.stdout.strip():
+        if _restic_locks(ws) - before:
             return
         time.sleep(0.2)
     raise AssertionError("restic never took its lock")
@@ -182,12 +187,13 @@ def _wait_for_restic_lock(ws: Workspace, timeout: float = 60) -> None:
 def test_second_run_refused_and_sigkill_mid_backup_recovers(ws: Workspace) -> None:
     _big_store(ws)
     ws.cli("init")
+    before = _restic_locks(ws)
     first = subprocess.Popen(
         [sys.executable, "-m", "mailvault", "--config", str(ws.config_path), "backup"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
-        _wait_for_restic_lock(ws)
+        _wait_for_restic_lock(ws, before)
         started = time.monotonic()
         second = ws.cli("backup", check=False)
         assert second.returncode == 1
@@ -196,8 +202,7 @@ def test_second_run_refused_and_sigkill_mid_backup_recovers(ws: Workspace) -> No
     finally:
         os.killpg(first.pid, signal.SIGKILL)  # mailvault and its restic, as a power cut would
         first.wait()
-    assert subprocess.run(["restic", "-r", ws.url, "list", "locks", "--no-lock"], capture_output=True, text=True,
-                          env=ws.restic_env()).stdout.strip(), "the killed restic left its lock behind"  # fmt: skip
+    assert _restic_locks(ws), "the killed restic left its lock behind"
     ok = ws.cli("backup", "--json")
     assert "cleared a stale repository lock" in ok.stderr
     assert json.loads(ok.stdout)["stale_locks_cleared"] == 1
@@ -278,11 +283,12 @@ def test_ctrl_c_and_sigterm_stop_cleanly_and_are_recorded(ws: Workspace) -> None
     _big_store(ws)
     ws.cli("init")
     for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        before = _restic_locks(ws)
         run = subprocess.Popen(
             [sys.executable, "-m", "mailvault", "--config", str(ws.config_path), "backup"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        _wait_for_restic_lock(ws)
+        _wait_for_restic_lock(ws, before)
         run.send_signal(sig)
         _out, err = run.communicate(timeout=60)
         assert run.returncode == code, err
@@ -298,10 +304,11 @@ def test_stale_exclusive_lock_from_a_killed_check_is_cleared_and_the_backup_retr
     _big_store(ws)
     ws.cli("init")
     ws.cli("backup")
+    before = _restic_locks(ws)
     check = subprocess.Popen(["restic", "-r", ws.url, "check", "--read-data"], env=ws.restic_env(),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        _wait_for_restic_lock(ws)
+        _wait_for_restic_lock(ws, before)
     finally:
         check.kill()  # SIGKILL: its exclusive lock stays behind
         check.wait()
