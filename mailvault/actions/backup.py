@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ from mailvault.errors import (
     CommandFailed,
     LockedError,
     MailvaultError,
-    RepositoryLocked,
     SourceError,
 )
 from mailvault.mail import scan_cache
@@ -33,7 +32,7 @@ from mailvault.state.db import StateDB
 from mailvault.state.paths import StatePaths, write_atomic
 from mailvault.state.run import recorded_run
 from mailvault.tools import restic
-from mailvault.tools.restic_output import ItemError, Lock, Status, Summary, parse_backup_line
+from mailvault.tools.restic_output import ItemError, Status, Summary, parse_backup_line
 
 logger = logging.getLogger(__name__)
 
@@ -122,12 +121,18 @@ def _backup(
     engine = Engine.open(config)
     engine.require_reachable()
     sources = source_paths(config, paths)
-    run_hooks(config.hooks.before, stage="before")
-    scanned = _scan(config, paths, db)
-    manifest = scanned.manifest
-    logger.debug("preflight and scan took %.2f s", time.monotonic() - started)
-    manifest_json = manifest.to_json()
-    write_atomic(paths.manifest, manifest_json)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The stale-lock sweep waits on restic subprocesses (key derivation, S3 round trips): it runs
+        # beside the hooks and the scan, and ends before the backup starts, so the locks it reads are
+        # never this backup's own.
+        sweep = pool.submit(engine.clear_stale_locks) if not dry_run else None
+        run_hooks(config.hooks.before, stage="before")
+        scanned = _scan(config, paths, db)
+        manifest = scanned.manifest
+        manifest_json = manifest.to_json()
+        write_atomic(paths.manifest, manifest_json)
+        stale = sweep.result() if sweep is not None else []  # its refusal (password, keys) is the backup's
+    logger.debug("preflight, sweep and scan took %.2f s", time.monotonic() - started)
     argv = restic.backup_argv(
         engine.repo,
         sources,
@@ -137,18 +142,7 @@ def _backup(
         dry_run=dry_run,
     )
     restic_started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # restic's backup lock is shared, so a stale lock rarely blocks it: sweep them while it runs
-        # (restic unlock removes only stale locks, never the live one of this backup).
-        sweep = pool.submit(engine.clear_stale_locks) if not dry_run else None
-        try:
-            summary, errors = _stream_backup(engine, argv, progress)
-        except RepositoryLocked:
-            if not _swept(sweep):
-                raise
-            logger.info("retrying the backup now that the stale lock is gone")
-            summary, errors = _stream_backup(engine, argv, progress)
-        stale = _swept(sweep)
+    summary, errors = _stream_backup(engine, argv, progress)
     logger.debug("restic backup took %.2f s", time.monotonic() - restic_started)
     unreadable = sorted({e.item for e in errors} | set(manifest.unreadable))
     if unreadable:
@@ -178,17 +172,6 @@ def _backup(
         stale_locks_cleared=len(stale),
         dry_run=dry_run,
     )
-
-
-def _swept(sweep: Future[list[Lock]] | None) -> list[Lock]:
-    """The stale locks the sweep removed; a sweep that failed is a warning, never a failed backup."""
-    if sweep is None:
-        return []
-    try:
-        return sweep.result()
-    except MailvaultError as exc:
-        logger.warning("could not look for stale repository locks: %s", exc.one_line())
-        return []
 
 
 def _scan(config: Config, paths: StatePaths, db: StateDB) -> ScanResult:

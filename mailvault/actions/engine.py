@@ -164,8 +164,9 @@ class Engine:
         found = []
         for lock_id in ids:
             try:
-                text = self.run(restic.cat_lock_argv(self.repo, lock_id), "restic cat lock").stdout
-            except (RepositoryError, CommandFailed):
+                # restic 0.14 retries a lock that vanished meanwhile for ~45 s: give up sooner.
+                text = self.run(restic.cat_lock_argv(self.repo, lock_id), "restic cat lock", timeout=15).stdout
+            except (RepositoryError, CommandFailed, ToolError):
                 continue  # removed while we looked
             found.append(parse_lock(lock_id, text))
         return found
