@@ -23,14 +23,15 @@ from mailvault.errors import (
     CommandFailed,
     LockedError,
     MailvaultError,
+    RepositoryLocked,
     SourceError,
 )
 from mailvault.mail import scan_cache
 from mailvault.mail.manifest import ScanResult, scan
-from mailvault.mail.manifest_model import Manifest, Totals
+from mailvault.mail.manifest_model import Totals
 from mailvault.state.db import StateDB
 from mailvault.state.paths import StatePaths, write_atomic
-from mailvault.state.run import recorded_run
+from mailvault.state.run import Run, recorded_run
 from mailvault.tools import restic
 from mailvault.tools.restic_output import ItemError, Status, Summary, parse_backup_line
 
@@ -95,7 +96,7 @@ def backup(config: Config, *, progress: ProgressSink | None = None, dry_run: boo
     """Run one backup. Raise LockedError at once when another run holds this host's lock."""
     try:
         with recorded_run(config.state.dir, "backup") as run:
-            result = _backup(config, run.paths, run.db, progress, dry_run=dry_run)
+            result = _backup(config, run, progress, dry_run=dry_run)
             run.summary = result.as_dict()
     except LockedError:
         raise  # another run is in progress: this one did nothing, so its hooks do not run either
@@ -114,18 +115,18 @@ def _after_failure(config: Config) -> None:
         logger.error("%s", exc.one_line())
 
 
-def _backup(
-    config: Config, paths: StatePaths, db: StateDB, progress: ProgressSink | None, *, dry_run: bool
-) -> BackupResult:
+def _backup(config: Config, run: Run, progress: ProgressSink | None, *, dry_run: bool) -> BackupResult:
     started = time.monotonic()
+    paths, db = run.paths, run.db
     engine = Engine.open(config)
     engine.require_reachable()
     sources = source_paths(config, paths)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        # The stale-lock sweep waits on restic subprocesses (key derivation, S3 round trips): it runs
-        # beside the hooks and the scan, and ends before the backup starts, so the locks it reads are
-        # never this backup's own.
-        sweep = pool.submit(engine.clear_stale_locks) if not dry_run else None
+        # Stale locks on this host come from killed processes. After a killed mailvault run, sweep
+        # beside the hooks and the scan (the sweep costs restic's key derivation, ~0.5 s); otherwise
+        # only when restic finds the repository locked. A stale shared lock never blocks a backup,
+        # and prune and check sweep before they start.
+        sweep = pool.submit(engine.clear_stale_locks) if run.after_interrupted and not dry_run else None
         run_hooks(config.hooks.before, stage="before")
         scanned = _scan(config, paths, db)
         manifest = scanned.manifest
@@ -142,7 +143,15 @@ def _backup(
         dry_run=dry_run,
     )
     restic_started = time.monotonic()
-    summary, errors = _stream_backup(engine, argv, progress)
+    try:
+        summary, errors = _stream_backup(engine, argv, progress)
+    except RepositoryLocked:
+        cleared = [] if dry_run else engine.clear_stale_locks()
+        if not cleared:
+            raise
+        stale += cleared
+        logger.info("retrying the backup now that the stale lock is gone")
+        summary, errors = _stream_backup(engine, argv, progress)
     logger.debug("restic backup took %.2f s", time.monotonic() - restic_started)
     unreadable = sorted({e.item for e in errors} | set(manifest.unreadable))
     if unreadable:
@@ -238,7 +247,3 @@ def _stream_backup(
         hint="see the stderr lines above",
     )
     raise engine.translate(failure, "restic backup")
-
-
-def load_manifest(path: Path) -> Manifest:
-    return Manifest.from_json(path.read_text(encoding="utf-8"))

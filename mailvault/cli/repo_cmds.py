@@ -9,8 +9,6 @@ import typer
 from mailvault.cli.context import DryRunOpt, JsonOpt, current_config, wants_json
 from mailvault.cli.output import emit_json, human_bytes, key_values, stdout, table
 from mailvault.cli.progress import backup_progress
-from mailvault.state.db import StateDB
-from mailvault.state.paths import StatePaths
 
 
 def init(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
@@ -128,9 +126,9 @@ def history(
 ) -> None:
     """List recent runs from the state database."""
     wants_json(json)
-    config = current_config()
-    paths = StatePaths(config.state.dir)
-    runs = StateDB(paths.db).runs(kind, limit) if paths.db.exists() else []
+    from mailvault.actions.history import history as history_action
+
+    runs = history_action(current_config(), kind, limit)
     if json:
         emit_json([r.__dict__ for r in runs])
         return

@@ -54,13 +54,16 @@ class StateDB:
         finally:
             conn.close()
 
-    def start_run(self, kind: str) -> int:
-        """Record a run as started. The caller holds the host lock, so any run still marked
-        running was killed before it could finish: it is marked interrupted."""
+    def start_run(self, kind: str) -> tuple[int, int]:
+        """Record a run as started; return its id and how many earlier runs were found interrupted.
+
+        The caller holds the host lock, so a run still marked running was killed before it could
+        finish (power cut, SIGKILL): it is marked interrupted.
+        """
         with self._conn() as c:
-            c.execute("UPDATE runs SET status='interrupted', finished=? WHERE status='running'", (_now(),))
+            killed = c.execute("UPDATE runs SET status='interrupted', finished=? WHERE status='running'", (_now(),))
             cur = c.execute("INSERT INTO runs(kind, started, status) VALUES (?, ?, 'running')", (kind, _now()))
-            return int(cur.lastrowid or 0)
+            return int(cur.lastrowid or 0), killed.rowcount
 
     def finish_run(self, run_id: int, *, ok: bool, summary: dict[str, Any], error: str | None = None) -> None:
         with self._conn() as c:

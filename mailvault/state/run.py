@@ -21,6 +21,7 @@ class Run:
     paths: StatePaths
     db: StateDB
     id: int
+    after_interrupted: bool  # an earlier run on this host was killed: it may have left restic locks behind
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -39,7 +40,8 @@ def recorded_run(state_dir: Path, kind: str) -> Iterator[Run]:
     paths.ensure()
     with host_lock(paths.lock, kind):
         db = StateDB(paths.db)
-        run = Run(paths, db, db.start_run(kind))
+        run_id, interrupted = db.start_run(kind)
+        run = Run(paths, db, run_id, after_interrupted=interrupted > 0)
         try:
             yield run
         except BaseException as exc:

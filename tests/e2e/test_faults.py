@@ -300,7 +300,7 @@ def test_ctrl_c_and_sigterm_stop_cleanly_and_are_recorded(ws: Workspace) -> None
     ws.cli("check")
 
 
-def test_stale_exclusive_lock_from_a_killed_check_is_cleared_before_the_backup(ws: Workspace) -> None:
+def test_stale_exclusive_lock_from_a_killed_check_is_cleared_and_the_backup_retried(ws: Workspace) -> None:
     _big_store(ws)
     ws.cli("init")
     ws.cli("backup")
@@ -314,5 +314,6 @@ def test_stale_exclusive_lock_from_a_killed_check_is_cleared_before_the_backup(w
         check.wait()
     proc = ws.cli("backup", "--json")
     assert "cleared a stale repository lock" in proc.stderr
+    assert "retrying the backup now that the stale lock is gone" in proc.stderr
     assert json.loads(proc.stdout)["stale_locks_cleared"] == 1
     assert len(json.loads(ws.restic("snapshots", "--json"))) == 2

@@ -33,9 +33,11 @@ def test_second_run_is_refused_while_the_first_holds_the_lock(tmp_path: Path) ->
 def test_a_run_that_never_finished_is_marked_interrupted(tmp_path: Path) -> None:
     db = StateDB(tmp_path / "state.db")
     db.start_run("backup")  # as if killed with SIGKILL
-    with recorded_run(tmp_path, "backup"):
-        pass
-    assert [r.status for r in db.runs()] == ["ok", "interrupted"]
+    with recorded_run(tmp_path, "backup") as run:
+        assert run.after_interrupted
+    with recorded_run(tmp_path, "backup") as run:
+        assert not run.after_interrupted
+    assert [r.status for r in db.runs()] == ["ok", "ok", "interrupted"]
 
 
 def test_unwritable_state_dir_fails_loudly(tmp_path: Path) -> None:
