@@ -33,6 +33,7 @@ from mailvault.state.db import StateDB
 from mailvault.state.paths import StatePaths, write_atomic
 from mailvault.state.run import Run, recorded_run
 from mailvault.tools import restic
+from mailvault.tools.maildir_excludes import dovecot_excludes
 from mailvault.tools.restic_output import ItemError, Status, Summary, parse_backup_line
 
 logger = logging.getLogger(__name__)
@@ -73,8 +74,14 @@ def source_paths(config: Config, paths: StatePaths) -> list[Path]:
 
 
 def excludes(config: Config) -> list[str]:
-    """The configured patterns plus every maildir's tmp/ (deliveries in progress)."""
-    return [*config.sources.exclude, *(f"{root}/**/tmp" for root in config.sources.maildirs)]
+    """Dovecot's rebuildable files and tmp/ under every maildir root (unless turned off), then the operator's."""
+    src = config.sources
+    dovecot = (
+        [p for root in src.maildirs for p in dovecot_excludes(root, src.layout, src.folder_layout)]
+        if src.exclude_dovecot_files
+        else []
+    )
+    return [*dovecot, *src.exclude]
 
 
 def manifest_tags(totals: Totals) -> list[str]:

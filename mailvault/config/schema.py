@@ -136,9 +136,6 @@ class RepositorySection(Section):
         return self.url.startswith("s3:")
 
 
-DEFAULT_EXCLUDES = ("dovecot.index*", "dovecot.list.index*", "dovecot-uidvalidity.*")
-
-
 class SourcesSection(Section):
     """What is backed up."""
 
@@ -167,10 +164,16 @@ class SourcesSection(Section):
         description="Key material (DKIM, TLS).",
         examples=[["/etc/opendkim/keys", "/etc/ssl/mail"]],
     )
+    exclude_dovecot_files: bool = Field(
+        True,
+        description="Leave out Dovecot's index and cache files (rebuilt on demand) and every maildir's tmp/ "
+        "(deliveries in progress); dovecot-uidlist and dovecot-keywords are always kept.",
+        examples=[True],
+    )
     exclude: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_EXCLUDES),
-        description="restic exclude patterns; the maildirs' tmp/ folders are always excluded.",
-        examples=[list(DEFAULT_EXCLUDES)],
+        default_factory=list,
+        description="More restic exclude patterns.",
+        examples=[["*.bak"]],
     )
 
     @model_validator(mode="after")

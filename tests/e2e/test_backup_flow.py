@@ -47,6 +47,9 @@ def test_full_backup_cycle(ws: Workspace) -> None:
         alice, b"Subject: new\n\nhi\n", date=mailstore.datetime.now(mailstore.UTC), seq=10**6, flags=None
     )
     (alice / "tmp" / "1.in-delivery").write_bytes(b"partial")
+    (alice / ".Sent" / "tmp" / "2.in-delivery").write_bytes(b"partial")
+    (alice / ".Sent" / "dovecot.index.cache").write_bytes(b"cache")
+    (alice / ".Sent" / "dovecot-keywords").write_text("0 $Forwarded\n")
     bob_cur = ws.vmail / "example.org" / "bob" / "Maildir" / "cur"
     renamed, deleted = sorted(bob_cur.iterdir())[:2]
     renamed_to = renamed.with_name(renamed.name.split(":")[0] + ":2,FS")
@@ -60,7 +63,8 @@ def test_full_backup_cycle(ws: Workspace) -> None:
     files2 = _listed_files(ws, second["snapshot_id"])
     assert str(new) in files2 and str(renamed_to) in files2
     assert str(deleted) not in files2 and str(renamed) not in files2
-    assert not any("in-delivery" in f for f in files2)
+    assert not any("in-delivery" in f or "dovecot.index" in f for f in files2)
+    assert str(alice / ".Sent" / "dovecot-keywords") in files2
 
     after = Manifest.from_json(ws.restic("dump", second["snapshot_id"], manifest_path))
     changes = {(c.mailbox, c.folder): (c.before, c.after) for c in compare(in_snapshot, after)}
