@@ -20,29 +20,21 @@ def init(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
     if json:
         emit_json({"ok": True, **result.as_dict()})
         return
-    word = "would be" if dry_run else "was"
     key_values(
-        f"repository {result.repository}",
+        f"repository {result.repository}" + (" (dry run)" if dry_run else ""),
         [
-            (
-                "bucket",
-                "created"
-                if result.bucket_created and not dry_run
-                else f"{word} created"
-                if result.bucket_created
-                else "already there or not S3",
-            ),
-            ("password file", "generated (mode 0600)" if result.password_generated else "already there"),
-            (
-                "repository",
-                "created"
-                if result.repository_created and not dry_run
-                else f"{word} created"
-                if result.repository_created
-                else "already there, left as it is",
-            ),
+            ("bucket", _outcome(result.bucket_created, dry_run, "created", "already there, or not S3")),
+            ("password file", _outcome(result.password_generated, dry_run, "generated (mode 0600)", "already there")),
+            ("repository", _outcome(result.repository_created, dry_run, "created", "already there, left as it is")),
         ],
     )
+
+
+def _outcome(done: bool, dry_run: bool, verb: str, otherwise: str) -> str:
+    """``created`` / ``would be created`` / what is the case when nothing was to be done."""
+    if not done:
+        return otherwise
+    return f"would be {verb}" if dry_run else verb
 
 
 def backup(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from mailvault.demo import mailstore
+from mailvault.demo.seaweed import SeaweedS3
 from mailvault.mail.manifest import Manifest, compare
-from tests.e2e.workspace import Workspace
+from tests.e2e.workspace import Workspace, unique_prefix
 
 
 def _listed_files(ws: Workspace, snapshot: str) -> set[str]:
@@ -113,3 +114,17 @@ def test_human_output_and_progress_lines(ws: Workspace) -> None:
     assert "80 messages" in out.stdout
     assert "manifest: 4 mailboxes, 80 messages" in out.stderr
     assert "backup: " in out.stderr and " files, " in out.stderr and "ETA" in out.stderr
+
+
+def test_init_dry_run_changes_nothing(tmp_path: Path, s3server: SeaweedS3) -> None:
+    bucket = "mv-dry-" + unique_prefix()
+    ws = Workspace(tmp_path, f"s3:{s3server.endpoint}/{bucket}/r", password="", identity=s3server.admin)
+    ws.generate()
+    out = ws.cli("init", "--dry-run")
+    assert "bucket         would be created" in out.stdout
+    assert "password file  would be generated (mode 0600)" in out.stdout
+    assert not (ws.secrets / "repository.key").exists()
+    assert ws.cli_json("init", "--dry-run")["bucket_created"] is True  # still missing: nothing was made
+    ws.cli("init")
+    assert (ws.secrets / "repository.key").exists()
+    assert ws.cli_json("init", "--dry-run")["bucket_created"] is False
