@@ -305,8 +305,9 @@ def test_stale_exclusive_lock_from_a_killed_check_is_cleared_and_the_backup_retr
     ws.cli("init")
     ws.cli("backup")
     before = _restic_locks(ws)
-    check = subprocess.Popen(["restic", "-r", ws.url, "check", "--read-data"], env=ws.restic_env(),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    # throttled so that it is surely still running (and holding its exclusive lock) when it is killed
+    throttled_check = ["restic", "-r", ws.url, "--limit-download", "64", "check", "--read-data"]
+    check = subprocess.Popen(throttled_check, env=ws.restic_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for_restic_lock(ws, before)
     finally:
