@@ -86,8 +86,9 @@ def folder_files(folder: Path) -> FolderFiles:
     """
     files: list[tuple[str, int, str]] = []
     unreadable: list[str] = []
+    mtimes: list[float] = []
     total = 0
-    newest = -1.0
+    lstat, add, add_mtime = os.lstat, files.append, mtimes.append  # bound once: this loop runs per message
     for sub in ("cur", "new"):
         path = os.path.join(folder, sub)
         try:
@@ -97,22 +98,22 @@ def folder_files(folder: Path) -> FolderFiles:
         except PermissionError:
             unreadable.append(path)
             continue
+        prefix = sub + "/"
         try:
             for name in os.listdir(fd):
                 if name[0] == ".":
                     continue
-                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                st = lstat(name, dir_fd=fd)
                 if st.st_mode & 0o170000 != 0o100000:  # not a regular file
                     continue
                 size = st.st_size
                 total += size
-                if st.st_mtime > newest:
-                    newest = st.st_mtime
-                files.append((name.partition(":")[0], size, sub + "/" + name))
+                add_mtime(st.st_mtime)
+                add((name.partition(":")[0], size, prefix + name))
         finally:
             os.close(fd)
     files.sort()
-    return FolderFiles(files, total, newest if newest >= 0 else None, unreadable)
+    return FolderFiles(files, total, max(mtimes) if mtimes else None, unreadable)
 
 
 def read_uidvalidity(folder: Path) -> int | None:
