@@ -31,6 +31,7 @@ def password_source(repo: RepositorySection) -> SecretSource:
         file=repo.password_file,
         command=repo.password_command,
         env=repo.password_env,
+        credential=repo.password_credential,
         inline=repo.password,
     )
 
@@ -42,6 +43,7 @@ def s3_source(cfg: S3Section, stem: str) -> SecretSource:
         file=getattr(cfg, f"{stem}_file"),
         command=getattr(cfg, f"{stem}_command"),
         env=getattr(cfg, f"{stem}_env"),
+        credential=getattr(cfg, f"{stem}_credential"),
         inline=getattr(cfg, stem),
     )
 
@@ -56,9 +58,10 @@ def s3_credentials(repo: RepositorySection) -> S3Credentials | None:
 
 def password_env(source: SecretSource) -> dict[str, str]:
     """How restic gets the password: a file or command it reads itself, else its environment."""
-    if source.file is not None:
+    path = source.file_path()
+    if path is not None:
         resolve(source)  # proves it is readable and registers it for masking
-        return {"RESTIC_PASSWORD_FILE": str(source.file)}
+        return {"RESTIC_PASSWORD_FILE": str(path)}
     if source.command is not None:
         resolve(source)
         return {"RESTIC_PASSWORD_COMMAND": source.command}

@@ -38,12 +38,12 @@ class Section(BaseModel):
 
 def _one_source(model: BaseModel, stem: str, *, required: bool) -> None:
     """Check that at most one (or, when required, exactly one) source of the secret ``stem`` is set."""
-    names = [f"{stem}_file", f"{stem}_command", f"{stem}_env", stem]
+    names = [f"{stem}_file", f"{stem}_command", f"{stem}_env", f"{stem}_credential", stem]
     given = [n for n in names if getattr(model, n) is not None]
     if len(given) > 1:
         raise ValueError(f"give only one of {', '.join(given)}")
     if required and not given:
-        raise ValueError(f"set one of {stem}_file, {stem}_command or {stem}_env")
+        raise ValueError(f"set one of {stem}_file, {stem}_command, {stem}_env or {stem}_credential")
 
 
 class S3Section(Section):
@@ -57,6 +57,11 @@ class S3Section(Section):
     )
     access_key_id_env: str | None = Field(
         None, description="Environment variable holding the S3 access key id.", examples=["AWS_ACCESS_KEY_ID"]
+    )
+    access_key_id_credential: str | None = Field(
+        None,
+        description="systemd credential (LoadCredential=) holding the S3 access key id.",
+        examples=["s3-access-key-id"],
     )
     access_key_id: SecretStr | None = Field(
         None,
@@ -75,6 +80,11 @@ class S3Section(Section):
         None,
         description="Environment variable holding the S3 secret access key.",
         examples=["AWS_SECRET_ACCESS_KEY"],
+    )
+    secret_access_key_credential: str | None = Field(
+        None,
+        description="systemd credential (LoadCredential=) holding the S3 secret access key.",
+        examples=["s3-secret-access-key"],
     )
     secret_access_key: SecretStr | None = Field(
         None,
@@ -113,6 +123,11 @@ class RepositorySection(Section):
     )
     password_env: str | None = Field(
         None, description="Environment variable holding the repository password.", examples=["MAILVAULT_PASSWORD"]
+    )
+    password_credential: str | None = Field(
+        None,
+        description="systemd credential (LoadCredential=) holding the repository password.",
+        examples=["repository-key"],
     )
     password: SecretStr | None = Field(
         None,

@@ -26,6 +26,7 @@ class SecretSource:
     file: Path | None = None
     command: str | None = None
     env: str | None = None
+    credential: str | None = None
     inline: SecretStr | None = None
 
     def describe(self) -> str:
@@ -36,7 +37,28 @@ class SecretSource:
             return "command " + execute.mask(self.command)
         if self.env is not None:
             return f"environment variable {self.env}"
+        if self.credential is not None:
+            return f"systemd credential {self.credential}"
         return "the config file"
+
+    def credential_path(self) -> Path | None:
+        """Where systemd put the credential (``$CREDENTIALS_DIRECTORY/NAME``); None for other sources.
+
+        Raise SecretError when the credential is asked for outside a unit that loads credentials.
+        """
+        if self.credential is None:
+            return None
+        directory = os.environ.get("CREDENTIALS_DIRECTORY")
+        if not directory:
+            raise SecretError(
+                f"{self.label}: systemd credential {self.credential} asked for, but $CREDENTIALS_DIRECTORY is not set",
+                hint=f"run mailvault from a unit with LoadCredential={self.credential}:/path/to/file",
+            )
+        return Path(directory) / self.credential
+
+    def file_path(self) -> Path | None:
+        """The file holding the secret (a ``*_file`` or a systemd credential), if it lives in one."""
+        return self.file if self.file is not None else self.credential_path()
 
 
 def resolve(source: SecretSource) -> str:
@@ -52,17 +74,18 @@ def resolve(source: SecretSource) -> str:
 
 
 def _read(source: SecretSource) -> str:
-    if source.file is not None:
+    path = source.file_path()
+    if path is not None:
         try:
-            refuse_if_readable_by_others(source.file, what=f"{source.label} file", group_ok=True)
-            return source.file.read_text(encoding="utf-8").rstrip("\r\n")
+            refuse_if_readable_by_others(path, what=f"{source.label} file", group_ok=True)
+            return path.read_text(encoding="utf-8").rstrip("\r\n")
         except FileNotFoundError as exc:
             raise SecretError(
-                f"{source.label} file {source.file} does not exist",
+                f"{source.label} file {path} does not exist",
                 hint="create it (mode 0600) or fix the path in the config",
             ) from exc
         except PermissionError as exc:
-            raise SecretError(f"{source.label} file {source.file} is not readable", hint="run as root") from exc
+            raise SecretError(f"{source.label} file {path} is not readable", hint="run as root") from exc
     if source.command is not None:
         done = execute.run(
             ("/bin/sh", "-c", source.command),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.e2e.secret_watch import ArgvRecorder, ProcScanner, files_containing
@@ -38,3 +39,23 @@ def test_no_secret_in_argv_logs_json_or_state(ws: Workspace, tmp_path: Path) -> 
     assert len(scanner.seen) > 5
     assert files_containing(ws.state, secrets) == []
     assert not any("internal error" in text for text in outputs), "no run crashed"
+
+
+def test_repository_password_from_a_systemd_credential(local_ws: Workspace, tmp_path: Path) -> None:
+    creds = tmp_path / "credentials"
+    creds.mkdir(mode=0o700)
+    (creds / "repository-key").write_text(local_ws.password + "\n")
+    (creds / "repository-key").chmod(0o400)
+    local_ws.generate()
+    text = local_ws.config_path.read_text().replace(
+        f'password_file = "{local_ws.secrets / "repository.key"}"', 'password_credential = "repository-key"'
+    )
+    local_ws.config_path.write_text(text)
+    env = {"CREDENTIALS_DIRECTORY": str(creds)}
+    local_ws.cli("init", env=env)
+    result = json.loads(local_ws.cli("backup", "--json", env=env).stdout)
+    assert result["manifest"]["messages"] == 80
+    assert local_ws.password not in local_ws.cli("config", "show", env=env).stdout
+    outside = local_ws.cli("snapshots", check=False)  # no CREDENTIALS_DIRECTORY: not run by systemd
+    assert outside.returncode == 2
+    assert "$CREDENTIALS_DIRECTORY is not set" in outside.stderr

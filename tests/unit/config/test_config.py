@@ -80,7 +80,9 @@ def test_every_problem_is_listed_with_its_path() -> None:
 def test_secret_sources_exactly_one() -> None:
     data = _base()
     data["repository"] = {"url": "/r"}
-    assert problems(data) == ["repository: set one of password_file, password_command or password_env"]
+    assert problems(data) == [
+        "repository: set one of password_file, password_command, password_env or password_credential"
+    ]
     data["repository"] = {"url": "/r", "password_file": "/k", "password_env": "X"}
     assert problems(data) == ["repository: give only one of password_file, password_env"]
     data["repository"] = {"url": "s3:http://h/bucket", "password_file": "/k"}
