@@ -176,7 +176,7 @@ def _backup(config: Config, run: Run, progress: ProgressSink | None, *, dry_run:
         write_atomic(paths.scan_cache, scanned.cache.to_json())
         db.put(CURSOR_KEY, str(scanned.next_cursor))
     return BackupResult(
-        snapshot_id=summary.snapshot_id,
+        snapshot_id="" if dry_run else summary.snapshot_id,  # restic 0.14 names the snapshot it did not save
         files_new=summary.files_new,
         files_changed=summary.files_changed,
         files_unmodified=summary.files_unmodified,

@@ -128,3 +128,14 @@ def test_init_dry_run_changes_nothing(tmp_path: Path, s3server: SeaweedS3) -> No
     ws.cli("init")
     assert (ws.secrets / "repository.key").exists()
     assert ws.cli_json("init", "--dry-run")["bucket_created"] is False
+
+
+def test_backup_dry_run_saves_no_snapshot(local_ws: Workspace) -> None:
+    gen = local_ws.generate()
+    local_ws.cli("init")
+    dry = local_ws.cli_json("backup", "--dry-run")
+    assert (dry["dry_run"], dry["snapshot_id"], dry["manifest"]["messages"]) == (True, "", gen.messages)
+    assert dry["files_new"] > gen.messages
+    assert local_ws.cli_json("snapshots") == []
+    assert not list((local_ws.state / "manifests").iterdir())
+    assert local_ws.cli_json("backup")["snapshot_id"]
