@@ -66,13 +66,34 @@ def backup_progress(label: str, *, enabled: bool = True) -> Iterator[Callable[[S
         finally:
             bar.stop()
         return
-    last = 0.0
+    yield PlainProgress(label, write=lambda line: print(line, file=sys.stderr, flush=True))
 
-    def plain(st: Status) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if now - last >= PLAIN_INTERVAL_S:
-            last = now
-            print(plain_line(label, st), file=sys.stderr, flush=True)
 
-    yield plain
+class PlainProgress:
+    """Progress as a plain line every ``interval`` seconds, for logs and pipes.
+
+    restic's first report comes before its scanner has counted anything ("0/1 files"); lines start
+    with the first report of real progress.
+    """
+
+    def __init__(
+        self,
+        label: str,
+        *,
+        write: Callable[[str], None],
+        interval: float = PLAIN_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.label = label
+        self.write = write
+        self.interval = interval
+        self.clock = clock
+        self.last: float | None = None
+
+    def __call__(self, st: Status) -> None:
+        if st.files_done == 0 and st.bytes_done == 0:
+            return
+        now = self.clock()
+        if self.last is None or now - self.last >= self.interval:
+            self.last = now
+            self.write(plain_line(self.label, st))

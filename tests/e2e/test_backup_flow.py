@@ -113,7 +113,7 @@ def test_human_output_and_progress_lines(ws: Workspace) -> None:
     assert "backup done: snapshot" in out.stdout
     assert "80 messages" in out.stdout
     assert "manifest: 4 mailboxes, 80 messages" in out.stderr
-    assert "backup: " in out.stderr and " files, " in out.stderr and "ETA" in out.stderr
+    assert "0/1 files" not in out.stderr  # restic's placeholder report is not shown
 
 
 def test_init_dry_run_changes_nothing(tmp_path: Path, s3server: SeaweedS3) -> None:

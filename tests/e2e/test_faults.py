@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -205,6 +206,7 @@ def test_second_run_refused_and_sigkill_mid_backup_recovers(ws: Workspace) -> No
     assert _restic_locks(ws), "the killed restic left its lock behind"
     ok = ws.cli("backup", "--json")
     assert "cleared a stale repository lock" in ok.stderr
+    assert re.search(r"backup: \d+/\d+ files, .* \(\d+%\), ETA ", ok.stderr), "plain progress lines off a terminal"
     assert json.loads(ok.stdout)["stale_locks_cleared"] == 1
     ws.cli("check")
     statuses = [r["status"] for r in ws.cli_json("history", "--kind", "backup")]
