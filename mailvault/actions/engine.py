@@ -26,26 +26,12 @@ logger = logging.getLogger(__name__)
 
 
 def password_source(repo: RepositorySection) -> SecretSource:
-    return SecretSource(
-        "repository.password",
-        file=repo.password_file,
-        command=repo.password_command,
-        env=repo.password_env,
-        credential=repo.password_credential,
-        inline=repo.password,
-    )
+    return SecretSource.from_section(repo, "password", "repository.password")
 
 
 def s3_source(cfg: S3Section, stem: str) -> SecretSource:
     """Where the S3 secret ``stem`` ("access_key_id" or "secret_access_key") comes from."""
-    return SecretSource(
-        f"repository.s3.{stem}",
-        file=getattr(cfg, f"{stem}_file"),
-        command=getattr(cfg, f"{stem}_command"),
-        env=getattr(cfg, f"{stem}_env"),
-        credential=getattr(cfg, f"{stem}_credential"),
-        inline=getattr(cfg, stem),
-    )
+    return SecretSource.from_section(cfg, stem, f"repository.s3.{stem}")
 
 
 def s3_credentials(repo: RepositorySection) -> S3Credentials | None:

@@ -29,6 +29,20 @@ class SecretSource:
     credential: str | None = None
     inline: SecretStr | None = None
 
+    @classmethod
+    def from_section(cls, section: object, stem: str, label: str) -> SecretSource:
+        """The source of secret ``stem`` in a config section, whose keys follow one convention:
+        ``STEM_file``, ``STEM_command``, ``STEM_env``, ``STEM_credential`` or ``STEM`` itself.
+        """
+        return cls(
+            label,
+            file=getattr(section, f"{stem}_file"),
+            command=getattr(section, f"{stem}_command"),
+            env=getattr(section, f"{stem}_env"),
+            credential=getattr(section, f"{stem}_credential"),
+            inline=getattr(section, stem),
+        )
+
     def describe(self) -> str:
         """Where the secret comes from, fit for an error message (never the value)."""
         if self.file is not None:
