@@ -37,13 +37,14 @@ def require_reachable(location: S3Location, *, timeout: float) -> None:
                     hint="check the scheme and port in repository.url",
                 )
     except TimeoutError as exc:
-        raise _unreachable(location, f"no answer within {timeout:g} s") from exc
+        raise unreachable(location, f"no answer within {timeout:g} s") from exc
     except OSError as exc:
-        raise _unreachable(location, exc.strerror or str(exc)) from exc
+        raise unreachable(location, exc.strerror or str(exc)) from exc
 
 
-def _unreachable(location: S3Location, detail: str) -> StorageError:
+def unreachable(location: S3Location, detail: str = "") -> StorageError:
+    """The one error for an S3 endpoint that does not answer, from this probe or from boto3."""
     return StorageError(
-        f"S3 endpoint {location.endpoint} is unreachable: {detail}",
+        f"S3 endpoint {location.endpoint} is unreachable" + (f": {detail}" if detail else ""),
         hint="check that the endpoint is up and the URL in repository.url is right",
     )

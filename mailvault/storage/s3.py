@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from mailvault.errors import StorageError
 from mailvault.storage.credentials import S3Credentials
 from mailvault.storage.location import S3Location
+from mailvault.storage.reach import unreachable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -61,14 +62,14 @@ def probe_bucket(location: S3Location, creds: S3Credentials, *, timeout: int) ->
     try:
         s3.list_objects_v2(Bucket=location.bucket, MaxKeys=1)
     except EndpointConnectionError as exc:
-        raise _unreachable(location) from exc
+        raise unreachable(location) from exc
     except ClientError as exc:
         code = _code(exc)
         if code in _MISSING:
             return "missing"
         raise _refused(location, code) from exc
     except BotoCoreError as exc:
-        raise _unreachable(location, str(exc)) from exc
+        raise unreachable(location, str(exc)) from exc
     return "exists"
 
 
@@ -87,20 +88,13 @@ def create_bucket(location: S3Location, creds: S3Credentials, *, timeout: int) -
             ) from exc
         raise _refused(location, code) from exc
     except BotoCoreError as exc:
-        raise _unreachable(location, str(exc)) from exc
+        raise unreachable(location, str(exc)) from exc
     logger.debug("created bucket %s at %s", location.bucket, location.endpoint)
 
 
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", "")) or str(
         exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")
-    )
-
-
-def _unreachable(location: S3Location, detail: str = "") -> StorageError:
-    return StorageError(
-        f"S3 endpoint {location.endpoint} is unreachable" + (f": {detail}" if detail else ""),
-        hint="check that the endpoint is up and the URL in repository.url is right",
     )
 
 
