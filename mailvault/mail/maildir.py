@@ -109,7 +109,7 @@ def folder_files(folder: Path) -> FolderFiles:
                 size = st.st_size
                 total += size
                 add_mtime(st.st_mtime)
-                add((name.partition(":")[0], size, prefix + name))
+                add((name.partition(":")[0], size, prefix + name))  # base_name(), inlined: hot loop
         finally:
             os.close(fd)
     files.sort()

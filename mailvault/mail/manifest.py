@@ -143,9 +143,8 @@ def _sample(scanned: list[_Scanned], size: int, cursor: int) -> tuple[list[Sampl
     unreadable: list[str] = []
     offset = 0
     for item in scanned:
-        if item.count and (
-            wanted(offset) or (offset - start) % total + item.count > total or (start - offset) % total < item.count
-        ):
+        # two ranges on a circle overlap when one starts inside the other
+        if item.count and (wanted(offset) or (start - offset) % total < item.count):
             files = item.files if item.files is not None else folder_files(item.path).files
             for index, (base, fsize, rel) in enumerate(files):
                 if wanted(offset + index):
