@@ -82,8 +82,22 @@ def folder_files(folder: Path) -> FolderFiles:
     """Every message file in ``folder``'s ``cur/`` and ``new/`` (``tmp/`` holds deliveries in progress).
 
     This is the hot loop of the manifest scan: one ``fstatat`` per message relative to an open
-    directory (as find does), and no per-file objects.
+    directory (as find does), and no per-file objects. A live server renames files while we
+    list them (flag changes, new/ to cur/ moves): when a listed file is gone, the folder is
+    listed again, up to three times.
     """
+    for _attempt in range(_ATTEMPTS - 1):
+        found = _list_folder(folder)
+        if found is not None:
+            return found
+    return _list_folder(folder, tolerate_vanished=True) or FolderFiles([], 0, None, [])
+
+
+_ATTEMPTS = 3
+
+
+def _list_folder(folder: Path, *, tolerate_vanished: bool = False) -> FolderFiles | None:
+    """The folder's files, or None when a file vanished between listing and stat."""
     files: list[tuple[str, int, str]] = []
     unreadable: list[str] = []
     mtimes: list[float] = []
@@ -103,7 +117,12 @@ def folder_files(folder: Path) -> FolderFiles:
             for name in os.listdir(fd):
                 if name[0] == ".":
                     continue
-                st = lstat(name, dir_fd=fd)
+                try:
+                    st = lstat(name, dir_fd=fd)
+                except FileNotFoundError:
+                    if tolerate_vanished:
+                        continue
+                    return None
                 if st.st_mode & 0o170000 != 0o100000:  # not a regular file
                     continue
                 size = st.st_size

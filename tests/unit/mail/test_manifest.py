@@ -201,3 +201,23 @@ def test_unreadable_folder_is_reported_not_skipped(store: Path) -> None:
         assert str(cur) in out
     finally:
         cur.chmod(0o755)
+
+
+def test_a_message_renamed_away_mid_scan_is_listed_under_its_new_name(tmp_path: Path, monkeypatch) -> None:
+    """Dovecot renames files on every flag change; a vanished file means list the folder again."""
+    from mailvault.mail import maildir as maildir_mod
+
+    box = maildir(tmp_path / "Maildir")
+    put(box / "cur" / "m1:2,")
+    real_lstat = os.lstat
+    renamed = []
+
+    def lstat_racing_a_flag_change(name, *, dir_fd=None):
+        if name == "m1:2," and not renamed:
+            os.rename("m1:2,", "m1:2,S", src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+            renamed.append(name)
+        return real_lstat(name, dir_fd=dir_fd)
+
+    monkeypatch.setattr(maildir_mod.os, "lstat", lstat_racing_a_flag_change)
+    found = maildir_mod.folder_files(box)
+    assert renamed and [f[2] for f in found.files] == ["cur/m1:2,S"]
