@@ -63,6 +63,10 @@ class RepositoryError(MailvaultError):
     """The backup repository cannot be reached, opened or used."""
 
 
+class PasswordRefused(RepositoryError):
+    """The repository did not accept the password."""
+
+
 class RepositoryLocked(RepositoryError):
     """Another process holds an exclusive lock on the repository."""
 
@@ -81,3 +85,7 @@ class LockedError(MailvaultError):
 
 class BackupIncomplete(MailvaultError):
     """restic saved a snapshot but could not read some files."""
+
+
+class KitError(MailvaultError):
+    """A recovery kit that cannot be read: not a kit, damaged, wrong passphrase, newer format."""

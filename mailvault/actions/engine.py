@@ -10,11 +10,19 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from mailvault import execute
-from mailvault.config.schema import Config, RepositorySection, S3Section
-from mailvault.errors import CommandFailed, RepositoryError, RepositoryLocked, StorageError, ToolError
+from mailvault.config.schema import Config, RepositorySection, S3KeysSection
+from mailvault.errors import (
+    CommandFailed,
+    PasswordRefused,
+    RepositoryError,
+    RepositoryLocked,
+    StorageError,
+    ToolError,
+)
 from mailvault.keys.secrets import SecretSource, resolve
 from mailvault.storage.credentials import S3Credentials
 from mailvault.storage.location import S3Location, parse_s3_url
@@ -29,16 +37,23 @@ def password_source(repo: RepositorySection) -> SecretSource:
     return SecretSource.from_section(repo, "password", "repository.password")
 
 
-def s3_source(cfg: S3Section, stem: str) -> SecretSource:
+def s3_source(cfg: S3KeysSection, stem: str, *, section: str = "repository.s3") -> SecretSource:
     """Where the S3 secret ``stem`` ("access_key_id" or "secret_access_key") comes from."""
-    return SecretSource.from_section(cfg, stem, f"repository.s3.{stem}")
+    return SecretSource.from_section(cfg, stem, f"{section}.{stem}")
 
 
-def s3_credentials(repo: RepositorySection) -> S3Credentials | None:
+def s3_credentials(repo: RepositorySection, *, deleting: bool = False) -> S3Credentials | None:
+    """The S3 credentials to use; with ``deleting``, the [repository.s3.prune] pair when there is one."""
     cfg = repo.s3
     if cfg is None:
         return None
-    key_id, secret = (resolve(s3_source(cfg, stem)) for stem in ("access_key_id", "secret_access_key"))
+    keys: S3KeysSection = cfg
+    section = "repository.s3"
+    if deleting and cfg.prune is not None:
+        keys, section = cfg.prune, "repository.s3.prune"
+    key_id, secret = (
+        resolve(s3_source(keys, stem, section=section)) for stem in ("access_key_id", "secret_access_key")
+    )
     return S3Credentials(key_id, secret, cfg.region)
 
 
@@ -66,20 +81,29 @@ class Engine:
     version: tuple[int, int, int] = (0, 0, 0)
 
     @classmethod
-    def open(cls, config: Config, *, need_password: bool = True) -> Engine:
-        """Check restic, resolve the secrets. Does not touch the repository yet."""
+    def open(cls, config: Config, *, need_password: bool = True, deleting: bool = False) -> Engine:
+        """Check restic, resolve the secrets. Does not touch the repository yet.
+
+        ``deleting``: this command removes data (prune, key removal), so it uses the separate
+        delete-capable S3 credentials when the config has them.
+        """
         rcfg = config.repository
         repo = restic.ResticRepo(config.restic.binary, rcfg.url, config.restic.cache_dir)
         engine = cls(config=config, repo=repo, env={"RESTIC_PROGRESS_FPS": "2"})
         engine.version = check_restic(config.restic.binary)
         if rcfg.is_s3:
             engine.location = parse_s3_url(rcfg.url)
-            engine.creds = s3_credentials(rcfg)
+            engine.creds = s3_credentials(rcfg, deleting=deleting)
             assert engine.creds is not None
             engine.env.update(engine.creds.restic_env())
         if need_password:
             engine.env.update(password_env(password_source(rcfg)))
         return engine
+
+    def with_password_file(self, path: Path) -> Engine:
+        """The same engine opening the repository with the password in ``path`` (key rotation)."""
+        env = {k: v for k, v in self.env.items() if not k.startswith("RESTIC_PASSWORD")}
+        return replace(self, env={**env, "RESTIC_PASSWORD_FILE": str(path)})
 
     def probe_storage(self) -> str:
         """For S3, prove the endpoint and credentials now (boto3) and return "exists" or "missing"."""
@@ -131,7 +155,7 @@ class Engine:
                 hint="check the access key id and secret in [repository.s3], and that they may read, write and list it",
             )
         if kind == "wrong-password":
-            return RepositoryError(
+            return PasswordRefused(
                 f"{what}: the repository password was refused by {url}",
                 hint="check repository.password_* in the config (or restore the key file from your recovery kit)",
             )

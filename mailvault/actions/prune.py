@@ -34,7 +34,7 @@ def retention(config: Config) -> restic.Retention:
 def prune(config: Config, *, dry_run: bool = False) -> PruneResult:
     """Apply the retention policy (``dry_run``: only say what would go)."""
     with recorded_run(config.state.dir, "prune") as run:
-        engine = Engine.open(config)
+        engine = Engine.open(config, deleting=True)
         engine.require_reachable()
         if not dry_run:
             engine.clear_stale_locks()

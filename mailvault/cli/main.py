@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from mailvault import __version__
-from mailvault.cli import config_cmd, demo_cmd, repo_cmds
+from mailvault.cli import config_cmd, demo_cmd, keys_cmd, kit_cmd, repo_cmds
 from mailvault.cli.context import GLOBALS
 from mailvault.cli.edge import guarded
 from mailvault.cli.output import setup_logging
@@ -37,6 +37,13 @@ def main(
             "--config", "-c", help="Config file (default: $MAILVAULT_CONFIG or /etc/mailvault/mailvault.toml)."
         ),
     ] = None,
+    kit: Annotated[
+        Path | None,
+        typer.Option("--kit", help="Open the repository with this recovery kit instead of the config (bare machine)."),
+    ] = None,
+    kit_passphrase_file: Annotated[
+        Path | None, typer.Option("--kit-passphrase-file", help="File holding the kit's passphrase.")
+    ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More detail on stderr.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors on stderr.")] = False,
     version: Annotated[
@@ -44,11 +51,14 @@ def main(
     ] = False,
 ) -> None:
     GLOBALS.config = config
+    GLOBALS.kit, GLOBALS.kit_passphrase_file = kit, kit_passphrase_file
     setup_logging(verbose, quiet)
 
 
 repo_cmds.register(app)
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(kit_cmd.app, name="kit")
+app.add_typer(keys_cmd.app, name="keys")
 demo_cmd.register(app)
 
 

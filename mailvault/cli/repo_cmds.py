@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from mailvault.cli.context import DryRunOpt, JsonOpt, current_config, wants_json
+from mailvault.cli.context import DryRunOpt, JsonOpt, KitOpt, KitPassphraseOpt, current_config, use_kit, wants_json
 from mailvault.cli.output import emit_json, human_bytes, key_values, stdout, table
 from mailvault.cli.progress import backup_progress
 
@@ -37,9 +37,12 @@ def _outcome(done: bool, dry_run: bool, verb: str, otherwise: str) -> str:
     return f"would be {verb}" if dry_run else verb
 
 
-def backup(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
+def backup(
+    json: JsonOpt = False, dry_run: DryRunOpt = False, kit: KitOpt = None, kit_passphrase_file: KitPassphraseOpt = None
+) -> None:
     """Scan the mail store into a manifest and back it up with config and keys."""
     wants_json(json)
+    use_kit(kit, kit_passphrase_file)
     from mailvault.actions import backup as backup_action
 
     config = current_config()
@@ -61,9 +64,10 @@ def backup(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
     )
 
 
-def snapshots(json: JsonOpt = False) -> None:
+def snapshots(json: JsonOpt = False, kit: KitOpt = None, kit_passphrase_file: KitPassphraseOpt = None) -> None:
     """List mailvault's snapshots with their manifest totals."""
     wants_json(json)
+    use_kit(kit, kit_passphrase_file)
     from mailvault.actions import snapshots as snapshots_action
 
     rows = snapshots_action.snapshots(current_config())
@@ -80,9 +84,12 @@ def snapshots(json: JsonOpt = False) -> None:
     )
 
 
-def prune(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
+def prune(
+    json: JsonOpt = False, dry_run: DryRunOpt = False, kit: KitOpt = None, kit_passphrase_file: KitPassphraseOpt = None
+) -> None:
     """Forget snapshots outside the retention policy and free their space."""
     wants_json(json)
+    use_kit(kit, kit_passphrase_file)
     from mailvault.actions import prune as prune_action
 
     result = prune_action.prune(current_config(), dry_run=dry_run)
@@ -96,9 +103,10 @@ def prune(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
     )
 
 
-def check(json: JsonOpt = False) -> None:
+def check(json: JsonOpt = False, kit: KitOpt = None, kit_passphrase_file: KitPassphraseOpt = None) -> None:
     """Check the repository's structure and read the next rotating subset of its data."""
     wants_json(json)
+    use_kit(kit, kit_passphrase_file)
     from mailvault.actions import check as check_action
 
     result = check_action.check(current_config())

@@ -46,8 +46,8 @@ def _one_source(model: BaseModel, stem: str, *, required: bool) -> None:
         raise ValueError(f"set one of {stem}_file, {stem}_command, {stem}_env or {stem}_credential")
 
 
-class S3Section(Section):
-    """Credentials and options for an S3-compatible repository."""
+class S3KeysSection(Section):
+    """One pair of S3 credentials: an access key id and its secret, each from one source."""
 
     access_key_id_file: Path | None = Field(
         None, description="File holding the S3 access key id.", examples=["/etc/mailvault/s3-access-key-id"]
@@ -91,6 +91,17 @@ class S3Section(Section):
         description="The secret access key inline (only in a config file of mode 0600).",
         examples=["wJalrEXAMPLEKEY"],
     )
+
+    @model_validator(mode="after")
+    def _sources(self) -> S3KeysSection:
+        _one_source(self, "access_key_id", required=True)
+        _one_source(self, "secret_access_key", required=True)
+        return self
+
+
+class S3Section(S3KeysSection):
+    """Credentials and options for an S3-compatible repository."""
+
     region: str = Field("us-east-1", description="S3 region name.", examples=["us-east-1"])
     create_bucket: bool = Field(
         True, description="Let `mailvault init` create the bucket when it is missing.", examples=[True]
@@ -98,12 +109,13 @@ class S3Section(Section):
     connect_timeout: int = Field(
         10, ge=1, le=25, description="Seconds to wait for the S3 endpoint before giving up.", examples=[10]
     )
-
-    @model_validator(mode="after")
-    def _sources(self) -> S3Section:
-        _one_source(self, "access_key_id", required=True)
-        _one_source(self, "secret_access_key", required=True)
-        return self
+    prune: S3KeysSection | None = Field(
+        None,
+        description=(
+            "Separate credentials with delete rights, used only by prune and key removal; the ones above"
+            " then need no right to delete (see docs/storage-policies.md)."
+        ),
+    )
 
 
 class RepositorySection(Section):
@@ -299,6 +311,7 @@ class Config(Section):
     def has_inline_secrets(self) -> bool:
         """True when a secret value is written in the config file itself."""
         s3 = self.repository.s3
-        return self.repository.password is not None or (
-            s3 is not None and (s3.access_key_id is not None or s3.secret_access_key is not None)
+        pairs = [s3, s3.prune] if s3 is not None else []
+        return self.repository.password is not None or any(
+            p is not None and (p.access_key_id is not None or p.secret_access_key is not None) for p in pairs
         )

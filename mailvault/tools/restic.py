@@ -137,3 +137,16 @@ def stats_argv(repo: ResticRepo) -> tuple[str, ...]:
 
 def dump_argv(repo: ResticRepo, snapshot: str, path: str) -> tuple[str, ...]:
     return (*repo.base(), "dump", "--no-lock", snapshot, path)
+
+
+def key_list_argv(repo: ResticRepo) -> tuple[str, ...]:
+    return (*repo.base(), "key", "list", "--json")
+
+
+def key_add_argv(repo: ResticRepo, new_password_file: Path) -> tuple[str, ...]:
+    """Adds a key; the new password is read from a file restic opens itself, never from argv."""
+    return (*repo.base(), "key", "add", "--new-password-file", str(new_password_file))
+
+
+def key_remove_argv(repo: ResticRepo, key_id: str) -> tuple[str, ...]:
+    return (*repo.base(), "key", "remove", key_id)

@@ -220,3 +220,27 @@ def classify_failure(returncode: int, stderr: str) -> Failure:
 
 def check_ok(stdout: str) -> bool:
     return "no errors were found" in stdout
+
+
+def current_key_id(text: str) -> str | None:
+    """The id of the key the password opened, from ``restic key list --json``.
+
+    >>> current_key_id('[{"current": false, "id": "aa"}, {"current": true, "id": "bb"}]')
+    'bb'
+    """
+    try:
+        keys = json.loads(text)
+    except ValueError:
+        return None
+    for key in keys if isinstance(keys, list) else []:
+        if isinstance(key, dict) and key.get("current"):
+            return str(key.get("id"))
+    return None
+
+
+def key_count(text: str) -> int:
+    try:
+        keys = json.loads(text)
+    except ValueError:
+        return 0
+    return len(keys) if isinstance(keys, list) else 0

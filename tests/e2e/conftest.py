@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from mailvault.demo.seaweed import ADMIN, NO_ADMIN, SeaweedS3, make_identity
+from tests.e2e import secret_watch
 from tests.e2e.workspace import Workspace, unique_prefix
 
 E2E_BUCKET = "mv-e2e"
@@ -15,6 +17,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def restic_shim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every restic any e2e test starts (through mailvault or not) goes through the recording shim."""
+    directory = tmp_path_factory.mktemp("restic-shim")
+    shim = secret_watch.write_restic_shim(directory)
+    before = os.environ["PATH"]
+    os.environ["PATH"] = f"{directory}:{before}"
+    yield shim
+    os.environ["PATH"] = before
+
+
+@pytest.fixture(autouse=True)
+def no_secret_leaks(tmp_path: Path, restic_shim: Path) -> Iterator[secret_watch.Watch]:
+    """The secret-leak harness around every end-to-end test: see secret_watch.py."""
+    watch = secret_watch.Watch(tmp_path / "restic-argv.log")
+    os.environ[secret_watch.ARGV_LOG_ENV] = str(watch.argv_log)
+    secret_watch.CURRENT.append(watch)
+    try:
+        with secret_watch.ProcScanner() as scanner:
+            yield watch
+    finally:
+        secret_watch.CURRENT.remove(watch)
+        os.environ.pop(secret_watch.ARGV_LOG_ENV, None)
+    leaks = watch.leaks(scanner.seen)
+    assert not leaks, "secrets leaked: " + "; ".join(leaks)
 
 
 @pytest.fixture(scope="session")

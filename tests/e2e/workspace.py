@@ -14,6 +14,7 @@ from typing import Any
 
 from mailvault.demo import mailstore
 from mailvault.demo.seaweed import S3Identity
+from tests.e2e import secret_watch
 
 SMALL = mailstore.StoreSpec(
     domains=("example.com", "example.org"),
@@ -42,6 +43,9 @@ class Workspace:
         self.secrets = self.root / "secrets"
         self.secrets.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.config_path = self.root / "mailvault.toml"
+        self.watch = secret_watch.current()
+        if self.watch is not None:
+            self.watch.state_dirs.append(self.state)
         if self.password:
             self.write_secret("repository.key", self.password)
         if self.identity is not None:
@@ -49,6 +53,9 @@ class Workspace:
             self.write_secret("s3-secret", self.identity.secret_key)
 
     def write_secret(self, name: str, value: str) -> Path:
+        """Write a secret file (mode 0600); the leak harness then looks for ``value`` everywhere."""
+        if self.watch is not None:
+            self.watch.secret(value)
         path = self.secrets / name
         path.write_text(value + "\n")
         path.chmod(0o600)
@@ -96,6 +103,23 @@ class Workspace:
             timeout=timeout,
             env={**os.environ, **(env or {})},
         )
+        if self.watch is not None:
+            self.watch.outputs += [proc.stdout, proc.stderr]
+        if check and proc.returncode != 0:
+            raise AssertionError(f"mailvault {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}")
+        return proc
+
+    def bare_cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """The CLI as on a bare machine: no config file anywhere, only what the arguments give."""
+        proc = subprocess.run(
+            [sys.executable, "-m", "mailvault", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "MAILVAULT_CONFIG": str(self.root / "no-such-config.toml")},
+        )
+        if self.watch is not None:
+            self.watch.outputs += [proc.stdout, proc.stderr]
         if check and proc.returncode != 0:
             raise AssertionError(f"mailvault {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}")
         return proc

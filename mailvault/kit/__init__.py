@@ -1,0 +1,1 @@
+"""The offline recovery kit: what a bare machine needs to reach and open the repository."""
