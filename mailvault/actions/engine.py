@@ -79,6 +79,7 @@ class Engine:
     creds: S3Credentials | None = None
     location: S3Location | None = None
     version: tuple[int, int, int] = (0, 0, 0)
+    creds_section: str = "repository.s3"
 
     @classmethod
     def open(cls, config: Config, *, need_password: bool = True, deleting: bool = False) -> Engine:
@@ -94,6 +95,8 @@ class Engine:
         if rcfg.is_s3:
             engine.location = parse_s3_url(rcfg.url)
             engine.creds = s3_credentials(rcfg, deleting=deleting)
+            if deleting and rcfg.s3 is not None and rcfg.s3.prune is not None:
+                engine.creds_section = "repository.s3.prune"
             assert engine.creds is not None
             engine.env.update(engine.creds.restic_env())
         if need_password:
@@ -141,7 +144,7 @@ class Engine:
         if kind == "s3-credentials":
             return StorageError(
                 f"{what}: S3 endpoint {where} refused the credentials",
-                hint="check the access key id and secret in [repository.s3]",
+                hint=f"check the access key id and secret in [{self.creds_section}]",
             )
         if kind == "s3-no-bucket" and self.location is not None:
             return RepositoryError(
@@ -152,7 +155,7 @@ class Engine:
             bucket = self.location.bucket if self.location else "the bucket"
             return StorageError(
                 f"{what}: S3 endpoint {where} refused these credentials access to {bucket}",
-                hint="check the access key id and secret in [repository.s3], and that they may read, write and list it",
+                hint=f"check the key id and secret in [{self.creds_section}], and that they may read, write and list",
             )
         if kind == "wrong-password":
             return PasswordRefused(

@@ -14,6 +14,7 @@ from mailvault.errors import CommandFailed, RepositoryError
 from mailvault.keys.secrets import generate_password
 from mailvault.storage import s3
 from mailvault.storage.location import local_path
+from mailvault.storage.protection import LockMode, enable
 from mailvault.tools import restic
 from mailvault.tools.restic_output import classify_failure
 
@@ -27,16 +28,34 @@ class InitResult:
     password_generated: bool
     repository_created: bool
     dry_run: bool
+    protection: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
 
 
-def init(config: Config, *, dry_run: bool = False) -> InitResult:
-    """Prepare the repository described by ``config``; return what was (or would be) done."""
+def init(
+    config: Config,
+    *,
+    dry_run: bool = False,
+    versioning: bool = False,
+    lock_days: int | None = None,
+    lock_mode: LockMode = "GOVERNANCE",
+) -> InitResult:
+    """Prepare the repository described by ``config``; return what was (or would be) done.
+
+    ``versioning`` turns on bucket versioning; ``lock_days`` also S3 Object Lock with that default
+    retention (a new bucket is created with Object Lock allowed). Both are for S3 repositories only.
+    """
     rcfg = config.repository
     engine = Engine.open(config, need_password=False)
+    if (versioning or lock_days) and engine.location is None:
+        raise RepositoryError(
+            "--versioning and --object-lock-days are for S3 repositories; this one is a local path",
+            hint="protect a local repository with filesystem snapshots or an offline copy",
+        )
     bucket_created = False
+    protection: tuple[str, ...] = ()
     if engine.location is not None:
         engine.require_reachable()
         state = engine.probe_storage()
@@ -48,9 +67,18 @@ def init(config: Config, *, dry_run: bool = False) -> InitResult:
                     hint="create it, or set repository.s3.create_bucket = true",
                 )
             if not dry_run:
-                s3.create_bucket(engine.location, engine.creds, timeout=rcfg.s3.connect_timeout)
+                s3.create_bucket(
+                    engine.location, engine.creds, timeout=rcfg.s3.connect_timeout, object_lock=bool(lock_days)
+                )
                 logger.info("created bucket %s at %s", engine.location.bucket, engine.location.endpoint)
             bucket_created = True
+        if (versioning or lock_days) and not dry_run:
+            assert rcfg.s3 is not None and engine.creds is not None
+            protection = tuple(
+                enable(
+                    engine.location, engine.creds, timeout=rcfg.s3.connect_timeout, lock_days=lock_days, mode=lock_mode
+                )
+            )
     password_generated = False
     if rcfg.password_file is not None and not rcfg.password_file.exists():
         if not dry_run:
@@ -59,7 +87,7 @@ def init(config: Config, *, dry_run: bool = False) -> InitResult:
         password_generated = True
     if dry_run:
         logger.info("dry run: would create the repository at %s", rcfg.url)
-        return InitResult(rcfg.url, bucket_created, password_generated, True, True)
+        return InitResult(rcfg.url, bucket_created, password_generated, True, True, protection)
     path = local_path(rcfg.url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +98,7 @@ def init(config: Config, *, dry_run: bool = False) -> InitResult:
         if classify_failure(exc.returncode, "\n".join(exc.stderr_tail)) == "already-initialized":
             engine.run(restic.cat_config_argv(engine.repo), "opening the existing repository")
             logger.info("repository %s already exists; left as it is", rcfg.url)
-            return InitResult(rcfg.url, bucket_created, password_generated, False, False)
+            return InitResult(rcfg.url, bucket_created, password_generated, False, False, protection)
         raise
     logger.info("created repository %s", rcfg.url)
-    return InitResult(rcfg.url, bucket_created, password_generated, True, False)
+    return InitResult(rcfg.url, bucket_created, password_generated, True, False, protection)

@@ -11,12 +11,34 @@ from mailvault.cli.output import emit_json, human_bytes, key_values, stdout, tab
 from mailvault.cli.progress import backup_progress
 
 
-def init(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
+def init(
+    json: JsonOpt = False,
+    dry_run: DryRunOpt = False,
+    versioning: Annotated[bool, typer.Option("--versioning", help="Turn on S3 bucket versioning.")] = False,
+    object_lock_days: Annotated[
+        int | None,
+        typer.Option(
+            "--object-lock-days", min=1, help="S3 Object Lock with this default retention (implies versioning)."
+        ),
+    ] = None,
+    object_lock_mode: Annotated[
+        str, typer.Option("--object-lock-mode", help="GOVERNANCE (admins may bypass) or COMPLIANCE (nobody may).")
+    ] = "GOVERNANCE",
+) -> None:
     """Create the bucket (when missing and allowed), the password file and the restic repository."""
     wants_json(json)
     from mailvault.actions import init as init_action  # imports boto3: only where needed
 
-    result = init_action.init(current_config(), dry_run=dry_run)
+    mode = object_lock_mode.upper()
+    if mode not in ("GOVERNANCE", "COMPLIANCE"):
+        raise typer.BadParameter("GOVERNANCE or COMPLIANCE", param_hint="--object-lock-mode")
+    result = init_action.init(
+        current_config(),
+        dry_run=dry_run,
+        versioning=versioning,
+        lock_days=object_lock_days,
+        lock_mode="COMPLIANCE" if mode == "COMPLIANCE" else "GOVERNANCE",
+    )
     if json:
         emit_json({"ok": True, **result.as_dict()})
         return
@@ -26,6 +48,7 @@ def init(json: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
             ("bucket", _outcome(result.bucket_created, dry_run, "created", "already there, or not S3")),
             ("password file", _outcome(result.password_generated, dry_run, "generated (mode 0600)", "already there")),
             ("repository", _outcome(result.repository_created, dry_run, "created", "already there, left as it is")),
+            *[("bucket protection", line) for line in result.protection],
         ],
     )
 

@@ -64,7 +64,7 @@ def probe_bucket(location: S3Location, creds: S3Credentials, *, timeout: int) ->
     except EndpointConnectionError as exc:
         raise unreachable(location) from exc
     except ClientError as exc:
-        code = _code(exc)
+        code = error_code(exc)
         if code in _MISSING:
             return "missing"
         raise _refused(location, code) from exc
@@ -73,13 +73,17 @@ def probe_bucket(location: S3Location, creds: S3Credentials, *, timeout: int) ->
     return "exists"
 
 
-def create_bucket(location: S3Location, creds: S3Credentials, *, timeout: int) -> None:
-    """Create the bucket; raise StorageError when the credentials may not."""
+def create_bucket(location: S3Location, creds: S3Credentials, *, timeout: int, object_lock: bool = False) -> None:
+    """Create the bucket (with Object Lock allowed, which implies versioning); raise StorageError when the
+    credentials may not."""
     s3 = client(location, creds, timeout=timeout)
     try:
-        s3.create_bucket(Bucket=location.bucket)
+        if object_lock:
+            s3.create_bucket(Bucket=location.bucket, ObjectLockEnabledForBucket=True)
+        else:
+            s3.create_bucket(Bucket=location.bucket)
     except ClientError as exc:
-        code = _code(exc)
+        code = error_code(exc)
         if code in _DENIED:
             raise StorageError(
                 f"bucket {location.bucket} does not exist at {location.endpoint} "
@@ -92,7 +96,7 @@ def create_bucket(location: S3Location, creds: S3Credentials, *, timeout: int) -
     logger.debug("created bucket %s at %s", location.bucket, location.endpoint)
 
 
-def _code(exc: ClientError) -> str:
+def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", "")) or str(
         exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")
     )
