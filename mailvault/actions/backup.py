@@ -111,7 +111,21 @@ def backup(config: Config, *, progress: ProgressSink | None = None, dry_run: boo
         _after_failure(config)
         raise
     run_hooks(config.hooks.after, stage="after", env={"MAILVAULT_RESULT": "ok"})
+    _warn_if_kit_stale(config)
     return result
+
+
+def _warn_if_kit_stale(config: Config) -> None:
+    """A backup nobody can open after the host is lost is no backup: say when the kit is missing or old."""
+    from mailvault.actions.kit_status import status
+
+    try:
+        fresh = status(config)
+    except MailvaultError as exc:  # never fail a good backup over this check
+        logger.debug("recovery kit check skipped: %s", exc.one_line())
+        return
+    if not fresh.ok:
+        logger.warning("recovery kit: %s", fresh.message)
 
 
 def _after_failure(config: Config) -> None:

@@ -13,12 +13,14 @@ from typing import Any
 
 from mailvault import __version__, execute
 from mailvault.actions.engine import Engine, password_source, s3_credentials
+from mailvault.actions.kit_status import current_secrets
+from mailvault.actions.kit_status import status as status
 from mailvault.config.schema import Config
 from mailvault.errors import KitError, PasswordRefused
 from mailvault.keys.secrets import resolve
 from mailvault.kit import armor, sealed
 from mailvault.kit.content import KitContent, S3Keys
-from mailvault.kit.fingerprint import Freshness, freshness, record_export
+from mailvault.kit.fingerprint import record_export
 from mailvault.state.db import StateDB
 from mailvault.state.paths import StatePaths
 from mailvault.tools import restic
@@ -26,17 +28,6 @@ from mailvault.tools.restic_output import parse_snapshots
 
 logger = logging.getLogger(__name__)
 MIN_PASSPHRASE = 12
-
-
-def current_secrets(config: Config) -> list[str]:
-    """The values a kit must hold to be current: URL, password, S3 key pairs."""
-    repo = config.repository
-    values = [repo.url, resolve(password_source(repo))]
-    for deleting in (False, True):
-        creds = s3_credentials(repo, deleting=deleting)
-        if creds is not None:
-            values += [creds.access_key_id, creds.secret_access_key]
-    return values
 
 
 def gather(config: Config, config_path: Path) -> KitContent:
@@ -194,9 +185,3 @@ def verify(path: Path, passphrase: str) -> VerifyResult:
     repo_id = str(json.loads(repo_config).get("id", ""))
     latest = snaps[-1].time.isoformat(timespec="seconds") if snaps else None
     return VerifyResult(content.repository_url, repo_id, len(snaps), latest, content.created)
-
-
-def status(config: Config) -> Freshness:
-    paths = StatePaths(config.state.dir)
-    paths.ensure()
-    return freshness(StateDB(paths.db), current_secrets(config))

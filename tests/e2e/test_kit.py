@@ -26,12 +26,14 @@ def test_export_show_verify_and_a_bare_machine(ws: Workspace) -> None:
     pf = str(ws.pass_file)  # type: ignore[attr-defined]
     never = ws.cli("kit", "status", check=False)
     assert never.returncode == 1 and "no recovery kit was ever exported" in never.stdout
+    assert "recovery kit: no recovery kit was ever exported" in ws.cli("backup").stderr  # the nightly run says so
 
     exported = ws.cli_json("kit", "export", "--out", str(kit), "--passphrase-file", pf)
     assert exported["ok"] and exported["repository"] == ws.url and not exported["armored"]
     assert stat.S_IMODE(kit.stat().st_mode) == 0o600
     assert ws.password.encode() not in kit.read_bytes()
     assert ws.cli("kit", "status").stdout.startswith("OK: ")
+    assert "recovery kit" not in ws.cli("backup").stderr
 
     shown = ws.cli_json("kit", "show", str(kit), "--passphrase-file", pf)
     assert shown["repository"] == ws.url and shown["password"] == "***"
@@ -40,13 +42,13 @@ def test_export_show_verify_and_a_bare_machine(ws: Workspace) -> None:
 
     verified = ws.cli_json("kit", "verify", str(kit), "--passphrase-file", pf)
     repo_id = json.loads(ws.restic("cat", "config"))["id"]
-    assert verified["repository_id"] == repo_id and verified["snapshots"] == 1
+    assert verified["repository_id"] == repo_id and verified["snapshots"] == 3
 
     # a bare machine: no config, no password file, no S3 key files
     for name in ("repository.key", "s3-id", "s3-secret"):
         (ws.secrets / name).rename(ws.secrets / f"{name}.gone")
     listed = json.loads(ws.bare_cli("--kit", str(kit), "--kit-passphrase-file", pf, "snapshots", "--json").stdout)
-    assert len(listed) == 1 and listed[0]["messages"] == 80
+    assert len(listed) == 3 and listed[0]["messages"] == 80
     checked = json.loads(ws.bare_cli("check", "--kit", str(kit), "--kit-passphrase-file", pf, "--json").stdout)
     assert checked["ok"] is True
     without = ws.bare_cli("snapshots", check=False)

@@ -1,0 +1,27 @@
+"""Is the recovery kit current? Kept apart from the kit's cryptography so the nightly backup can ask cheaply."""
+
+from __future__ import annotations
+
+from mailvault.actions.engine import password_source, s3_credentials
+from mailvault.config.schema import Config
+from mailvault.keys.secrets import resolve
+from mailvault.kit.fingerprint import Freshness, freshness
+from mailvault.state.db import StateDB
+from mailvault.state.paths import StatePaths
+
+
+def current_secrets(config: Config) -> list[str]:
+    """The values a kit must hold to be current: URL, password, S3 key pairs."""
+    repo = config.repository
+    values = [repo.url, resolve(password_source(repo))]
+    for deleting in (False, True):
+        creds = s3_credentials(repo, deleting=deleting)
+        if creds is not None:
+            values += [creds.access_key_id, creds.secret_access_key]
+    return values
+
+
+def status(config: Config) -> Freshness:
+    paths = StatePaths(config.state.dir)
+    paths.ensure()
+    return freshness(StateDB(paths.db), current_secrets(config))
