@@ -53,20 +53,27 @@ def _line(name: str, info: FieldInfo) -> list[str]:
     return lines
 
 
-def _section(prefix: str, model: type[BaseModel], required_only_sections: bool) -> list[str]:
+def _section(prefix: str, model: type[BaseModel], required_only_sections: bool, doc: str | None = None) -> list[str]:
     out: list[str] = []
-    nested: list[tuple[str, type[BaseModel]]] = []
+    nested: list[tuple[str, type[BaseModel], bool, str | None]] = []
     for name, info in model.model_fields.items():
         sub = _model_in(info.annotation)
         if sub is not None:
-            nested.append((f"{prefix}.{name}" if prefix else name, sub))
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            commented = extra.get("sample") == "commented"
+            nested.append(
+                (f"{prefix}.{name}" if prefix else name, sub, commented, info.description if commented else None)
+            )
             continue
         out.extend(_line(name, info))
     if prefix and out:
-        doc = (model.__doc__ or "").strip().splitlines()
-        out = ["", *(f"# {doc[0]}" for _ in doc[:1]), f"[{prefix}]", *out]
-    for child_prefix, child in nested:
-        out.extend(_section(child_prefix, child, required_only_sections))
+        heading = [doc] if doc else (model.__doc__ or "").strip().splitlines()[:1]
+        out = ["", *(f"# {line}" for line in heading), f"[{prefix}]", *out]
+    for child_prefix, child, commented, child_doc in nested:
+        lines = _section(child_prefix, child, required_only_sections, child_doc)
+        if commented:  # an optional section: shown, but off until the operator turns it on
+            lines = [line if not line or line.startswith("#") else f"# {line}" for line in lines]
+        out.extend(lines)
     return out
 
 

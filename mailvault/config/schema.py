@@ -115,6 +115,7 @@ class S3Section(S3KeysSection):
             "Separate credentials with delete rights, used only by prune and key removal; the ones above"
             " then need no right to delete (see docs/storage-policies.md)."
         ),
+        json_schema_extra={"sample": "commented"},
     )
 
 

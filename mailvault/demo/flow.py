@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sys
 from collections.abc import Callable
@@ -83,7 +84,11 @@ def run_demo(work: Path, runner: Runner, say: Callable[[str], None]) -> int:
         config = write_demo_config(work, s3, config_dirs, key_dirs)
         steps: list[tuple[str, list[str]]] = [
             ("validate the config", ["config", "validate"]),
-            ("create bucket, password and repository", ["init"]),
+            (
+                "create bucket (versioned, Object Lock 7 days), password and repository",
+                ["init", "--object-lock-days", "7"],
+            ),
+            ("what protects the offsite copy", ["storage", "check"]),
             ("first backup", ["backup"]),
         ]
         for title, args in steps:
@@ -97,14 +102,30 @@ def run_demo(work: Path, runner: Runner, say: Callable[[str], None]) -> int:
         ]:
             if _step(runner, say, config, title, args):
                 return 1
+        passphrase = work / "secrets" / "kit-passphrase"
+        passphrase.write_text(secrets.token_urlsafe(18) + "\n")
+        passphrase.chmod(0o600)
+        kit = work / "recovery-kit.txt"
+        pf = ["--passphrase-file", str(passphrase)]
+        for title, args in [
+            ("the recovery kit, printable", ["kit", "export", "--armor", "--out", str(kit), *pf]),
+            ("the kit opens the real repository", ["kit", "verify", str(kit), *pf]),
+            (
+                "a bare machine: nothing but the kit and its passphrase",
+                ["--kit", str(kit), "--kit-passphrase-file", str(passphrase), "snapshots"],
+            ),
+        ]:
+            if _step(runner, say, config, title, args):
+                return 1
     say(f"== demo finished: everything above ran against real restic and SeaweedFS; files are in {work}")
     return 0
 
 
 def _step(runner: Runner, say: Callable[[str], None], config: Path, title: str, args: list[str]) -> bool:
-    say(f"\n== {title}\n$ mailvault --config {config} {' '.join(args)}")
+    argv = args if args[0] == "--kit" else ["--config", str(config), *args]  # a kit stands in for the config
+    say(f"\n== {title}\n$ mailvault {' '.join(argv)}")
     sys.stdout.flush()
-    code = runner(["--config", str(config), *args])
+    code = runner(argv)
     if code != 0:
         say(f"== demo stopped: `mailvault {' '.join(args)}` exited {code}")
         return True

@@ -104,3 +104,34 @@ def test_bad_kits_and_bad_passphrases_fail_cleanly(ws: Workspace) -> None:
 
     no_tty = ws.cli("kit", "show", str(kit), check=False)
     assert no_tty.returncode == 2 and "--passphrase-file" in no_tty.stderr
+
+
+def test_on_a_terminal_the_passphrase_is_asked_twice_and_a_mismatch_writes_nothing(local_ws: Workspace) -> None:
+    import os
+    import sys
+
+    from tests.e2e.pty_run import run_on_pty
+
+    local_ws.generate()
+    kit = local_ws.root / "kit.bin"
+    if local_ws.watch is not None:
+        local_ws.watch.secret(PASSPHRASE)
+    argv = [
+        sys.executable,
+        "-m",
+        "mailvault",
+        "--config",
+        str(local_ws.config_path),
+        "kit",
+        "export",
+        "--out",
+        str(kit),
+    ]
+    env = dict(os.environ)
+    code, output = run_on_pty(
+        argv, {"Kit passphrase:": PASSPHRASE, "The same passphrase again:": PASSPHRASE + " typo"}, env=env
+    )
+    assert code == 2 and "the two passphrases differ; nothing was written" in output
+    assert not kit.exists() and PASSPHRASE not in output  # not echoed
+    code, output = run_on_pty(argv, {"Kit passphrase:": PASSPHRASE, "The same passphrase again:": PASSPHRASE}, env=env)
+    assert code == 0 and "recovery kit written" in output and kit.exists()

@@ -140,3 +140,20 @@ def test_classify_failure() -> None:
     assert classify_failure(1, "create repository at s3:x failed: client.MakeBucket: Access Denied.") == "s3-denied"
     assert check_ok("...\nno errors were found\n")
     assert not check_ok("Fatal: repository contains errors")
+
+
+def test_key_argvs_exact_and_the_new_password_never_in_argv() -> None:
+    base = ("restic", "-r", "s3:http://127.0.0.1:8333/mailvault/mail1")
+    assert restic.key_list_argv(REPO) == (*base, "key", "list", "--json")
+    assert restic.key_add_argv(REPO, Path("/etc/mailvault/repository.key.new")) == (
+        *base, "key", "add", "--new-password-file", "/etc/mailvault/repository.key.new",
+    )  # fmt: skip
+    assert restic.key_remove_argv(REPO, "4d1f0c2e") == (*base, "key", "remove", "4d1f0c2e")
+
+
+def test_current_key_id_and_key_count() -> None:
+    from mailvault.tools.restic_output import current_key_id, key_count
+
+    listing = '[{"current":false,"id":"aa11","userName":"root"},{"current":true,"id":"bb22","userName":"root"}]'
+    assert current_key_id(listing) == "bb22" and key_count(listing) == 2
+    assert current_key_id("[]") is None and current_key_id("not json") is None and key_count("oops") == 0
