@@ -89,3 +89,7 @@ class BackupIncomplete(MailvaultError):
 
 class KitError(MailvaultError):
     """A recovery kit that cannot be read: not a kit, damaged, wrong passphrase, newer format."""
+
+
+class RestoreError(MailvaultError):
+    """A restore that cannot be done as asked: bad selector, non-empty target, missing snapshot."""

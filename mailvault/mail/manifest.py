@@ -109,6 +109,7 @@ def scan(
         mailboxes=mailboxes,
         samples=samples,
         unreadable=unreadable_dirs + unreadable,
+        folder_layout=folder_layout,
     )
     return ScanResult(manifest, cursor, fresh, reused)
 

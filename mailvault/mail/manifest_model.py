@@ -63,6 +63,7 @@ class Manifest:
     mailboxes: list[MailboxEntry]
     samples: list[SampleEntry] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    folder_layout: str = "maildir++"  # how folders sit on disk: "maildir++" (.Sent) or "fs" (Sent/)
 
     @property
     def totals(self) -> Totals:
@@ -84,6 +85,7 @@ class Manifest:
             "created": self.created,
             "hostname": self.hostname,
             "roots": self.roots,
+            "folder_layout": self.folder_layout,
             "totals": asdict(self.totals),
             "unreadable": self.unreadable,
         }
@@ -114,4 +116,5 @@ class Manifest:
             ],
             samples=[SampleEntry(**s) for s in data.get("samples", [])],
             unreadable=list(data.get("unreadable", [])),
+            folder_layout=str(data.get("folder_layout", "maildir++")),
         )

@@ -150,3 +150,18 @@ def key_add_argv(repo: ResticRepo, new_password_file: Path) -> tuple[str, ...]:
 
 def key_remove_argv(repo: ResticRepo, key_id: str) -> tuple[str, ...]:
     return (*repo.base(), "key", "remove", key_id)
+
+
+def restore_argv(
+    repo: ResticRepo, snapshot: str, target: Path, *, includes: Sequence[str], verify: bool
+) -> tuple[str, ...]:
+    """Restore ``snapshot`` under ``target`` (paths keep their absolute form below it)."""
+    return (
+        *repo.base(),
+        "restore",
+        snapshot,
+        "--target",
+        str(target),
+        *(arg for pattern in includes for arg in ("--include", pattern)),
+        *(("--verify",) if verify else ()),
+    )

@@ -1,0 +1,47 @@
+"""Finding a snapshot by ``latest`` or id, and reading the manifest it carries."""
+
+from __future__ import annotations
+
+from mailvault.actions.engine import Engine
+from mailvault.errors import CommandFailed, MailvaultError, RestoreError
+from mailvault.mail.manifest_model import Manifest
+from mailvault.tools import restic
+from mailvault.tools.restic_output import Snapshot, parse_snapshots
+
+
+def list_snapshots(engine: Engine) -> list[Snapshot]:
+    return parse_snapshots(engine.run(restic.snapshots_argv(engine.repo), "restic snapshots").stdout)
+
+
+def pick(snapshots: list[Snapshot], spec: str) -> Snapshot:
+    """``latest`` or an id (or a unique prefix of one). Raise RestoreError when there is no such snapshot."""
+    if not snapshots:
+        raise RestoreError("the repository holds no mailvault snapshot yet", hint="run `mailvault backup` first")
+    if spec == "latest":
+        return snapshots[-1]
+    found = [s for s in snapshots if s.id.startswith(spec)]
+    if len(found) != 1:
+        why = "no snapshot" if not found else f"{len(found)} snapshots"
+        raise RestoreError(f"{why} with id {spec}", hint="`mailvault snapshots` lists them; give more of the id")
+    return found[0]
+
+
+def manifest_path(snap: Snapshot) -> str:
+    """Where the snapshot keeps its manifest: the ``.../manifest`` directory among its paths."""
+    for path in snap.paths:
+        if path.rstrip("/").endswith("/manifest"):
+            return path.rstrip("/") + "/manifest.json"
+    raise RestoreError(
+        f"snapshot {snap.short_id} holds no mailvault manifest",
+        hint="it was not made by `mailvault backup`; restore it with restic itself",
+    )
+
+
+def read_manifest(engine: Engine, snap: Snapshot) -> Manifest:
+    path = manifest_path(snap)
+    try:
+        text = engine.run(restic.dump_argv(engine.repo, snap.id, path), "restic dump manifest").stdout
+        return Manifest.from_json(text)
+    except (CommandFailed, ValueError) as exc:
+        detail = exc.one_line() if isinstance(exc, MailvaultError) else str(exc)
+        raise RestoreError(f"the manifest of snapshot {snap.short_id} cannot be read: {detail}") from exc

@@ -1,0 +1,94 @@
+"""`mailvault restore`: mail, config files or keys from a snapshot into a new or empty directory."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mailvault.cli.context import DryRunOpt, JsonOpt, KitOpt, KitPassphraseOpt, current_config, use_kit, wants_json
+from mailvault.cli.output import emit_json, human_bytes, key_values, stdout
+
+
+def parse_day(text: str, *, end: bool = False) -> datetime:
+    """``2026-01-31`` (local time; with ``end``, the end of that day) or a full ISO date and time.
+
+    >>> parse_day("2026-01-31", end=True).isoformat()[:19]
+    '2026-01-31T23:59:59'
+    """
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    if end and len(text) == 10:
+        value += timedelta(days=1) - timedelta(microseconds=1)
+    return value if value.tzinfo else value.astimezone()
+
+
+def restore(
+    snapshot: Annotated[str, typer.Argument(help="Snapshot id (or a unique prefix), or 'latest'.")] = "latest",
+    target: Annotated[Path | None, typer.Option("--target", help="A new or empty directory.")] = None,
+    mailbox: Annotated[list[str] | None, typer.Option("--mailbox", help="user@domain; repeatable.")] = None,
+    folder: Annotated[list[str] | None, typer.Option("--folder", help="Folder name; repeatable.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only messages dated on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only messages dated on or before (YYYY-MM-DD).")] = None,
+    config_files: Annotated[
+        bool, typer.Option("--config-files", help="The mail server's config (sources.config).")
+    ] = False,
+    keys: Annotated[bool, typer.Option("--keys", help="DKIM/TLS keys (sources.keys).")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Read every restored file back and check it.")] = False,
+    json: JsonOpt = False,
+    dry_run: DryRunOpt = False,
+    kit: KitOpt = None,
+    kit_passphrase_file: KitPassphraseOpt = None,
+) -> None:
+    """Restore mail (all, or --mailbox/--folder/--since/--until), --config-files or --keys into --target."""
+    wants_json(json)
+    use_kit(kit, kit_passphrase_file)
+    from mailvault.actions import restore as restore_action
+    from mailvault.cli.progress import backup_progress
+
+    if target is None:
+        raise typer.BadParameter("give a new or empty directory", param_hint="--target")
+    selection = restore_action.Selection(
+        mailboxes=list(mailbox or []),
+        folders=list(folder or []),
+        since=parse_day(since) if since else None,
+        until=parse_day(until, end=True) if until else None,
+        config_files=config_files,
+        keys=keys,
+    )
+    config = current_config()
+    with backup_progress("restore", enabled=not json) as show:
+        result = restore_action.restore(
+            config, snapshot, target, selection, verify=verify, dry_run=dry_run, progress=show
+        )
+    if json:
+        emit_json({"ok": not result.mismatches, **result.as_dict()})
+    else:
+        verb = "would restore" if dry_run else "restored"
+        key_values(
+            f"{verb} snapshot {result.snapshot_id[:8]} of {result.snapshot_time} into {result.target}",
+            [
+                (
+                    "mail",
+                    f"{len(result.mailboxes)} mailboxes, {result.folders} folders, {result.messages} messages"
+                    f" ({human_bytes(result.bytes)})",
+                ),
+                *(
+                    [("outside the dates", f"{result.removed_by_date} messages left out")]
+                    if result.removed_by_date
+                    else []
+                ),
+                *[("also", p) for p in result.extra_paths],
+                ("paths", f"as they were, below {result.target} (e.g. {result.target}/var/vmail/...)"),
+                *[("MISMATCH", m) for m in result.mismatches],
+            ],
+        )
+        if dry_run:
+            for name in result.folder_names:
+                stdout.print(f"  {name}")
+    if result.mismatches:
+        raise typer.Exit(1)
