@@ -93,3 +93,11 @@ class KitError(MailvaultError):
 
 class RestoreError(MailvaultError):
     """A restore that cannot be done as asked: bad selector, non-empty target, missing snapshot."""
+
+
+class DrillError(MailvaultError):
+    """A restore drill that could not run: no container runtime, no image, a phase that broke."""
+
+
+class ImapError(MailvaultError):
+    """An IMAP server that cannot be reached, refuses a login, or answers unexpectedly."""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import random
+from datetime import datetime
+
 from mailvault.actions.engine import Engine
+from mailvault.config.durations import parse_duration
 from mailvault.errors import CommandFailed, MailvaultError, RestoreError
 from mailvault.mail.manifest_model import Manifest
 from mailvault.tools import restic
@@ -45,3 +49,20 @@ def read_manifest(engine: Engine, snap: Snapshot) -> Manifest:
     except (CommandFailed, ValueError) as exc:
         detail = exc.one_line() if isinstance(exc, MailvaultError) else str(exc)
         raise RestoreError(f"the manifest of snapshot {snap.short_id} cannot be read: {detail}") from exc
+
+
+def pick_for_drill(
+    snapshots: list[Snapshot], spec: str, *, now: datetime, rng: random.Random | None = None
+) -> Snapshot:
+    """``latest``, an id, or ``random-within=30d`` (any snapshot of the last 30 days, so drills do not
+    only ever prove the newest one)."""
+    if not spec.startswith("random-within="):
+        return pick(snapshots, spec)
+    try:
+        window = parse_duration(spec.partition("=")[2])
+    except ValueError as exc:
+        raise RestoreError(f"--snapshot {spec}: {exc}") from None
+    recent = [s for s in snapshots if s.time >= now - window]
+    if not recent:
+        raise RestoreError(f"no snapshot within the last {spec.partition('=')[2]}", hint="run `mailvault backup`")
+    return (rng or random.Random()).choice(recent)

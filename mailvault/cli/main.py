@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from mailvault import __version__
-from mailvault.cli import config_cmd, demo_cmd, keys_cmd, kit_cmd, repo_cmds, restore_cmd, storage_cmd
+from mailvault.cli import config_cmd, demo_cmd, drill_cmd, keys_cmd, kit_cmd, repo_cmds, restore_cmd, storage_cmd
 from mailvault.cli.context import GLOBALS
 from mailvault.cli.edge import guarded
 from mailvault.cli.output import setup_logging
@@ -57,6 +57,8 @@ def main(
 
 repo_cmds.register(app)
 app.command()(restore_cmd.restore)
+app.command("restore-test")(drill_cmd.restore_test)
+app.add_typer(drill_cmd.app, name="drill")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(kit_cmd.app, name="kit")
 app.add_typer(keys_cmd.app, name="keys")

@@ -292,6 +292,26 @@ class ResticSection(Section):
     )
 
 
+class DrillSection(Section):
+    """`mailvault restore-test`: the verified restore drill."""
+
+    runtime: Literal["auto", "docker", "podman", "local"] = Field(
+        "auto",
+        description="Where the drill restores: a docker or podman container (auto: whichever is installed), or"
+        " `local` (private mount and PID namespaces on this host, for hosts without a container runtime).",
+        examples=["auto"],
+    )
+    keep_on_failure_hours: float = Field(
+        0, ge=0, description="Keep a failed drill's container this long for inspection (0: remove it).", examples=[0]
+    )
+    verify_restore: bool = Field(
+        True, description="Have restic read every restored file back (restore --verify).", examples=[True]
+    )
+    ready_timeout: int = Field(
+        60, ge=5, description="Seconds to wait for the drill's Dovecot to accept connections.", examples=[60]
+    )
+
+
 class Config(Section):
     """The whole mailvault configuration."""
 
@@ -308,6 +328,7 @@ class Config(Section):
         default_factory=lambda: ManifestSection(), description="The mail manifest in each snapshot."
     )
     restic: ResticSection = Field(default_factory=lambda: ResticSection(), description="The restic engine.")
+    drill: DrillSection = Field(default_factory=lambda: DrillSection(), description="The restore drill.")
 
     def has_inline_secrets(self) -> bool:
         """True when a secret value is written in the config file itself."""

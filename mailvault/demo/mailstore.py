@@ -149,17 +149,52 @@ def iter_message_paths(root: Path) -> Iterator[Path]:
 
 
 def make_server_config(base: Path) -> tuple[list[Path], list[Path]]:
-    """Small stand-ins for /etc/postfix, /etc/dovecot and key directories; returns (config dirs, key dirs)."""
+    """Small but real stand-ins for /etc/postfix, /etc/dovecot and the key directories (a self-signed
+    TLS certificate with its key, a DKIM key); returns (config dirs, key dirs)."""
     postfix, dovecot = base / "etc" / "postfix", base / "etc" / "dovecot"
     dkim, tls = base / "etc" / "opendkim" / "keys", base / "etc" / "ssl" / "mail"
     for d in (postfix, dovecot, dkim, tls):
         d.mkdir(parents=True, exist_ok=True)
-    (postfix / "main.cf").write_text("myhostname = mail.example.com\nvirtual_mailbox_base = /var/vmail\n")
+    (postfix / "main.cf").write_text(
+        "myhostname = mail.example.com\ncompatibility_level = 3.6\nvirtual_mailbox_base = /var/vmail\n"
+        "smtpd_tls_cert_file = /etc/ssl/mail/fullchain.pem\nsmtpd_tls_key_file = /etc/ssl/mail/privkey.pem\n"
+    )
+    (postfix / "master.cf").write_text(
+        "smtp      inet  n       -       y       -       -       smtpd\n"
+        "pickup    unix  n       -       y       60      1       pickup\n"
+        "cleanup   unix  n       -       y       -       0       cleanup\n"
+        "qmgr      unix  n       -       n       300     1       qmgr\n"
+    )
     (dovecot / "dovecot.conf").write_text("protocols = imap\nmail_location = maildir:~/Maildir\n")
-    for path, text in (
-        (dkim / "mail.private", "-----BEGIN PRIVATE KEY-----\nDEMO\n-----END PRIVATE KEY-----\n"),
-        (tls / "privkey.pem", "-----BEGIN PRIVATE KEY-----\nDEMO-TLS\n-----END PRIVATE KEY-----\n"),
-    ):
-        path.write_text(text)
+    cert, key, dkim_key = _demo_keys()
+    (tls / "fullchain.pem").write_bytes(cert)
+    for path, data in ((tls / "privkey.pem", key), (dkim / "mail.private", dkim_key)):
+        path.write_bytes(data)
         path.chmod(0o600)
     return [postfix, dovecot], [dkim, tls]
+
+
+def _demo_keys() -> tuple[bytes, bytes, bytes]:
+    """A self-signed certificate for mail.example.com (a year), its EC key, and a 2048-bit DKIM RSA key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.example.com")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    pkcs8, none = serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    dkim = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return cert.public_bytes(pem), key.private_bytes(pem, pkcs8, none), dkim.private_bytes(pem, pkcs8, none)

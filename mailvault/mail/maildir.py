@@ -146,3 +146,22 @@ def read_uidvalidity(folder: Path) -> int | None:
         if field.startswith("V") and field[1:].isdigit():
             return int(field[1:])
     return None
+
+
+def read_uidlist(folder: Path) -> dict[str, int]:
+    """Base name -> UID from ``dovecot-uidlist`` (lines such as ``12 W2044 :1700000000.M1P2.host,S=1999``).
+
+    Empty when the folder has no uidlist.
+    """
+    try:
+        lines = (folder / "dovecot-uidlist").read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    found: dict[str, int] = {}
+    for line in lines[1:]:
+        uid, _, rest = line.partition(" ")
+        if not uid.isdigit() or not rest:
+            continue
+        name = rest[rest.index(":") + 1 :] if ":" in rest else rest.split()[-1]
+        found[name] = int(uid)
+    return found

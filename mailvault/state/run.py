@@ -23,6 +23,7 @@ class Run:
     id: int
     after_interrupted: bool  # an earlier run on this host was killed: it may have left restic locks behind
     summary: dict[str, Any] = field(default_factory=dict)
+    failure: str | None = None  # set when the run ends normally but did not succeed (a failed drill)
 
 
 def describe(exc: BaseException) -> str:
@@ -31,14 +32,16 @@ def describe(exc: BaseException) -> str:
 
 
 @contextmanager
-def recorded_run(state_dir: Path, kind: str) -> Iterator[Run]:
-    """Hold the host lock and record a ``kind`` run: ok when the block ends, failed (with why) when it raises.
+def recorded_run(state_dir: Path, kind: str, *, own_lock: bool = False) -> Iterator[Run]:
+    """Hold the host lock and record a ``kind`` run: ok when the block ends, failed (with why) when it
+    raises or sets ``run.failure``. ``own_lock``: a lock of its own kind instead of the host lock (a
+    drill only reads the repository, and must not hold up the nightly backup).
 
     Raise LockedError at once when another run holds the lock; then nothing is recorded.
     """
     paths = StatePaths(state_dir)
     paths.ensure()
-    with host_lock(paths.lock, kind):
+    with host_lock(paths.root / f"{kind}.lock" if own_lock else paths.lock, kind):
         db = StateDB(paths.db)
         run_id, interrupted = db.start_run(kind)
         run = Run(paths, db, run_id, after_interrupted=interrupted > 0)
@@ -47,4 +50,4 @@ def recorded_run(state_dir: Path, kind: str) -> Iterator[Run]:
         except BaseException as exc:
             db.finish_run(run.id, ok=False, summary=run.summary, error=describe(exc))
             raise
-        db.finish_run(run.id, ok=True, summary=run.summary)
+        db.finish_run(run.id, ok=run.failure is None, summary=run.summary, error=run.failure)

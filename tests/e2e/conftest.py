@@ -68,3 +68,47 @@ def ws(tmp_path: Path, s3server: SeaweedS3) -> Workspace:
 def local_ws(tmp_path: Path) -> Workspace:
     """A mail host backing up to a local-path repository."""
     return Workspace(tmp_path, str(tmp_path / "repo"), password="local-pw-" + unique_prefix(), identity=None)
+
+
+@pytest.fixture(scope="session")
+def docker_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A running Docker engine: the machine's own, or one started here (no bridge, no iptables)."""
+    import shutil
+    import subprocess
+    import time
+
+    def answers() -> bool:
+        return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+
+    assert shutil.which("docker") and shutil.which("dockerd"), "docker.io is installed by scripts/setup"
+    started = None
+    if not answers():
+        log = tmp_path_factory.mktemp("dockerd") / "dockerd.log"
+        started = subprocess.Popen(
+            ["dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false"],
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while not answers():
+            assert time.monotonic() < deadline, f"dockerd did not start: {log.read_text()[-2000:]}"
+            time.sleep(0.5)
+    yield "docker"
+    if started is not None:
+        started.terminate()
+        started.wait(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def drill_image(docker_daemon: str) -> str:
+    """The restore-target image, built once (about two minutes) unless its recipe hash is already there."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "mailvault", "drill", "build-image", "--json"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    import json
+
+    return str(json.loads(done.stdout)["image"])

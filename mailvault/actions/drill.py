@@ -1,0 +1,347 @@
+"""`mailvault restore-test`: restore a snapshot into a throwaway container, serve it with Dovecot,
+prove over IMAP that it matches the manifest, and time it against the RTO and RPO targets.
+
+Every phase is timed; whatever breaks becomes a finding of the report, which is always written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from mailvault import execute
+from mailvault.actions.engine import Engine, password_source, s3_credentials
+from mailvault.actions.snapshot_pick import list_snapshots, pick_for_drill, read_manifest
+from mailvault.config.schema import Config
+from mailvault.drill import dovecot_conf, image
+from mailvault.drill.judge import Finding, band, largest_gap, verdict
+from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, restored
+from mailvault.drill.report import DrillReport, write_reports
+from mailvault.drill.sandbox import Sandbox, pick_cli, remove_expired, require_daemon
+from mailvault.errors import CommandFailed, MailvaultError
+from mailvault.keys.secrets import resolve
+from mailvault.mail.manifest_model import Manifest
+from mailvault.state.run import recorded_run
+from mailvault.storage.location import local_path
+from mailvault.tools.container import Mount
+from mailvault.tools.restic_output import Snapshot
+
+logger = logging.getLogger(__name__)
+Say = Callable[[str], None]
+SECRETS_IN = "/run/mailvault-secrets"
+RESTORE_IN = "/restore"
+RUN_IN = "/drill"
+GAP_WINDOW = timedelta(days=30)
+NOBODY = 65534
+
+# Inside the container the S3 keys are read from the mounted files into restic's environment:
+# they are never in an argv, nor in the container's configuration (`docker inspect`).
+RESTORE_SCRIPT = (
+    f'if [ -f {SECRETS_IN}/s3-id ]; then AWS_ACCESS_KEY_ID="$(cat {SECRETS_IN}/s3-id)";'
+    f' AWS_SECRET_ACCESS_KEY="$(cat {SECRETS_IN}/s3-secret)"; export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; fi;'
+    ' exec restic --no-cache -r "$MV_REPOSITORY" restore "$MV_SNAPSHOT" --target "$MV_TARGET" $MV_VERIFY'
+)
+
+
+@dataclass
+class _State:
+    findings: list[Finding] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+    snap: Snapshot | None = None
+    manifest: Manifest | None = None
+    lint: LintResult | None = None
+    t_ready: float | None = None
+    samples: int = 0
+    image: str = ""
+    image_built: bool = False
+    runtime: str = ""
+    gap: timedelta | None = None
+
+
+def restore_test(
+    config: Config,
+    *,
+    snapshot: str = "latest",
+    runtime: str | None = None,
+    keep_on_failure_hours: float | None = None,
+    say: Say | None = None,
+) -> DrillReport:
+    """Run the drill and return its report (also written to the state dir). Never raises for a failed
+    drill: the failure is the report's verdict and findings."""
+    say = say or (lambda line: logger.info("%s", line))
+    started_at = datetime.now(UTC)
+    t0 = time.monotonic()
+    st = _State()
+    keep = config.drill.keep_on_failure_hours if keep_on_failure_hours is None else keep_on_failure_hours
+    with recorded_run(config.state.dir, "drill", own_lock=True) as run:
+        work = run.paths.root / "drills" / str(run.id)
+        kept = False
+        try:
+            kept = _run(config, st, work, run.id, snapshot, runtime or config.drill.runtime, keep, say)
+        except MailvaultError as exc:
+            phase = next(reversed(st.phases), "snapshot") if st.phases else "snapshot"
+            evidence = exc.stderr_tail[-1:] if isinstance(exc, CommandFailed) else exc.details[-1:]
+            st.findings.append(Finding("fail", phase, exc.one_line() + "".join(f" ({line})" for line in evidence)))
+        finally:
+            if not kept:
+                shutil.rmtree(work, ignore_errors=True)
+        report = _report(config, st, run.id, started_at, t0)
+        report.paths = write_reports(run.paths.root / "reports", report)
+        run.summary = report.summary()
+        if report.verdict == "fail":
+            run.failure = "drill failed: " + "; ".join(f.message for f in report.findings if f.level == "fail")[:500]
+    return report
+
+
+@contextmanager
+def _phase(st: _State, name: str, say: Say) -> Iterator[None]:
+    say(f"drill: {name}...")
+    began = time.monotonic()
+    try:
+        yield
+    finally:
+        st.phases[name] = round(time.monotonic() - began, 3)
+
+
+def _run(config: Config, st: _State, work: Path, run_id: int, spec: str, runtime: str, keep: float, say: Say) -> bool:
+    """The phases; return True when a failed drill's container (and its files) are kept."""
+    with _phase(st, "snapshot", say):
+        engine = Engine.open(config)
+        engine.require_reachable()
+        snaps = list_snapshots(engine)
+        st.snap = pick_for_drill(snaps, spec, now=datetime.now(UTC))
+        st.gap = largest_gap([s.time for s in snaps], now=datetime.now(UTC), window=GAP_WINDOW)
+        st.manifest = read_manifest(engine, st.snap)
+    snap, manifest = st.snap, st.manifest
+    if runtime == "local":
+        from mailvault.drill.local import run_local
+
+        return run_local(config, st, work, snap, manifest, say)
+    with _phase(st, "container", say):
+        cli = pick_cli(runtime)
+        require_daemon(cli)
+        remove_expired(cli)
+        st.runtime = cli
+        st.image, st.image_built = image.ensure(cli)
+        if st.image_built:
+            st.findings.append(Finding("pass", "container", f"built the missing restore-target image {st.image}"))
+        mounts = _prepare(config, work)
+        sandbox = Sandbox(cli, st.image, run_id, mounts, keep_hours=keep)
+        sandbox.__enter__()
+    try:
+        _inside(config, st, sandbox, work, snap, manifest, say)
+    except BaseException as exc:
+        sandbox.failed = True
+        sandbox.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    sandbox.failed = verdict(st.findings) == "fail"
+    sandbox.__exit__(None, None, None)
+    return sandbox.failed and keep > 0
+
+
+def _prepare(config: Config, work: Path) -> list[Mount]:
+    """The drill's directories: the restore target, the secrets (0600 files), the Dovecot run dir."""
+    for sub in ("", "restore", "secrets", "run"):
+        (work / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(work / "run", 0o755)  # Dovecot's unprivileged processes need to reach their sockets
+    repo = config.repository
+    _secret(work / "secrets" / "password", resolve(password_source(repo)))
+    creds = s3_credentials(repo)
+    if creds is not None:
+        _secret(work / "secrets" / "s3-id", creds.access_key_id)
+        _secret(work / "secrets" / "s3-secret", creds.secret_access_key)
+    mounts = [
+        Mount(str(work / "restore"), RESTORE_IN),
+        Mount(str(work / "secrets"), SECRETS_IN, read_only=True),
+        Mount(str(work / "run"), RUN_IN),
+    ]
+    local = local_path(repo.url)
+    if local is not None:  # a local repository is read where it is
+        mounts.append(Mount(str(local.resolve()), str(local.resolve()), read_only=True))
+    return mounts
+
+
+def _secret(path: Path, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value + "\n")
+
+
+def _inside(config: Config, st: _State, box: Sandbox, work: Path, snap: Snapshot, manifest: Manifest, say: Say) -> None:
+    with _phase(st, "restore", say):
+        env = {
+            "MV_REPOSITORY": config.repository.url,
+            "MV_SNAPSHOT": snap.id,
+            "MV_TARGET": RESTORE_IN,
+            "MV_VERIFY": "--verify" if config.drill.verify_restore else "",
+            "RESTIC_PASSWORD_FILE": f"{SECRETS_IN}/password",
+            **({"AWS_DEFAULT_REGION": config.repository.s3.region} if config.repository.s3 else {}),
+        }
+        try:
+            box.exec(["sh", "-c", RESTORE_SCRIPT], env=env, what="restic restore in the drill container")
+        except CommandFailed as exc:
+            tail = "; ".join(exc.stderr_tail[-3:])
+            st.findings.append(
+                Finding("fail", "restore", f"restic restore of {snap.short_id} failed (exit {exc.returncode}): {tail}")
+            )
+            return
+    root = work / "restore"
+    with _phase(st, "lint", say):
+        st.lint = lint_mail(root, manifest)
+        st.findings += st.lint.findings
+        key_dirs = [restored(root, str(p)) for p in config.sources.keys if str(p) in snap.paths]
+        st.findings += lint_certificates(key_dirs)
+        st.findings += _lint_configs(box, snap)
+    with _phase(st, "serve", say):
+        port = _serve(config, box, work, manifest)
+    with _phase(st, "verify", say):
+        from mailvault.imap.drill_check import check
+
+        outcome = check(port, _password(work), manifest, st.lint.folders)
+        st.findings += outcome.findings
+        st.t_ready, st.samples = outcome.t_ready, outcome.samples
+        if outcome.folders:
+            st.findings.append(Finding("pass", "verify", (
+                f"{outcome.folders} folders, {outcome.messages} messages and {outcome.samples} sampled message"
+                " hashes match the manifest over IMAP"
+            )))  # fmt: skip
+
+
+def _lint_configs(box: Sandbox, snap: Snapshot) -> list[Finding]:
+    """`doveconf -n` on a restored Dovecot config, `postfix check` on a restored Postfix one (one exec)."""
+    script = "".join(
+        f'if [ -f "{RESTORE_IN}{p}/dovecot.conf" ]; then if doveconf -n -c "{RESTORE_IN}{p}/dovecot.conf" >/dev/null'
+        f' 2>/tmp/e; then echo "pass|Dovecot|{p}|"; else echo "warn|Dovecot|{p}|$(grep . /tmp/e | tail -1)"; fi; fi;'
+        f' if [ -f "{RESTORE_IN}{p}/main.cf" ]; then if postfix -c "{RESTORE_IN}{p}" check >/dev/null 2>/tmp/e;'
+        f' then echo "pass|Postfix|{p}|"; else echo "warn|Postfix|{p}|$(grep . /tmp/e | tail -1)"; fi; fi;'
+        for p in snap.paths
+        if "'" not in p and '"' not in p and "$" not in p
+    )
+    done = box.exec(["sh", "-c", script or "true"], what="checking the restored mail-server config", check=False)
+    found = []
+    for line in done.stdout.splitlines():
+        level, what, path, why = [*line.split("|", 3), "", "", ""][:4]
+        if level == "pass":
+            found.append(Finding("pass", "lint", f"the restored {what} config in {path} passes its check"))
+        elif level == "warn":
+            found.append(
+                Finding("warn", "lint", f"the restored {what} config in {path} does not pass its check: {why}")
+            )
+    return found
+
+
+def _password(work: Path) -> str:
+    return (work / "run" / "login").read_text().strip()
+
+
+def _serve(config: Config, box: Sandbox, work: Path, manifest: Manifest) -> int:
+    """Start Dovecot in the container on a free loopback port; return the port once it answers."""
+    password = secrets.token_urlsafe(18)
+    execute.register_secret(password)
+    _secret(work / "run" / "login", password)
+    first = restored(work / "restore", manifest.mailboxes[0].path) if manifest.mailboxes else work / "restore"
+    owner = first.stat() if first.exists() else (work / "restore").stat()
+    uid, gid = owner.st_uid, owner.st_gid
+    if uid == 0:  # Dovecot never serves mail as root: hand the throwaway copy to nobody
+        uid = gid = NOBODY
+        _hand_over(box, [RESTORE_IN + root for root in manifest.roots])
+    users = dovecot_conf.users_file(
+        ((m.name, RESTORE_IN + m.path) for m in manifest.mailboxes),
+        password=password,
+        uid=uid,
+        gid=gid,
+        folder_layout=manifest.folder_layout,
+    )
+    _secret(work / "run" / "users", users)
+    (work / "run" / "dovecot").mkdir(exist_ok=True)
+    port = _free_port()
+    conf = dovecot_conf.render(port=port, run_dir=f"{RUN_IN}/dovecot", users=f"{RUN_IN}/users")
+    (work / "run" / "dovecot.conf").write_text(conf)
+    box.exec(["dovecot", "-c", f"{RUN_IN}/dovecot.conf"], what="starting Dovecot in the drill container", timeout=60)
+    deadline = time.monotonic() + config.drill.ready_timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(1)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return port
+        time.sleep(0.1)
+    log = work / "run" / "dovecot" / "dovecot.log"
+    tail = log.read_text(errors="replace").splitlines()[-3:] if log.exists() else []
+    raise MailvaultError(
+        f"the drill's Dovecot did not answer on 127.0.0.1:{port} within {config.drill.ready_timeout} s",
+        details=tail,
+    )
+
+
+def _hand_over(box: Sandbox, roots: list[str]) -> None:
+    """chown the restored maildir roots to nobody, and let nobody traverse the directories above them."""
+    script = "".join(
+        f'chown -R {NOBODY}:{NOBODY} "{root}" && d="{root}" && while [ "$d" != "{RESTORE_IN}" ] && [ "$d" != / ];'
+        f' do d=$(dirname "$d"); chmod o+x "$d"; done; '
+        for root in roots
+        if '"' not in root and "$" not in root
+    )
+    box.exec(["sh", "-c", script + "true"], what="handing the restored mail to the drill's mail user")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _report(config: Config, st: _State, run_id: int, started_at: datetime, t0: float) -> DrillReport:
+    findings = list(st.findings)
+    rpo = rto = None
+    if st.snap is not None:
+        rpo = started_at - st.snap.time
+        level = band(rpo, config.targets.rpo)
+        findings.append(Finding(level, "snapshot", f"RPO {_fmt(rpo)} (snapshot of {st.snap.time:%Y-%m-%d %H:%M} UTC)"
+                                f" against a target of {_fmt(config.targets.rpo)}"))  # fmt: skip
+    if st.t_ready is not None:
+        rto = timedelta(seconds=st.t_ready - t0)
+        level = band(rto, config.targets.rto)
+        findings.append(Finding(level, "verify", f"RTO {_fmt(rto)} (drill start to the largest mailbox served)"
+                                f" against a target of {_fmt(config.targets.rto)}"))  # fmt: skip
+    elif not any(f.level == "fail" for f in findings):
+        findings.append(Finding("fail", "verify", "the restored mail was never served over IMAP"))
+    lint = st.lint
+    return DrillReport(
+        run_id=run_id,
+        verdict=verdict(findings),
+        started_at=started_at.isoformat(timespec="seconds"),
+        snapshot_id=st.snap.id if st.snap else None,
+        snapshot_time=st.snap.time.isoformat(timespec="seconds") if st.snap else None,
+        rpo_s=rpo.total_seconds() if rpo is not None else None,
+        rpo_target_s=config.targets.rpo.total_seconds(),
+        largest_gap_s=st.gap.total_seconds() if st.gap is not None else None,
+        rto_s=round(rto.total_seconds(), 3) if rto is not None else None,
+        rto_target_s=config.targets.rto.total_seconds(),
+        phases=dict(st.phases),
+        total_s=round(time.monotonic() - t0, 3),
+        mailboxes=len(st.manifest.mailboxes) if st.manifest else 0,
+        messages=lint.messages if lint else 0,
+        bytes=lint.bytes if lint else 0,
+        samples=st.samples,
+        runtime=st.runtime,
+        image=st.image,
+        image_built=st.image_built,
+        findings=findings,
+    )
+
+
+def _fmt(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    if seconds < 120:
+        return f"{value.total_seconds():.1f} s"
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"

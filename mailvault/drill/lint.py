@@ -1,0 +1,140 @@
+"""Linting a restored tree against the snapshot's manifest (filesystem edge, read-only).
+
+Per folder: the message files' (base name, size) digest, count, bytes, newest mtime and
+UIDVALIDITY equal the manifest's; every ``,S=`` in a file name equals the file's size. Also
+the virtual (CRLF) size IMAP will report, so the IMAP check can compare like with like.
+TLS certificates among the restored keys must match a restored key and not expire soon.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from mailvault.drill.judge import Finding
+from mailvault.mail.maildir import folder_files, read_uidvalidity
+from mailvault.mail.manifest import folder_digest
+from mailvault.mail.manifest_model import Manifest
+from mailvault.mail.restore_plan import folder_dir
+
+_SIZE = re.compile(r",S=(\d+)")
+_W = re.compile(r",W=(\d+)")
+CERT_WARN_DAYS = 14
+
+
+@dataclass
+class FolderFacts:
+    """What the restored copy of one folder holds, for the IMAP check."""
+
+    mailbox: str
+    imap_name: str
+    messages: int
+    virtual_bytes: int
+    path: Path
+
+
+@dataclass
+class LintResult:
+    findings: list[Finding] = field(default_factory=list)
+    folders: list[FolderFacts] = field(default_factory=list)
+    messages: int = 0
+    bytes: int = 0
+
+
+def restored(root: Path, original: str) -> Path:
+    return root / original.lstrip("/")
+
+
+def virtual_size(path: Path, name: str) -> int:
+    """The size IMAP reports (RFC822.SIZE): ``W=`` from the name when Dovecot wrote one, else counted."""
+    found = _W.search(name.partition(":")[0])
+    if found:
+        return int(found.group(1))
+    data = path.read_bytes()
+    return len(data) + data.count(b"\n") - data.count(b"\r\n")
+
+
+def lint_mail(root: Path, manifest: Manifest) -> LintResult:
+    """Compare every manifest folder with its restored copy under ``root``."""
+    result = LintResult()
+    for box in manifest.mailboxes:
+        for entry in box.folders:
+            where = f"{box.name} {entry.display}"
+            path = restored(root, folder_dir(box.path, entry.name, manifest.folder_layout))
+            files = folder_files(path)
+            result.messages += len(files.files)
+            result.bytes += files.bytes
+            if len(files.files) != entry.messages or files.bytes != entry.bytes:
+                result.findings.append(Finding("fail", "lint", (
+                    f"{where}: {len(files.files)} messages, {files.bytes} bytes restored; the manifest says"
+                    f" {entry.messages}, {entry.bytes}: the snapshot does not hold what was scanned"
+                )))  # fmt: skip
+            elif folder_digest(files.files) != entry.digest:
+                result.findings.append(
+                    Finding("fail", "lint", f"{where}: the restored messages differ from the manifest")
+                )
+            uidvalidity = read_uidvalidity(path)
+            if entry.uidvalidity is not None and uidvalidity != entry.uidvalidity:
+                result.findings.append(Finding("fail", "lint", (
+                    f"{where}: UIDVALIDITY {uidvalidity} restored, {entry.uidvalidity} backed up:"
+                    " clients would download the folder again"
+                )))  # fmt: skip
+            newest = max((os.stat(path / rel).st_mtime for _, _, rel in files.files), default=None)
+            if entry.newest and newest is not None:
+                restored_newest = datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds")
+                if restored_newest != entry.newest:
+                    result.findings.append(Finding("fail", "lint", (
+                        f"{where}: newest message dated {restored_newest}, backed up as {entry.newest}:"
+                        " file times (IMAP INTERNALDATE) were not kept"
+                    )))  # fmt: skip
+            virtual = 0
+            for _base, size, rel in files.files:
+                match = _SIZE.search(rel.partition(":")[0])
+                if match and int(match.group(1)) != size:
+                    result.findings.append(
+                        Finding("fail", "lint", f"{where}: {rel} says S={match.group(1)}, holds {size} bytes")
+                    )
+                virtual += virtual_size(path / rel, rel.rpartition("/")[2])
+            result.folders.append(FolderFacts(box.name, entry.name, len(files.files), virtual, path))
+    return result
+
+
+def lint_certificates(paths: list[Path], *, now: datetime | None = None) -> list[Finding]:
+    """Every restored PEM certificate has a restored private key that matches it, and time left."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    now = now or datetime.now(UTC)
+    certs: list[tuple[Path, x509.Certificate]] = []
+    public_keys: list[bytes] = []
+    raw = serialization.PublicFormat.SubjectPublicKeyInfo
+    for base in paths:
+        for path in sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []:
+            data = path.read_bytes()
+            if b"-----BEGIN CERTIFICATE-----" in data:
+                try:
+                    certs.append((path, x509.load_pem_x509_certificate(data)))
+                except ValueError:
+                    continue
+            elif b"PRIVATE KEY-----" in data:
+                try:
+                    key = serialization.load_pem_private_key(data, password=None)
+                except (ValueError, TypeError):
+                    continue
+                public_keys.append(key.public_key().public_bytes(serialization.Encoding.DER, raw))
+    findings = []
+    for path, cert in certs:
+        mine = cert.public_key().public_bytes(serialization.Encoding.DER, raw)
+        if mine not in public_keys:
+            findings.append(Finding("warn", "lint", f"TLS certificate {path.name}: no restored private key matches it"))
+        left = cert.not_valid_after_utc - now
+        if left < timedelta(0):
+            findings.append(
+                Finding("fail", "lint", f"TLS certificate {path.name} expired on {cert.not_valid_after_utc:%Y-%m-%d}")
+            )
+        elif left < timedelta(days=CERT_WARN_DAYS):
+            findings.append(Finding("warn", "lint", f"TLS certificate {path.name} expires in {left.days} days"))
+    return findings

@@ -1,0 +1,97 @@
+"""The drill report: one record, as JSON for machines and Markdown for people. Pure, plus writing it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mailvault.drill.judge import Finding, Level
+from mailvault.state.paths import write_atomic
+
+PHASES = ("snapshot", "container", "restore", "lint", "serve", "verify")
+
+
+@dataclass
+class DrillReport:
+    run_id: int
+    verdict: Level
+    started_at: str
+    snapshot_id: str | None
+    snapshot_time: str | None
+    rpo_s: float | None
+    rpo_target_s: float
+    largest_gap_s: float | None
+    rto_s: float | None
+    rto_target_s: float
+    phases: dict[str, float]
+    total_s: float
+    mailboxes: int
+    messages: int
+    bytes: int
+    samples: int
+    runtime: str
+    image: str
+    image_built: bool
+    findings: list[Finding]
+    paths: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["findings"] = [asdict(f) for f in self.findings]
+        return data
+
+    def summary(self) -> dict[str, Any]:
+        """What the run history keeps of a drill."""
+        return {k: v for k, v in self.as_dict().items() if k not in ("findings", "paths")} | {
+            "failures": [f.message for f in self.findings if f.level == "fail"],
+            "warnings": [f.message for f in self.findings if f.level == "warn"],
+        }
+
+
+def markdown(report: DrillReport) -> str:
+    """The report for people: verdict, RTO/RPO, phases, then every finding."""
+    mark = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
+    lines = [
+        f"# Restore drill {report.run_id}: {mark[report.verdict]}",
+        "",
+        f"- started: {report.started_at}",
+        f"- snapshot: {report.snapshot_id or '-'} ({report.snapshot_time or '-'})",
+        f"- RTO: {_s(report.rto_s)} (target {_s(report.rto_target_s)})",
+        f"- RPO: {_s(report.rpo_s)} (target {_s(report.rpo_target_s)});"
+        f" largest gap between snapshots in 30 days: {_s(report.largest_gap_s)}",
+        f"- restored: {report.mailboxes} mailboxes, {report.messages} messages, {report.bytes} bytes;"
+        f" {report.samples} sampled messages hashed over IMAP",
+        f"- runtime: {report.runtime or '-'}, image {report.image or '-'}"
+        + (" (built for this drill)" if report.image_built else ""),
+        "",
+        "| phase | seconds |",
+        "|---|---|",
+        *(f"| {name} | {report.phases[name]:.2f} |" for name in PHASES if name in report.phases),
+        f"| total | {report.total_s:.2f} |",
+        "",
+        "## Findings",
+        "",
+        *(f"- **{f.level.upper()}** ({f.phase}) {f.message}" for f in report.findings),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _s(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    minutes = int(seconds // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{int(seconds % 60):02d}s"
+
+
+def write_reports(directory: Path, report: DrillReport) -> dict[str, str]:
+    """Write ``drill-<run>.json`` and ``drill-<run>.md``; return their paths."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    json_path, md_path = directory / f"drill-{report.run_id}.json", directory / f"drill-{report.run_id}.md"
+    write_atomic(json_path, json.dumps(report.as_dict(), indent=2) + "\n")
+    write_atomic(md_path, markdown(report))
+    return {"json": str(json_path), "markdown": str(md_path)}

@@ -1,0 +1,1 @@
+"""IMAP: the only place mailvault builds IMAP clients (imapclient)."""

@@ -1,0 +1,111 @@
+"""The drill's IMAP check: the restored store, served by Dovecot, against the manifest.
+
+Per folder: EXISTS equals the manifest's count; the sum of RFC822.SIZE equals the virtual size
+of the restored files; every sampled message is fetched (BODY.PEEK[], never printed) and its
+SHA-256 equals the hash of its CRLF form taken at backup time. The largest mailbox goes first:
+its first successful SELECT is the moment the restored server is ready (``t_ready``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from imapclient.exceptions import IMAPClientError
+
+from mailvault.drill.judge import Finding
+from mailvault.drill.lint import FolderFacts
+from mailvault.errors import ImapError
+from mailvault.imap.connect import connect, login
+from mailvault.mail.maildir import read_uidlist
+from mailvault.mail.manifest_model import Manifest
+
+
+@dataclass
+class ImapOutcome:
+    findings: list[Finding] = field(default_factory=list)
+    t_ready: float | None = None  # time.monotonic() of the first SELECT of the largest mailbox
+    folders: int = 0
+    messages: int = 0
+    samples: int = 0
+
+
+def check(
+    port: int,
+    password: str,
+    manifest: Manifest,
+    facts: list[FolderFacts],
+    *,
+    on_folder: Callable[[int, int], None] | None = None,
+) -> ImapOutcome:
+    """Log in to every mailbox of the drill's Dovecot on 127.0.0.1:``port`` and check each folder."""
+    outcome = ImapOutcome()
+    expected = {(m.name, f.name): f.messages for m in manifest.mailboxes for f in m.folders}
+    by_box: dict[str, list[FolderFacts]] = {}
+    for fact in facts:
+        by_box.setdefault(fact.mailbox, []).append(fact)
+    order = sorted(by_box, key=lambda name: -sum(f.messages for f in by_box[name]))
+    done = 0
+    for mailbox in order:
+        try:
+            client = connect("127.0.0.1", port, tls="none", timeout=60)
+            client.folder_encode = False  # the manifest's names are as on disk: already modified UTF-7
+            login(client, mailbox, password, where="the drill's Dovecot")
+        except ImapError as exc:
+            outcome.findings.append(Finding("fail", "verify", exc.one_line()))
+            continue
+        try:
+            for fact in by_box[mailbox]:
+                _folder(client, fact, expected.get((mailbox, fact.imap_name), 0), manifest, outcome)
+                done += 1
+                if on_folder is not None:
+                    on_folder(done, len(facts))
+        finally:
+            with contextlib.suppress(OSError, IMAPClientError):
+                client.logout()
+    return outcome
+
+
+def _folder(client: object, fact: FolderFacts, expected: int, manifest: Manifest, outcome: ImapOutcome) -> None:
+    where = f"{fact.mailbox} {fact.imap_name}"
+    try:
+        selected = client.select_folder(fact.imap_name, readonly=True)  # type: ignore[attr-defined]
+    except IMAPClientError as exc:
+        outcome.findings.append(Finding("fail", "verify", f"{where}: SELECT failed over IMAP: {exc}"))
+        return
+    if outcome.t_ready is None:
+        outcome.t_ready = time.monotonic()
+    outcome.folders += 1
+    exists = int(selected.get(b"EXISTS", 0))
+    outcome.messages += exists
+    if exists != expected:
+        outcome.findings.append(
+            Finding("fail", "verify", f"{where}: {exists} messages over IMAP, the manifest says {expected}")
+        )
+    if exists:
+        uids = client.search(["ALL"])  # type: ignore[attr-defined]
+        sizes = client.fetch(uids, ["RFC822.SIZE"])  # type: ignore[attr-defined]
+        total = sum(int(v[b"RFC822.SIZE"]) for v in sizes.values())
+        if total != fact.virtual_bytes:
+            outcome.findings.append(Finding("fail", "verify", (
+                f"{where}: {total} bytes over IMAP, the restored files hold {fact.virtual_bytes}"
+            )))  # fmt: skip
+    samples = [s for s in manifest.samples if s.mailbox == fact.mailbox and s.folder == fact.imap_name]
+    if not samples:
+        return
+    uids = read_uidlist(fact.path)
+    for sample in samples:
+        uid = uids.get(sample.base)
+        if uid is None:
+            outcome.findings.append(Finding("fail", "verify", f"{where}: sampled message {sample.base} is not served"))
+            continue
+        fetched = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {})  # type: ignore[attr-defined]
+        body = fetched.get(b"BODY[]")
+        outcome.samples += 1
+        if body is None or hashlib.sha256(body).hexdigest() != sample.sha256_crlf:
+            outcome.findings.append(Finding("fail", "verify", (
+                f"{where}: sampled message {sample.base} differs from the one backed up (SHA-256)"
+            )))  # fmt: skip
