@@ -26,7 +26,7 @@ from mailvault.drill import dovecot_conf, image
 from mailvault.drill.judge import Finding, band, largest_gap, verdict
 from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, restored
 from mailvault.drill.report import DrillReport, write_reports
-from mailvault.drill.sandbox import Sandbox, pick_cli, remove_expired, require_daemon
+from mailvault.drill.sandbox import Sandbox, kept_runs, pick_cli, remove_expired, require_daemon
 from mailvault.errors import CommandFailed, MailvaultError
 from mailvault.keys.secrets import resolve
 from mailvault.mail.manifest_model import Manifest
@@ -130,6 +130,7 @@ def _run(config: Config, st: _State, work: Path, run_id: int, spec: str, runtime
         cli = pick_cli(runtime)
         require_daemon(cli)
         remove_expired(cli)
+        sweep_work_dirs(work.parent, keep=kept_runs(cli) | {work.name})
         st.runtime = cli
         st.image, st.image_built = image.ensure(cli)
         if st.image_built:
@@ -170,6 +171,18 @@ def _prepare(config: Config, work: Path) -> list[Mount]:
     return mounts
 
 
+def sweep_work_dirs(drills: Path, *, keep: set[str]) -> None:
+    """Remove the work dirs (restored mail, secret files) of drills killed before they could clean up."""
+    for stale in (p for p in drills.iterdir() if p.is_dir() and p.name not in keep) if drills.is_dir() else []:
+        shutil.rmtree(stale, ignore_errors=True)
+        logger.info("removed the files of an earlier drill that did not end cleanly: %s", stale)
+
+
+def _forget_secrets(work: Path) -> None:
+    for path in (work / "secrets").glob("*"):
+        path.unlink(missing_ok=True)
+
+
 def _secret(path: Path, value: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -189,11 +202,13 @@ def _inside(config: Config, st: _State, box: Sandbox, work: Path, snap: Snapshot
         try:
             box.exec(["sh", "-c", RESTORE_SCRIPT], env=env, what="restic restore in the drill container")
         except CommandFailed as exc:
+            _forget_secrets(work)
             tail = "; ".join(exc.stderr_tail[-3:])
             st.findings.append(
                 Finding("fail", "restore", f"restic restore of {snap.short_id} failed (exit {exc.returncode}): {tail}")
             )
             return
+    _forget_secrets(work)  # restic was their only reader
     root = work / "restore"
     with _phase(st, "lint", say):
         st.lint = lint_mail(root, manifest)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from mailvault.actions.engine import Engine
 from mailvault.config.durations import parse_duration
-from mailvault.errors import CommandFailed, MailvaultError, RestoreError
+from mailvault.errors import CommandFailed, RestoreError
 from mailvault.mail.manifest_model import Manifest
 from mailvault.tools import restic
 from mailvault.tools.restic_output import Snapshot, parse_snapshots
@@ -46,9 +46,14 @@ def read_manifest(engine: Engine, snap: Snapshot) -> Manifest:
     try:
         text = engine.run(restic.dump_argv(engine.repo, snap.id, path), "restic dump manifest").stdout
         return Manifest.from_json(text)
-    except (CommandFailed, ValueError) as exc:
-        detail = exc.one_line() if isinstance(exc, MailvaultError) else str(exc)
-        raise RestoreError(f"the manifest of snapshot {snap.short_id} cannot be read: {detail}") from exc
+    except CommandFailed as exc:
+        said = [line for line in exc.stderr_tail if line.strip()][-1:] or [f"exit {exc.returncode}"]
+        raise RestoreError(
+            f"the manifest of snapshot {snap.short_id} cannot be read from the repository: {said[0]}",
+            hint="the repository may be damaged: run `mailvault check`",
+        ) from exc
+    except ValueError as exc:
+        raise RestoreError(f"the manifest of snapshot {snap.short_id} is not valid: {exc}") from exc
 
 
 def pick_for_drill(

@@ -61,6 +61,12 @@ def remove_expired(cli: str, *, now: float | None = None) -> list[str]:
     return expired
 
 
+def kept_runs(cli: str) -> set[str]:
+    """Run ids of drill containers still kept (for inspection) after :func:`remove_expired`."""
+    listed = execute.run(container.labelled_argv(cli), check=False, timeout=60).stdout
+    return {line.split("\t")[0].split("-")[2] for line in listed.splitlines() if line.count("-") >= 3}
+
+
 class Sandbox:
     def __init__(self, cli: str, image: str, run_id: int, mounts: Sequence[Mount], *, keep_hours: float = 0) -> None:
         self.cli, self.image, self.run_id, self.mounts = cli, image, run_id, list(mounts)
@@ -75,9 +81,12 @@ class Sandbox:
         argv = container.run_argv(self.cli, name=self.name, image=self.image, labels=labels, mounts=self.mounts)
         try:
             execute.run(argv, what="starting the drill container", timeout=120)
-        except CommandFailed as exc:
+        except BaseException as exc:  # failed, or interrupted while the engine was creating it: remove by name
             execute.run(container.remove_argv(self.cli, [self.name]), check=False, timeout=60)
-            raise DrillError(f"the drill container did not start from {self.image}", details=exc.stderr_tail) from exc
+            if isinstance(exc, CommandFailed):
+                why = f"the drill container did not start from {self.image}"
+                raise DrillError(why, details=exc.stderr_tail) from exc
+            raise
         self.started = True
         return self
 
