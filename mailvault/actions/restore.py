@@ -38,11 +38,14 @@ class Selection:
     until: datetime | None = None
     config_files: bool = False
     keys: bool = False
+    all_mail: bool = False
 
     @property
     def mail(self) -> bool:
         """Mail is restored unless only config files and/or keys were asked for."""
-        return bool(self.mailboxes or self.folders or self.since or self.until) or not (self.config_files or self.keys)
+        if self.all_mail or self.mailboxes or self.folders or self.since or self.until:
+            return True
+        return not (self.config_files or self.keys)
 
 
 @dataclass(frozen=True)
@@ -97,15 +100,18 @@ def extra_paths(config: Config, snap: Snapshot, selection: Selection) -> list[st
 def restore(
     config: Config,
     spec: str,
-    target: Path,
+    target: Path | None,
     selection: Selection,
     *,
     verify: bool = False,
     dry_run: bool = False,
     progress: ProgressSink | None = None,
 ) -> RestoreResult:
+    """Restore into ``target``, or with ``target=None`` to the original paths (a bare machine): then
+    every top path restored (maildir roots, config and key directories) must be absent or empty."""
     started = time.monotonic()
-    require_empty_target(target)
+    if target is not None:
+        require_empty_target(target)
     engine = Engine.open(config)
     engine.require_reachable()
     snap = pick(list_snapshots(engine), spec)
@@ -128,6 +134,14 @@ def restore(
         plan.messages,
         " (dry run: nothing restored)" if dry_run else "",
     )
+    if target is None:
+        target = Path("/")
+        for top in [*manifest.roots, *plan.extra_paths] if selection.mail else plan.extra_paths:
+            if Path(top).exists() and (not Path(top).is_dir() or any(Path(top).iterdir())):
+                raise RestoreError(
+                    f"{top} already holds data; --original-paths only restores onto a bare machine",
+                    hint="restore with --target DIR instead, then move what you need into place",
+                )
     removed, mismatches = 0, []
     if not dry_run:
         target.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -30,6 +30,10 @@ def parse_day(text: str, *, end: bool = False) -> datetime:
 def restore(
     snapshot: Annotated[str, typer.Argument(help="Snapshot id (or a unique prefix), or 'latest'.")] = "latest",
     target: Annotated[Path | None, typer.Option("--target", help="A new or empty directory.")] = None,
+    original_paths: Annotated[
+        bool,
+        typer.Option("--original-paths", help="Restore to where it was (bare machine: those paths must be empty)."),
+    ] = False,
     mailbox: Annotated[list[str] | None, typer.Option("--mailbox", help="user@domain; repeatable.")] = None,
     folder: Annotated[list[str] | None, typer.Option("--folder", help="Folder name; repeatable.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Only messages dated on or after (YYYY-MM-DD).")] = None,
@@ -38,6 +42,7 @@ def restore(
         bool, typer.Option("--config-files", help="The mail server's config (sources.config).")
     ] = False,
     keys: Annotated[bool, typer.Option("--keys", help="DKIM/TLS keys (sources.keys).")] = False,
+    everything: Annotated[bool, typer.Option("--all", help="All mail, the config files and the keys.")] = False,
     verify: Annotated[bool, typer.Option("--verify", help="Read every restored file back and check it.")] = False,
     json: JsonOpt = False,
     dry_run: DryRunOpt = False,
@@ -50,15 +55,16 @@ def restore(
     from mailvault.actions import restore as restore_action
     from mailvault.cli.progress import backup_progress
 
-    if target is None:
-        raise typer.BadParameter("give a new or empty directory", param_hint="--target")
+    if (target is None) == (not original_paths):
+        raise typer.BadParameter("give --target DIR (new or empty) or --original-paths", param_hint="--target")
     selection = restore_action.Selection(
         mailboxes=list(mailbox or []),
         folders=list(folder or []),
         since=parse_day(since) if since else None,
         until=parse_day(until, end=True) if until else None,
-        config_files=config_files,
-        keys=keys,
+        config_files=config_files or everything,
+        keys=keys or everything,
+        all_mail=everything,
     )
     config = current_config()
     with backup_progress("restore", enabled=not json) as show:
@@ -83,12 +89,15 @@ def restore(
                     else []
                 ),
                 *[("also", p) for p in result.extra_paths],
-                ("paths", f"as they were, below {result.target} (e.g. {result.target}/var/vmail/...)"),
+                (
+                    "paths",
+                    "where they were" if result.target == "/" else f"as they were, below {result.target}",
+                ),
                 *[("MISMATCH", m) for m in result.mismatches],
             ],
         )
         if dry_run:
             for name in result.folder_names:
-                stdout.print(f"  {name}")
+                stdout.print(f"  {name}", markup=False, highlight=False)
     if result.mismatches:
         raise typer.Exit(1)
