@@ -56,6 +56,7 @@ class RestoreResult:
     mailboxes: list[str]
     folders: int
     folder_names: list[str]
+    folder_paths: list[str]  # each folder's directory as backed up, in the order of folder_names
     messages: int
     bytes: int
     removed_by_date: int
@@ -157,6 +158,7 @@ def restore(
         mailboxes=plan.mailboxes,
         folders=len(plan.folders),
         folder_names=[f"{f.mailbox}/{f.folder.display}" for f in plan.folders],
+        folder_paths=[f.path for f in plan.folders],
         messages=plan.messages - removed,
         bytes=plan.bytes,
         removed_by_date=removed,

@@ -44,6 +44,10 @@ def restore(
     keys: Annotated[bool, typer.Option("--keys", help="DKIM/TLS keys (sources.keys).")] = False,
     everything: Annotated[bool, typer.Option("--all", help="All mail, the config files and the keys.")] = False,
     verify: Annotated[bool, typer.Option("--verify", help="Read every restored file back and check it.")] = False,
+    into_imap: Annotated[
+        str | None,
+        typer.Option("--into-imap", help="Put the messages back into this live mailbox, under Restored/<date>/."),
+    ] = None,
     json: JsonOpt = False,
     dry_run: DryRunOpt = False,
     kit: KitOpt = None,
@@ -55,7 +59,7 @@ def restore(
     from mailvault.actions import restore as restore_action
     from mailvault.cli.progress import backup_progress
 
-    if (target is None) == (not original_paths):
+    if into_imap is None and (target is None) == (not original_paths):
         raise typer.BadParameter("give --target DIR (new or empty) or --original-paths", param_hint="--target")
     selection = restore_action.Selection(
         mailboxes=list(mailbox or []),
@@ -67,6 +71,20 @@ def restore(
         all_mail=everything,
     )
     config = current_config()
+    if into_imap is not None:
+        from mailvault.actions.restore_imap import restore_into_imap
+
+        with backup_progress("restore", enabled=not json) as show:
+            done = restore_into_imap(config, snapshot, into_imap, selection, dry_run=dry_run, progress=show)
+        if json:
+            emit_json({"ok": True, **done.as_dict()})
+            return
+        verb = "would put back" if dry_run else "put back"
+        key_values(
+            f"{verb} {done.messages} messages of snapshot {done.snapshot_id[:8]} into {done.account}",
+            [("folder", name) for name in done.folders],
+        )
+        return
     with backup_progress("restore", enabled=not json) as show:
         result = restore_action.restore(
             config, snapshot, target, selection, verify=verify, dry_run=dry_run, progress=show

@@ -292,6 +292,38 @@ class ResticSection(Section):
     )
 
 
+class ImapRestoreSection(Section):
+    """The live IMAP server `mailvault restore --into-imap USER` puts restored messages back into."""
+
+    host: str = Field("127.0.0.1", description="IMAP server.", examples=["127.0.0.1"])
+    port: int = Field(993, ge=1, le=65535, description="IMAP port.", examples=[993])
+    tls: Literal["implicit", "starttls", "none"] = Field(
+        "implicit", description="implicit (993), starttls (143), or none (loopback only).", examples=["implicit"]
+    )
+    ca_file: Path | None = Field(None, description="CA bundle for a private CA.", examples=["/etc/ssl/private-ca.pem"])
+    login: str = Field(
+        "%u",
+        description="Login name; %u is the mailbox restored into. With a Dovecot master user: %u*admin.",
+        examples=["%u*restore"],
+    )
+    password_file: Path | None = Field(
+        None, description="File holding the login's password.", examples=["/etc/mailvault/imap-restore.pw"]
+    )
+    password_command: str | None = Field(None, description="Command printing the password.", examples=["pass imap"])
+    password_env: str | None = Field(None, description="Environment variable with the password.", examples=["IMAP_PW"])
+    password_credential: str | None = Field(
+        None, description="systemd credential with the password.", examples=["imap-restore"]
+    )
+    password: SecretStr | None = Field(
+        None, description="The password inline (config of mode 0600 only).", examples=["x"]
+    )
+
+    @model_validator(mode="after")
+    def _sources(self) -> ImapRestoreSection:
+        _one_source(self, "password", required=True)
+        return self
+
+
 class DrillSection(Section):
     """`mailvault restore-test`: the verified restore drill."""
 
@@ -329,11 +361,18 @@ class Config(Section):
     )
     restic: ResticSection = Field(default_factory=lambda: ResticSection(), description="The restic engine.")
     drill: DrillSection = Field(default_factory=lambda: DrillSection(), description="The restore drill.")
+    imap_restore: ImapRestoreSection | None = Field(
+        None,
+        description="The live IMAP server for `restore --into-imap`.",
+        json_schema_extra={"sample": "commented"},
+    )
 
     def has_inline_secrets(self) -> bool:
         """True when a secret value is written in the config file itself."""
         s3 = self.repository.s3
         pairs = [s3, s3.prune] if s3 is not None else []
+        if self.imap_restore is not None and self.imap_restore.password is not None:
+            return True
         return self.repository.password is not None or any(
             p is not None and (p.access_key_id is not None or p.secret_access_key is not None) for p in pairs
         )

@@ -94,3 +94,46 @@ def test_selectors_that_match_nothing_fail_before_anything_is_written(backed_up:
     assert not target.exists()
     snap = json.loads(ws.restic("snapshots", "--json"))[0]["id"]
     assert ws.cli_json("restore", snap[:8], "--folder", "Sent", "--target", str(target))["folders"] == 4
+
+
+def test_into_imap_puts_a_folder_back_with_flags_keywords_and_dates(backed_up: Workspace, tmp_path: Path) -> None:
+    from imapclient import IMAPClient
+
+    from mailvault.mail.maildir_flags import imap_flags, parse_keywords
+    from tests.e2e.dovecot_server import DovecotServer
+
+    ws = backed_up
+    live_pw = "alice-live-password-1"
+    server = DovecotServer(tmp_path / "live", {"alice@example.com": live_pw}).start()
+    try:
+        pw = ws.write_secret("imap-restore-pw", live_pw)
+        ws.write_config(extra=f'[imap_restore]\nport = {server.port}\ntls = "none"\npassword_file = "{pw}"\n')
+        with IMAPClient("127.0.0.1", port=server.port, ssl=False) as imap:
+            imap.login("alice@example.com", live_pw)
+            imap.append("INBOX", b"Subject: live mail\r\n\r\nstill here\r\n")
+        dry = ws.cli_json("restore", "--into-imap", "alice@example.com", "--folder", "Sent", "--dry-run")
+        assert dry["dry_run"] and dry["messages"] == 5
+        done = ws.cli_json("restore", "--into-imap", "alice@example.com", "--folder", "Sent")
+        assert done["messages"] == 5 and len(done["folders"]) == 1 and done["folders"][0].endswith(".Sent")
+        source = ws.vmail / "example.com" / "alice" / "Maildir" / ".Sent"
+        keywords = parse_keywords((source / "dovecot-keywords").read_text())
+        expected = {}
+        for sub in ("cur", "new"):
+            for path in (source / sub).iterdir():
+                data = path.read_bytes().replace(b"\n", b"\r\n")
+                expected[data] = (set(imap_flags(path.name, keywords)), int(path.stat().st_mtime))
+        with IMAPClient("127.0.0.1", port=server.port, ssl=False) as imap:
+            imap.login("alice@example.com", live_pw)
+            assert imap.select_folder("INBOX", readonly=True)[b"EXISTS"] == 1  # never touched
+            imap.select_folder(done["folders"][0], readonly=True)
+            fetched = imap.fetch(imap.search(["ALL"]), ["FLAGS", "INTERNALDATE", "BODY.PEEK[]"])
+        got = {
+            v[b"BODY[]"]: ({f.decode() for f in v[b"FLAGS"]} - {"\\Recent"}, int(v[b"INTERNALDATE"].timestamp()))
+            for v in fetched.values()
+        }
+        assert got == expected, "every message, with its flags, keywords and date"
+        assert any(kw in flags for flags, _ in got.values() for kw in keywords.values()), "keywords were exercised"
+        again = ws.cli("restore", "--into-imap", "alice@example.com", "--folder", "Sent", check=False)
+        assert again.returncode == 1 and "already exists in the mailbox: nothing was changed" in again.stderr
+    finally:
+        server.stop()

@@ -1,0 +1,72 @@
+"""A real Dovecot on a free loopback port, from its own config in a temp dir (for tests)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+NOBODY = 65534
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class DovecotServer:
+    root: Path
+    users: dict[str, str]  # login -> password
+    port: int = 0
+
+    def home(self, user: str) -> Path:
+        return self.root / "mail" / user / "Maildir"
+
+    def start(self) -> DovecotServer:
+        self.port = free_port()
+        run = self.root / "run"
+        for d in (self.root, run, self.root / "mail"):
+            d.mkdir(parents=True, exist_ok=True)
+            d.chmod(0o755)
+        parent = self.root
+        while parent != parent.parent:  # the mail user needs +x on every parent
+            os.chmod(parent, os.stat(parent).st_mode | 0o001)
+            parent = parent.parent
+        passwd = self.root / "users"
+        passwd.write_text(
+            "".join(f"{u}:{{PLAIN}}{p}:{NOBODY}:{NOBODY}::{self.home(u).parent}::\n" for u, p in self.users.items())
+        )
+        conf = self.root / "dovecot.conf"
+        conf.write_text(
+            f"protocols = imap\nlisten = 127.0.0.1\nbase_dir = {run}/base\nstate_dir = {run}/state\n"
+            f"log_path = {self.root}/dovecot.log\nssl = no\ndisable_plaintext_auth = no\n"
+            "auth_mechanisms = plain login\nmail_location = maildir:~/Maildir\n"
+            f"passdb {{\n  driver = passwd-file\n  args = {passwd}\n}}\n"
+            f"userdb {{\n  driver = passwd-file\n  args = {passwd}\n}}\n"
+            "service auth {\n  user = root\n}\n"
+            f"service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {self.port}\n  }}\n"
+            "  inet_listener imaps {\n    port = 0\n  }\n}\n"
+        )
+        for user in self.users:
+            self.home(user).parent.mkdir(parents=True, exist_ok=True)
+            os.chown(self.home(user).parent, NOBODY, NOBODY)
+        subprocess.run(["dovecot", "-c", str(conf)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.1)
+        raise AssertionError(f"dovecot did not start: {(self.root / 'dovecot.log').read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        subprocess.run(
+            ["dovecot", "-c", str(self.root / "dovecot.conf"), "stop"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
