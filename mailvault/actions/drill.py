@@ -25,6 +25,7 @@ from mailvault.config.schema import Config
 from mailvault.drill import dovecot_conf, image
 from mailvault.drill.judge import Finding, band, largest_gap, verdict
 from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, restored
+from mailvault.drill.place import ContainerPlace, LocalPlace
 from mailvault.drill.report import DrillReport, write_reports
 from mailvault.drill.sandbox import Sandbox, kept_runs, pick_cli, remove_expired, require_daemon
 from mailvault.errors import CommandFailed, MailvaultError
@@ -37,6 +38,7 @@ from mailvault.tools.restic_output import Snapshot
 
 logger = logging.getLogger(__name__)
 Say = Callable[[str], None]
+Place = ContainerPlace | LocalPlace
 SECRETS_IN = "/run/mailvault-secrets"
 RESTORE_IN = "/restore"
 RUN_IN = "/drill"
@@ -46,9 +48,9 @@ NOBODY = 65534
 # Inside the container the S3 keys are read from the mounted files into restic's environment:
 # they are never in an argv, nor in the container's configuration (`docker inspect`).
 RESTORE_SCRIPT = (
-    f'if [ -f {SECRETS_IN}/s3-id ]; then AWS_ACCESS_KEY_ID="$(cat {SECRETS_IN}/s3-id)";'
-    f' AWS_SECRET_ACCESS_KEY="$(cat {SECRETS_IN}/s3-secret)"; export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; fi;'
-    ' exec restic --no-cache -r "$MV_REPOSITORY" restore "$MV_SNAPSHOT" --target "$MV_TARGET" $MV_VERIFY'
+    'if [ -f "$MV_SECRETS/s3-id" ]; then AWS_ACCESS_KEY_ID="$(cat "$MV_SECRETS/s3-id")";'
+    ' AWS_SECRET_ACCESS_KEY="$(cat "$MV_SECRETS/s3-secret")"; export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; fi;'
+    ' exec restic --no-cache --no-lock -r "$MV_REPOSITORY" restore "$MV_SNAPSHOT" --target "$MV_TARGET" $MV_VERIFY'
 )
 
 
@@ -93,7 +95,7 @@ def restore_test(
             st.findings.append(Finding("fail", phase, exc.one_line() + "".join(f" ({line})" for line in evidence)))
         finally:
             if not kept:
-                shutil.rmtree(work, ignore_errors=True)
+                remove_tree(work)
         report = _report(config, st, run.id, started_at, t0)
         report.paths = write_reports(run.paths.root / "reports", report)
         run.summary = report.summary()
@@ -123,9 +125,16 @@ def _run(config: Config, st: _State, work: Path, run_id: int, spec: str, runtime
         st.manifest = read_manifest(engine, st.snap)
     snap, manifest = st.snap, st.manifest
     if runtime == "local":
-        from mailvault.drill.local import run_local
-
-        return run_local(config, st, work, snap, manifest, say)
+        with _phase(st, "container", say):  # here: private namespaces on this host
+            sweep_work_dirs(work.parent, keep={work.name})
+            _prepare(config, work)
+            local = LocalPlace(work)
+            st.runtime = "local (unshare: private mount and PID namespaces on this host)"
+        try:
+            _inside(config, st, local, work, snap, manifest, say)
+        finally:
+            local.stop()
+        return False
     with _phase(st, "container", say):
         cli = pick_cli(runtime)
         require_daemon(cli)
@@ -139,7 +148,7 @@ def _run(config: Config, st: _State, work: Path, run_id: int, spec: str, runtime
         sandbox = Sandbox(cli, st.image, run_id, mounts, keep_hours=keep)
         sandbox.__enter__()
     try:
-        _inside(config, st, sandbox, work, snap, manifest, say)
+        _inside(config, st, ContainerPlace(sandbox), work, snap, manifest, say)
     except BaseException as exc:
         sandbox.failed = True
         sandbox.__exit__(type(exc), exc, exc.__traceback__)
@@ -171,10 +180,21 @@ def _prepare(config: Config, work: Path) -> list[Mount]:
     return mounts
 
 
+def remove_tree(path: Path) -> None:
+    """Delete a restored tree: `rm -rf` takes about half the time of shutil.rmtree on 50,000 files."""
+    try:
+        execute.run(
+            ("rm", "-rf", "--one-file-system", "--", str(path)), what="removing the drill's files", timeout=3600
+        )
+    except MailvaultError as exc:
+        logger.error("could not remove %s: %s", path, exc.one_line())
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def sweep_work_dirs(drills: Path, *, keep: set[str]) -> None:
     """Remove the work dirs (restored mail, secret files) of drills killed before they could clean up."""
     for stale in (p for p in drills.iterdir() if p.is_dir() and p.name not in keep) if drills.is_dir() else []:
-        shutil.rmtree(stale, ignore_errors=True)
+        remove_tree(stale)
         logger.info("removed the files of an earlier drill that did not end cleanly: %s", stale)
 
 
@@ -189,18 +209,19 @@ def _secret(path: Path, value: str) -> None:
         fh.write(value + "\n")
 
 
-def _inside(config: Config, st: _State, box: Sandbox, work: Path, snap: Snapshot, manifest: Manifest, say: Say) -> None:
+def _inside(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, manifest: Manifest, say: Say) -> None:
     with _phase(st, "restore", say):
         env = {
             "MV_REPOSITORY": config.repository.url,
             "MV_SNAPSHOT": snap.id,
-            "MV_TARGET": RESTORE_IN,
+            "MV_TARGET": box.restore_root,
+            "MV_SECRETS": box.secrets_dir,
             "MV_VERIFY": "--verify" if config.drill.verify_restore else "",
-            "RESTIC_PASSWORD_FILE": f"{SECRETS_IN}/password",
+            "RESTIC_PASSWORD_FILE": f"{box.secrets_dir}/password",
             **({"AWS_DEFAULT_REGION": config.repository.s3.region} if config.repository.s3 else {}),
         }
         try:
-            box.exec(["sh", "-c", RESTORE_SCRIPT], env=env, what="restic restore in the drill container")
+            box.exec(["sh", "-c", RESTORE_SCRIPT], env=env, what=f"restic restore ({box.label})")
         except CommandFailed as exc:
             _forget_secrets(work)
             tail = "; ".join(exc.stderr_tail[-3:])
@@ -231,12 +252,14 @@ def _inside(config: Config, st: _State, box: Sandbox, work: Path, snap: Snapshot
             )))  # fmt: skip
 
 
-def _lint_configs(box: Sandbox, snap: Snapshot) -> list[Finding]:
+def _lint_configs(box: Place, snap: Snapshot) -> list[Finding]:
     """`doveconf -n` on a restored Dovecot config, `postfix check` on a restored Postfix one (one exec)."""
     script = "".join(
-        f'if [ -f "{RESTORE_IN}{p}/dovecot.conf" ]; then if doveconf -n -c "{RESTORE_IN}{p}/dovecot.conf" >/dev/null'
+        f'if [ -f "{box.restore_root}{p}/dovecot.conf" ]; then'
+        f' if doveconf -n -c "{box.restore_root}{p}/dovecot.conf" >/dev/null'
         f' 2>/tmp/e; then echo "pass|Dovecot|{p}|"; else echo "warn|Dovecot|{p}|$(grep . /tmp/e | tail -1)"; fi; fi;'
-        f' if [ -f "{RESTORE_IN}{p}/main.cf" ]; then if postfix -c "{RESTORE_IN}{p}" check >/dev/null 2>/tmp/e;'
+        f' if [ -f "{box.restore_root}{p}/main.cf" ] && command -v postfix >/dev/null; then'
+        f' if postfix -c "{box.restore_root}{p}" check >/dev/null 2>/tmp/e;'
         f' then echo "pass|Postfix|{p}|"; else echo "warn|Postfix|{p}|$(grep . /tmp/e | tail -1)"; fi; fi;'
         for p in snap.paths
         if "'" not in p and '"' not in p and "$" not in p
@@ -258,7 +281,7 @@ def _password(work: Path) -> str:
     return (work / "run" / "login").read_text().strip()
 
 
-def _serve(config: Config, box: Sandbox, work: Path, manifest: Manifest) -> int:
+def _serve(config: Config, box: Place, work: Path, manifest: Manifest) -> int:
     """Start Dovecot in the container on a free loopback port; return the port once it answers."""
     password = secrets.token_urlsafe(18)
     execute.register_secret(password)
@@ -268,9 +291,9 @@ def _serve(config: Config, box: Sandbox, work: Path, manifest: Manifest) -> int:
     uid, gid = owner.st_uid, owner.st_gid
     if uid == 0:  # Dovecot never serves mail as root: hand the throwaway copy to nobody
         uid = gid = NOBODY
-        _hand_over(box, [RESTORE_IN + root for root in manifest.roots])
+        _hand_over(box, [box.restore_root + root for root in manifest.roots])
     users = dovecot_conf.users_file(
-        ((m.name, RESTORE_IN + m.path) for m in manifest.mailboxes),
+        ((m.name, box.restore_root + m.path) for m in manifest.mailboxes),
         password=password,
         uid=uid,
         gid=gid,
@@ -279,9 +302,9 @@ def _serve(config: Config, box: Sandbox, work: Path, manifest: Manifest) -> int:
     _secret(work / "run" / "users", users)
     (work / "run" / "dovecot").mkdir(exist_ok=True)
     port = _free_port()
-    conf = dovecot_conf.render(port=port, run_dir=f"{RUN_IN}/dovecot", users=f"{RUN_IN}/users")
+    conf = dovecot_conf.render(port=port, run_dir=f"{box.run_dir}/dovecot", users=f"{box.run_dir}/users")
     (work / "run" / "dovecot.conf").write_text(conf)
-    box.exec(["dovecot", "-c", f"{RUN_IN}/dovecot.conf"], what="starting Dovecot in the drill container", timeout=60)
+    box.start_dovecot(f"{box.run_dir}/dovecot.conf")
     deadline = time.monotonic() + config.drill.ready_timeout
     while time.monotonic() < deadline:
         with socket.socket() as sock:
@@ -297,10 +320,10 @@ def _serve(config: Config, box: Sandbox, work: Path, manifest: Manifest) -> int:
     )
 
 
-def _hand_over(box: Sandbox, roots: list[str]) -> None:
+def _hand_over(box: Place, roots: list[str]) -> None:
     """chown the restored maildir roots to nobody, and let nobody traverse the directories above them."""
     script = "".join(
-        f'chown -R {NOBODY}:{NOBODY} "{root}" && d="{root}" && while [ "$d" != "{RESTORE_IN}" ] && [ "$d" != / ];'
+        f'chown -R {NOBODY}:{NOBODY} "{root}" && d="{root}" && while [ "$d" != "{box.restore_root}" ] && [ "$d" != / ];'
         f' do d=$(dirname "$d"); chmod o+x "$d"; done; '
         for root in roots
         if '"' not in root and "$" not in root

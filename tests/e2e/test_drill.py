@@ -156,3 +156,12 @@ def test_an_interrupted_drill_leaves_no_container_and_a_killed_ones_is_swept(dri
     assert report["verdict"] in ("pass", "warn") and drill_containers() == []
     history = drilled.cli_json("history", "--kind", "drill")
     assert [r["status"] for r in history][:3] == ["ok", "interrupted", "failed"]
+
+
+def test_the_drill_without_a_container_runtime(drilled: Workspace) -> None:
+    """--runtime local: restic and Dovecot in private mount and PID namespaces on this host."""
+    report = drilled.cli_json("restore-test", "--runtime", "local")
+    assert report["verdict"] == "pass", [f for f in report["findings"] if f["level"] != "pass"]
+    assert report["runtime"].startswith("local (unshare") and (report["mailboxes"], report["messages"]) == (4, 80)
+    assert report["samples"] == 10 and drill_containers() == []
+    assert not list((drilled.state / "drills").glob("*"))
