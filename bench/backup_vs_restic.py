@@ -9,16 +9,16 @@ Prints the times and the ratios; targets: backup <= 1.05x restic, scan <= 2x fin
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from common import configure, prepare
 
 from mailvault.demo import mailstore
 from mailvault.demo.seaweed import SeaweedS3
@@ -63,53 +63,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/mailvault-bench"))
     args = parser.parse_args()
-    # time mailvault as installed: a wheel install ships byte-compiled modules, an editable one does not
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).parents[1] / "mailvault")], check=True)
     work: Path = args.workdir
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
-    per_folder = 100
-    folders = mailstore.FOLDERS
-    users = max(1, args.messages // (per_folder * len(folders) * 5))
-    spec = mailstore.StoreSpec(
-        domains=tuple(f"d{i}.example" for i in range(5)),
-        users=tuple(f"user{i}" for i in range(users)),
-        messages_per_folder=per_folder,
-        body_bytes=1500,
-        attachment_every=10,
-        attachment_bytes=15000,
-    )
-    t0 = time.perf_counter()
-    gen = mailstore.generate(work / "vmail", spec)
-    config_dirs, key_dirs = mailstore.make_server_config(work)
-    took = time.perf_counter() - t0
-    print(f"store: {gen.messages} messages in {len(gen.mailboxes)} mailboxes (generated in {took:.0f} s)")
+    gen, config_dirs, key_dirs = prepare(work, args.messages)
 
     with SeaweedS3(work / "s3") as s3:
-        secrets = work / "secrets"
-        secrets.mkdir(mode=0o700)
-        (secrets / "pw").write_text("bench-password\n")
-        (secrets / "id").write_text(s3.admin.access_key + "\n")
-        (secrets / "key").write_text(s3.admin.secret_key + "\n")
-        for f in secrets.iterdir():
-            f.chmod(0o600)
         mv_url = f"s3:{s3.endpoint}/bench/mailvault"
         plain_url = f"s3:{s3.endpoint}/bench/plain"
-        config = work / "mailvault.toml"
-        config.write_text(
-            f'[repository]\nurl = "{mv_url}"\npassword_file = "{secrets / "pw"}"\n'
-            f'[repository.s3]\naccess_key_id_file = "{secrets / "id"}"\nsecret_access_key_file = "{secrets / "key"}"\n'
-            f'[sources]\nmaildirs = ["{work / "vmail"}"]\nconfig = {json.dumps([str(p) for p in config_dirs])}\n'
-            f'keys = {json.dumps([str(p) for p in key_dirs])}\n[state]\ndir = "{work / "state"}"\n'
-        )
-        config.chmod(0o600)
-        env = {
-            **os.environ,
-            "RESTIC_PASSWORD_FILE": str(secrets / "pw"),
-            "AWS_ACCESS_KEY_ID": s3.admin.access_key,
-            "AWS_SECRET_ACCESS_KEY": s3.admin.secret_key,
-        }
+        config, env = configure(work, s3, mv_url, config_dirs, key_dirs)
         mv = [sys.executable, "-m", "mailvault", "--config", str(config), "-v"]
         timed([*mv, "init"], env)
         timed(["restic", "-r", plain_url, "init", "--repository-version", "2"], env)

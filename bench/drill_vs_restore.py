@@ -11,14 +11,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from mailvault.demo import mailstore
+from common import configure, prepare
+
 from mailvault.demo.seaweed import SeaweedS3
 
 
@@ -44,45 +43,12 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/mailvault-bench-drill"))
     parser.add_argument("--no-verify", action="store_true", help="drill without restic's read-back verification")
     args = parser.parse_args()
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).parents[1] / "mailvault")], check=True)
     work: Path = args.workdir
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
-    per_folder, folders = 100, mailstore.FOLDERS
-    spec = mailstore.StoreSpec(
-        domains=tuple(f"d{i}.example" for i in range(5)),
-        users=tuple(f"user{i}" for i in range(max(1, args.messages // (per_folder * len(folders) * 5)))),
-        messages_per_folder=per_folder,
-        body_bytes=1500,
-        attachment_every=10,
-        attachment_bytes=15000,
-    )
-    gen = mailstore.generate(work / "vmail", spec)
-    config_dirs, key_dirs = mailstore.make_server_config(work)
-    print(f"store: {gen.messages} messages in {len(gen.mailboxes)} mailboxes")
+    _gen, config_dirs, key_dirs = prepare(work, args.messages)
     with SeaweedS3(work / "s3") as s3:
-        secrets = work / "secrets"
-        secrets.mkdir(mode=0o700)
-        for name, value in (("pw", "bench-password"), ("id", s3.admin.access_key), ("key", s3.admin.secret_key)):
-            (secrets / name).write_text(value + "\n")
-            (secrets / name).chmod(0o600)
         url = f"s3:{s3.endpoint}/bench/drill"
-        config = work / "mailvault.toml"
-        config.write_text(
-            f'[repository]\nurl = "{url}"\npassword_file = "{secrets / "pw"}"\n'
-            f'[repository.s3]\naccess_key_id_file = "{secrets / "id"}"\nsecret_access_key_file = "{secrets / "key"}"\n'
-            f'[sources]\nmaildirs = ["{work / "vmail"}"]\nconfig = {json.dumps([str(p) for p in config_dirs])}\n'
-            f'keys = {json.dumps([str(p) for p in key_dirs])}\n[state]\ndir = "{work / "state"}"\n'
-            f"[drill]\nverify_restore = {'false' if args.no_verify else 'true'}\n"
-        )
-        config.chmod(0o600)
-        env = {
-            **os.environ,
-            "RESTIC_PASSWORD_FILE": str(secrets / "pw"),
-            "AWS_ACCESS_KEY_ID": s3.admin.access_key,
-            "AWS_SECRET_ACCESS_KEY": s3.admin.secret_key,
-        }
+        verify = "false" if args.no_verify else "true"
+        config, env = configure(work, s3, url, config_dirs, key_dirs, extra=f"[drill]\nverify_restore = {verify}\n")
         mv = [sys.executable, "-m", "mailvault", "--config", str(config)]
         run([*mv, "init"], env)
         run([*mv, "backup"], env)

@@ -33,7 +33,7 @@ from mailvault.keys.secrets import resolve
 from mailvault.mail.manifest_model import Manifest
 from mailvault.state.run import recorded_run
 from mailvault.storage.location import local_path
-from mailvault.tools.container import Mount
+from mailvault.tools.container import Mount, owner_of
 from mailvault.tools.restic_output import Snapshot
 
 logger = logging.getLogger(__name__)
@@ -138,14 +138,15 @@ def _run(config: Config, st: _State, work: Path, run_id: int, spec: str, runtime
     with _phase(st, "container", say):
         cli = pick_cli(runtime)
         require_daemon(cli)
-        remove_expired(cli)
-        sweep_work_dirs(work.parent, keep=kept_runs(cli) | {work.name})
+        owner = owner_of(str(config.state.dir.resolve()))
+        remove_expired(cli, owner)
+        sweep_work_dirs(work.parent, keep=kept_runs(cli, owner) | {work.name})
         st.runtime = cli
         st.image, st.image_built = image.ensure(cli)
         if st.image_built:
             st.findings.append(Finding("pass", "container", f"built the missing restore-target image {st.image}"))
         mounts = _prepare(config, work)
-        sandbox = Sandbox(cli, st.image, run_id, mounts, keep_hours=keep)
+        sandbox = Sandbox(cli, st.image, run_id, mounts, owner=owner, keep_hours=keep)
         sandbox.__enter__()
     try:
         _inside(config, st, ContainerPlace(sandbox), work, snap, manifest, say)

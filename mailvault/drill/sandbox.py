@@ -17,7 +17,7 @@ from types import TracebackType
 from mailvault import execute
 from mailvault.errors import CommandFailed, DrillError, ToolError
 from mailvault.tools import container
-from mailvault.tools.container import KEEP_LABEL, LABEL, Mount
+from mailvault.tools.container import KEEP_LABEL, LABEL, OWNER_LABEL, Mount
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +46,11 @@ def require_daemon(cli: str) -> str:
     return done.stdout.strip()
 
 
-def remove_expired(cli: str, *, now: float | None = None) -> list[str]:
-    """Remove drill containers whose keep-until has passed (0: an orphan). Return their names."""
+def remove_expired(cli: str, owner: str, *, now: float | None = None) -> list[str]:
+    """Remove this installation's drill containers whose keep-until has passed (0: an orphan; the caller
+    holds the drill lock, so none of its drills is running). Return their names."""
     now = time.time() if now is None else now
-    listed = execute.run(container.labelled_argv(cli), check=False, timeout=60).stdout
+    listed = execute.run(container.labelled_argv(cli, owner), check=False, timeout=60).stdout
     expired = []
     for line in listed.splitlines():
         name, _, keep = line.partition("\t")
@@ -61,15 +62,17 @@ def remove_expired(cli: str, *, now: float | None = None) -> list[str]:
     return expired
 
 
-def kept_runs(cli: str) -> set[str]:
-    """Run ids of drill containers still kept (for inspection) after :func:`remove_expired`."""
-    listed = execute.run(container.labelled_argv(cli), check=False, timeout=60).stdout
+def kept_runs(cli: str, owner: str) -> set[str]:
+    """Run ids of this installation's drill containers still kept (for inspection) after :func:`remove_expired`."""
+    listed = execute.run(container.labelled_argv(cli, owner), check=False, timeout=60).stdout
     return {line.split("\t")[0].split("-")[2] for line in listed.splitlines() if line.count("-") >= 3}
 
 
 class Sandbox:
-    def __init__(self, cli: str, image: str, run_id: int, mounts: Sequence[Mount], *, keep_hours: float = 0) -> None:
-        self.cli, self.image, self.run_id, self.mounts = cli, image, run_id, list(mounts)
+    def __init__(
+        self, cli: str, image: str, run_id: int, mounts: Sequence[Mount], *, owner: str, keep_hours: float = 0
+    ) -> None:
+        self.cli, self.image, self.run_id, self.mounts, self.owner = cli, image, run_id, list(mounts), owner
         self.keep_hours = keep_hours
         self.name = f"mailvault-drill-{run_id}-{secrets.token_hex(3)}"
         self.failed = False  # the drill sets this; a failed drill's container may be kept
@@ -77,7 +80,7 @@ class Sandbox:
 
     def __enter__(self) -> Sandbox:
         keep_until = int(time.time() + self.keep_hours * 3600) if self.keep_hours else 0
-        labels = {LABEL: str(self.run_id), KEEP_LABEL: str(keep_until)}
+        labels = {LABEL: str(self.run_id), KEEP_LABEL: str(keep_until), OWNER_LABEL: self.owner}
         argv = container.run_argv(self.cli, name=self.name, image=self.image, labels=labels, mounts=self.mounts)
         try:
             execute.run(argv, what="starting the drill container", timeout=120)

@@ -11,6 +11,14 @@ from dataclasses import dataclass
 
 LABEL = "mailvault.drill"
 KEEP_LABEL = "mailvault.keep-until"
+OWNER_LABEL = "mailvault.owner"  # which mailvault (state dir) started it: one never sweeps another's
+
+
+def owner_of(state_dir: str) -> str:
+    """A stable, short name for one mailvault installation on this host (a hash of its state dir)."""
+    import hashlib
+
+    return hashlib.sha256(state_dir.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -64,14 +72,16 @@ def remove_argv(cli: str, names: Sequence[str]) -> tuple[str, ...]:
     return (cli, "rm", "--force", "--volumes", *names)
 
 
-def labelled_argv(cli: str) -> tuple[str, ...]:
-    """Every drill container, running or not: ``NAME<TAB>keep-until label`` per line."""
+def labelled_argv(cli: str, owner: str) -> tuple[str, ...]:
+    """This installation's drill containers, running or not: ``NAME<TAB>keep-until label`` per line."""
     return (
         cli,
         "ps",
         "--all",
         "--filter",
         f"label={LABEL}",
+        "--filter",
+        f"label={OWNER_LABEL}={owner}",
         "--format",
         f'{{{{.Names}}}}\t{{{{.Label "{KEEP_LABEL}"}}}}',
     )

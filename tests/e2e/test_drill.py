@@ -11,9 +11,13 @@ import pytest
 from tests.e2e.workspace import Workspace
 
 
-def drill_containers() -> list[str]:
+def drill_containers(ws: Workspace) -> list[str]:
+    """This workspace's drill containers (another suite or installation on the daemon has its own)."""
+    from mailvault.tools.container import owner_of
+
+    owner = f"label=mailvault.owner={owner_of(str(ws.state.resolve()))}"
     out = subprocess.run(
-        ["docker", "ps", "--all", "--filter", "label=mailvault.drill", "--format", "{{.Names}}"],
+        ["docker", "ps", "--all", "--filter", "label=mailvault.drill", "--filter", owner, "--format", "{{.Names}}"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     return out.split()
@@ -37,7 +41,7 @@ def test_a_good_backup_passes_the_drill(drilled: Workspace) -> None:
     assert report["samples"] == 10 and report["rto_s"] > 0 and report["rpo_s"] < 600
     assert set(report["phases"]) == {"snapshot", "container", "restore", "lint", "serve", "verify"}
     assert any("match the manifest over IMAP" in f["message"] for f in report["findings"])
-    assert drill_containers() == []
+    assert drill_containers(ws) == []
     md = Path(report["paths"]["markdown"]).read_text()
     assert md.startswith(f"# Restore drill {report['run_id']}: ")
     history = ws.cli_json("history", "--kind", "drill")
@@ -49,7 +53,7 @@ def fails(ws: Workspace, *args: str, env: dict[str, str] | None = None) -> dict:
     assert proc.returncode == 1, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
     assert report["verdict"] == "fail"
-    assert drill_containers() == [], "a failed drill leaves no container behind"
+    assert drill_containers(ws) == [], "a failed drill leaves no container behind"
     return report
 
 
@@ -128,8 +132,8 @@ def _start_drill(ws: Workspace) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
     )  # fmt: skip
     deadline = time.monotonic() + 120
-    before = set(drill_containers())
-    while not set(drill_containers()) - before:
+    before = set(drill_containers(ws))
+    while not set(drill_containers(ws)) - before:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the drill container never appeared"
         time.sleep(0.1)
@@ -145,15 +149,15 @@ def test_an_interrupted_drill_leaves_no_container_and_a_killed_ones_is_swept(dri
     if drilled.watch is not None:
         drilled.watch.outputs.append(err)
     assert proc.returncode == 143, err
-    assert drill_containers() == []
+    assert drill_containers(drilled) == []
     assert not list((drilled.state / "drills").glob("*")), "the restored copy is removed too"
 
     killed = _start_drill(drilled)
     killed.kill()  # SIGKILL: nothing can clean up...
     killed.communicate(timeout=60)
-    assert len(drill_containers()) == 1
+    assert len(drill_containers(drilled)) == 1
     report = drilled.cli_json("restore-test")  # ...so the next drill does, and says so
-    assert report["verdict"] in ("pass", "warn") and drill_containers() == []
+    assert report["verdict"] in ("pass", "warn") and drill_containers(drilled) == []
     history = drilled.cli_json("history", "--kind", "drill")
     assert [r["status"] for r in history][:3] == ["ok", "interrupted", "failed"]
 
@@ -163,5 +167,5 @@ def test_the_drill_without_a_container_runtime(drilled: Workspace) -> None:
     report = drilled.cli_json("restore-test", "--runtime", "local")
     assert report["verdict"] == "pass", [f for f in report["findings"] if f["level"] != "pass"]
     assert report["runtime"].startswith("local (unshare") and (report["mailboxes"], report["messages"]) == (4, 80)
-    assert report["samples"] == 10 and drill_containers() == []
+    assert report["samples"] == 10 and drill_containers(drilled) == []
     assert not list((drilled.state / "drills").glob("*"))

@@ -19,9 +19,8 @@ def commands(runbook: Path) -> list[str]:
     return [line.strip() for line in runbook.read_text().splitlines() if line.startswith("    mailvault ")]
 
 
-def test_recovery_kit_runbook(ws: Workspace) -> None:
-    steps = commands(RUNBOOKS / "recovery-kit.md")
-    assert len(steps) == 10, steps  # a step dropped from the runbook must be noticed
+def mail_host(ws: Workspace) -> Path:
+    """A mail host with its first backup done; returns an empty directory for kits."""
     ws.generate()
     ws.cli("init")
     ws.cli("backup")
@@ -29,6 +28,13 @@ def test_recovery_kit_runbook(ws: Workspace) -> None:
         ws.watch.secret(PASSPHRASE)
     kit_dir = ws.root / "kit-dir"
     kit_dir.mkdir()
+    return kit_dir
+
+
+def test_recovery_kit_runbook(ws: Workspace) -> None:
+    steps = commands(RUNBOOKS / "recovery-kit.md")
+    assert len(steps) == 10, steps  # a step dropped from the runbook must be noticed
+    kit_dir = mail_host(ws)
     host_env = {**os.environ, "MAILVAULT_CONFIG": str(ws.config_path)}
     bare_env = {**os.environ, "MAILVAULT_CONFIG": str(ws.root / "no-config-on-this-machine.toml")}
     answers = {"Kit passphrase:": PASSPHRASE, "The same passphrase again:": PASSPHRASE}
@@ -85,9 +91,7 @@ def run_steps(ws: Workspace, steps: list[str], *, subst: dict[str, str], env: di
 def test_restore_one_mailbox_runbook(ws: Workspace) -> None:
     steps = commands(RUNBOOKS / "restore-one-mailbox.md")
     assert len(steps) == 4, steps
-    ws.generate()
-    ws.cli("init")
-    ws.cli("backup")
+    mail_host(ws)
     out = ws.root / "srv-restore"
     env = {**os.environ, "MAILVAULT_CONFIG": str(ws.config_path)}
     outputs = run_steps(ws, steps, subst={"/srv/restore/": f"{out}/"}, env=env)
@@ -102,9 +106,7 @@ def test_restore_one_mailbox_runbook(ws: Workspace) -> None:
 def test_restore_drill_runbook(ws: Workspace, drill_image: str) -> None:
     steps = commands(RUNBOOKS / "restore-drill.md")
     assert len(steps) == 4, steps
-    ws.generate()
-    ws.cli("init")
-    ws.cli("backup")
+    mail_host(ws)
     env = {**os.environ, "MAILVAULT_CONFIG": str(ws.config_path)}
     outputs = run_steps(ws, steps, subst={}, env=env)
     assert drill_image in outputs[0] and "Restore drill" in outputs[1] and ": PASS" in outputs[1]
@@ -117,13 +119,7 @@ def test_full_server_restore_runbook(ws: Workspace, drill_image: str) -> None:
 
     steps = commands(RUNBOOKS / "full-server-restore.md")
     assert len(steps) == 4, steps
-    ws.generate()
-    ws.cli("init")
-    ws.cli("backup")
-    if ws.watch is not None:
-        ws.watch.secret(PASSPHRASE)
-    kit_dir = ws.root / "kit-dir"
-    kit_dir.mkdir()
+    kit_dir = mail_host(ws)
     pf = ws.write_secret("kit-passphrase", PASSPHRASE)
     ws.cli("kit", "export", "--out", str(kit_dir / "kit.bin"), "--passphrase-file", str(pf))
     before = {p: p.read_bytes() for p in sorted(ws.root.glob("etc/**/*")) if p.is_file()}
