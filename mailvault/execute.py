@@ -66,12 +66,18 @@ class Completed:
     stderr: str
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def _die_with_parent(sig: int = signal.SIGTERM) -> None:  # runs in the child between fork and exec
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc.prctl(_PR_SET_PDEATHSIG, sig)
     except OSError:
         pass
+
+
+def _killed_with_parent() -> None:
+    """A server child (SeaweedFS, dockerd, Dovecot) goes when mailvault or a test run is killed:
+    SIGKILL, because SeaweedFS ignores SIGTERM for minutes."""
+    _die_with_parent(signal.SIGKILL)
 
 
 def _child_env(env: Mapping[str, str] | None) -> dict[str, str]:
@@ -203,6 +209,7 @@ class Background:
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_killed_with_parent,
             )
         except FileNotFoundError as exc:
             self._log.close()
