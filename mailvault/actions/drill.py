@@ -31,6 +31,7 @@ from mailvault.drill.sandbox import Sandbox, kept_runs, pick_cli, remove_expired
 from mailvault.errors import CommandFailed, MailvaultError
 from mailvault.keys.secrets import resolve
 from mailvault.mail.manifest_model import Manifest
+from mailvault.state.paths import write_atomic
 from mailvault.state.run import recorded_run
 from mailvault.storage.location import local_path
 from mailvault.tools.container import Mount, owner_of
@@ -165,11 +166,11 @@ def _prepare(config: Config, work: Path) -> list[Mount]:
         (work / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(work / "run", 0o755)  # Dovecot's unprivileged processes need to reach their sockets
     repo = config.repository
-    _secret(work / "secrets" / "password", resolve(password_source(repo)))
+    write_atomic(work / "secrets" / "password", resolve(password_source(repo)) + "\n")
     creds = s3_credentials(repo)
     if creds is not None:
-        _secret(work / "secrets" / "s3-id", creds.access_key_id)
-        _secret(work / "secrets" / "s3-secret", creds.secret_access_key)
+        write_atomic(work / "secrets" / "s3-id", creds.access_key_id + "\n")
+        write_atomic(work / "secrets" / "s3-secret", creds.secret_access_key + "\n")
     mounts = [
         Mount(str(work / "restore"), RESTORE_IN),
         Mount(str(work / "secrets"), SECRETS_IN, read_only=True),
@@ -202,12 +203,6 @@ def sweep_work_dirs(drills: Path, *, keep: set[str]) -> None:
 def _forget_secrets(work: Path) -> None:
     for path in (work / "secrets").glob("*"):
         path.unlink(missing_ok=True)
-
-
-def _secret(path: Path, value: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(value + "\n")
 
 
 def _inside(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, manifest: Manifest, say: Say) -> None:
@@ -286,7 +281,7 @@ def _serve(config: Config, box: Place, work: Path, manifest: Manifest) -> int:
     """Start Dovecot in the container on a free loopback port; return the port once it answers."""
     password = secrets.token_urlsafe(18)
     execute.register_secret(password)
-    _secret(work / "run" / "login", password)
+    write_atomic(work / "run" / "login", password + "\n")
     first = restored(work / "restore", manifest.mailboxes[0].path) if manifest.mailboxes else work / "restore"
     owner = first.stat() if first.exists() else (work / "restore").stat()
     uid, gid = owner.st_uid, owner.st_gid
@@ -300,7 +295,7 @@ def _serve(config: Config, box: Place, work: Path, manifest: Manifest) -> int:
         gid=gid,
         folder_layout=manifest.folder_layout,
     )
-    _secret(work / "run" / "users", users)
+    write_atomic(work / "run" / "users", users)
     (work / "run" / "dovecot").mkdir(exist_ok=True)
     port = _free_port()
     conf = dovecot_conf.render(port=port, run_dir=f"{box.run_dir}/dovecot", users=f"{box.run_dir}/users")

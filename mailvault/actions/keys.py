@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets as pysecrets
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mailvault import execute
 from mailvault.actions.engine import Engine, password_source
 from mailvault.config.schema import Config
 from mailvault.errors import MailvaultError, PasswordRefused, SecretError
+from mailvault.keys.secrets import generate_password, sync_dir
 from mailvault.kit.fingerprint import CHANGED_KEY
+from mailvault.state.paths import write_atomic
 from mailvault.state.run import recorded_run
 from mailvault.tools import restic
 from mailvault.tools.restic_output import current_key_id, key_count
@@ -84,7 +84,7 @@ def _rotate(engine: Engine, pw: Path, new: Path, old: Path) -> RotateResult:
         old_id = _key_id(engine.with_password_file(old)) if _opens(engine, old) else None
     else:
         old_id = _key_id(engine)
-        _write_password(new)
+        generate_password(new)
         engine.run(restic.key_add_argv(engine.repo, new), "restic key add")
         new_id = _key_id(engine.with_password_file(new))
         _switch(pw, new, old)
@@ -108,39 +108,13 @@ def _password_file(config: Config) -> Path:
     return source.file
 
 
-def _write_password(path: Path) -> None:
-    value = pysecrets.token_urlsafe(32)
-    execute.register_secret(value)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(value + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    _sync_dir(path.parent)
-
-
 def _switch(pw: Path, new: Path, old: Path) -> None:
     """Keep the old password as pw.old, then put the new one in place with one rename."""
-    data = pw.read_bytes()
-    tmp = old.with_name(old.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, old)
+    write_atomic(old, pw.read_bytes())
     os.chmod(new, pw.stat().st_mode & 0o777)
     os.chown(new, pw.stat().st_uid, pw.stat().st_gid)
     os.replace(new, pw)
-    _sync_dir(pw.parent)
-
-
-def _sync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    sync_dir(pw.parent)
 
 
 def _opens(engine: Engine, password_file: Path) -> bool:

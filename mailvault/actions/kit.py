@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from mailvault.kit import armor, sealed
 from mailvault.kit.content import KitContent, S3Keys
 from mailvault.kit.fingerprint import record_export
 from mailvault.state.db import StateDB
-from mailvault.state.paths import StatePaths
+from mailvault.state.paths import StatePaths, write_atomic
 from mailvault.tools import restic
 from mailvault.tools.restic_output import parse_snapshots
 
@@ -80,26 +79,12 @@ def export(
     data = armor.armor(blob, host=content.hostname).encode("ascii") if armored else blob
     if decode(data, passphrase, name=str(out)) != content:  # a kit that does not open is worse than none
         raise KitError("the kit did not open again right after sealing; nothing was written")
-    _write_new(out, data)
+    write_atomic(out, data)
     paths = StatePaths(config.state.dir)
     paths.ensure()
     record_export(StateDB(paths.db), current_secrets(config), when=content.created, path=str(out.resolve()))
     logger.info("recovery kit written to %s (%d bytes%s)", out, len(data), ", armored" if armored else "")
     return ExportResult(str(out), armored, len(data), content.repository_url, content.created)
-
-
-def _write_new(out: Path, data: bytes) -> None:
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def decode(data: bytes, passphrase: str, *, name: str) -> KitContent:

@@ -129,8 +129,18 @@ def generate_password(path: Path) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
         raise SecretError(f"password file {path} already exists; it is never overwritten") from exc
+    execute.register_secret(value)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(value + "\n")
         fh.flush()
         os.fsync(fh.fileno())
-    execute.register_secret(value)
+    sync_dir(path.parent)  # the new name itself survives a crash
+
+
+def sync_dir(directory: Path) -> None:
+    """fsync a directory, so the renames and creations in it are on disk."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -53,12 +53,12 @@ class StatePaths:
             ) from exc
 
 
-def write_atomic(path: Path, text: str, *, mode: int = 0o600) -> None:
-    """Write ``text`` to ``path`` through a temp file and rename, so readers never see half a file."""
+def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o600) -> None:
+    """Write ``data`` to ``path`` through a temp file and rename, so readers never see half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
