@@ -6,6 +6,7 @@ Every phase is timed; whatever breaks becomes a finding of the report, which is 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -24,13 +25,14 @@ from mailvault.actions.snapshot_pick import list_snapshots, pick_for_drill, read
 from mailvault.config.schema import Config
 from mailvault.drill import dovecot_conf, image
 from mailvault.drill.judge import Finding, band, largest_gap, verdict
-from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, restored
-from mailvault.drill.place import ContainerPlace, LocalPlace
-from mailvault.drill.report import DrillReport, write_reports
+from mailvault.drill.lint import LintResult, lint_certificates, lint_mail
+from mailvault.drill.place import RESTORE_IN, RUN_IN, SECRETS_IN, ContainerPlace, LocalPlace
+from mailvault.drill.report import DrillReport, duration_text, write_reports
 from mailvault.drill.sandbox import Sandbox, kept_runs, pick_cli, remove_expired, require_daemon
 from mailvault.errors import CommandFailed, MailvaultError
 from mailvault.keys.secrets import resolve
 from mailvault.mail.manifest_model import Manifest
+from mailvault.mail.restore_plan import restored
 from mailvault.state.paths import write_atomic
 from mailvault.state.run import recorded_run
 from mailvault.storage.location import local_path
@@ -40,9 +42,6 @@ from mailvault.tools.restic_output import Snapshot
 logger = logging.getLogger(__name__)
 Say = Callable[[str], None]
 Place = ContainerPlace | LocalPlace
-SECRETS_IN = "/run/mailvault-secrets"
-RESTORE_IN = "/restore"
-RUN_IN = "/drill"
 GAP_WINDOW = timedelta(days=30)
 NOBODY = 65534
 
@@ -136,27 +135,21 @@ def _run(config: Config, st: _State, work: Path, run_id: int, spec: str, runtime
         finally:
             local.stop()
         return False
-    with _phase(st, "container", say):
-        cli = pick_cli(runtime)
-        require_daemon(cli)
-        owner = owner_of(str(config.state.dir.resolve()))
-        remove_expired(cli, owner)
-        sweep_work_dirs(work.parent, keep=kept_runs(cli, owner) | {work.name})
-        st.runtime = cli
-        st.image, st.image_built = image.ensure(cli)
-        if st.image_built:
-            st.findings.append(Finding("pass", "container", f"built the missing restore-target image {st.image}"))
-        mounts = _prepare(config, work)
-        sandbox = Sandbox(cli, st.image, run_id, mounts, owner=owner, keep_hours=keep)
-        sandbox.__enter__()
-    try:
+    with contextlib.ExitStack() as stack:  # the container goes on leaving, whatever happened (kept if asked)
+        with _phase(st, "container", say):
+            cli = pick_cli(runtime)
+            require_daemon(cli)
+            owner = owner_of(str(config.state.dir.resolve()))
+            remove_expired(cli, owner)
+            sweep_work_dirs(work.parent, keep=kept_runs(cli, owner) | {work.name})
+            st.runtime = cli
+            st.image, st.image_built = image.ensure(cli)
+            if st.image_built:
+                st.findings.append(Finding("pass", "container", f"built the missing restore-target image {st.image}"))
+            mounts = _prepare(config, work)
+            sandbox = stack.enter_context(Sandbox(cli, st.image, run_id, mounts, owner=owner, keep_hours=keep))
         _inside(config, st, ContainerPlace(sandbox), work, snap, manifest, say)
-    except BaseException as exc:
-        sandbox.failed = True
-        sandbox.__exit__(type(exc), exc, exc.__traceback__)
-        raise
-    sandbox.failed = verdict(st.findings) == "fail"
-    sandbox.__exit__(None, None, None)
+        sandbox.failed = verdict(st.findings) == "fail"
     return sandbox.failed and keep > 0
 
 
@@ -374,8 +367,4 @@ def _report(config: Config, st: _State, run_id: int, started_at: datetime, t0: f
 
 
 def _fmt(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    if seconds < 120:
-        return f"{value.total_seconds():.1f} s"
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
+    return duration_text(value.total_seconds())

@@ -12,8 +12,8 @@ from typing import Any
 
 from mailvault import __version__, execute
 from mailvault.actions.engine import Engine, password_source, s3_credentials
-from mailvault.actions.kit_status import current_secrets
 from mailvault.actions.kit_status import status as status
+from mailvault.actions.snapshot_pick import list_snapshots
 from mailvault.config.schema import Config
 from mailvault.errors import KitError, PasswordRefused
 from mailvault.keys.secrets import resolve
@@ -23,7 +23,6 @@ from mailvault.kit.fingerprint import record_export
 from mailvault.state.db import StateDB
 from mailvault.state.paths import StatePaths, write_atomic
 from mailvault.tools import restic
-from mailvault.tools.restic_output import parse_snapshots
 
 logger = logging.getLogger(__name__)
 MIN_PASSPHRASE = 12
@@ -82,7 +81,9 @@ def export(
     write_atomic(out, data)
     paths = StatePaths(config.state.dir)
     paths.ensure()
-    record_export(StateDB(paths.db), current_secrets(config), when=content.created, path=str(out.resolve()))
+    # the same values, in the same order, as current_secrets(config): already resolved for the kit
+    values = [content.repository_url, *content.secrets()]
+    record_export(StateDB(paths.db), values, when=content.created, path=str(out.resolve()))
     logger.info("recovery kit written to %s (%d bytes%s)", out, len(data), ", armored" if armored else "")
     return ExportResult(str(out), armored, len(data), content.repository_url, content.created)
 
@@ -160,7 +161,7 @@ def verify(path: Path, passphrase: str) -> VerifyResult:
     engine.require_reachable()
     try:
         repo_config = engine.run(restic.cat_config_argv(engine.repo), "restic cat config").stdout
-        snaps = parse_snapshots(engine.run(restic.snapshots_argv(engine.repo), "restic snapshots").stdout)
+        snaps = list_snapshots(engine)
     except PasswordRefused:
         raise KitError(
             f"the repository {content.repository_url} no longer accepts the password in {path}"

@@ -14,7 +14,8 @@ def current_secrets(config: Config) -> list[str]:
     """The values a kit must hold to be current: URL, password, S3 key pairs."""
     repo = config.repository
     values = [repo.url, resolve(password_source(repo))]
-    for deleting in (False, True):
+    split = repo.s3 is not None and repo.s3.prune is not None
+    for deleting in (False, True) if split else (False,):  # without a prune pair, one pair serves both
         creds = s3_credentials(repo, deleting=deleting)
         if creds is not None:
             values += [creds.access_key_id, creds.secret_access_key]

@@ -23,6 +23,7 @@ from mailvault.config.schema import Config
 from mailvault.errors import RestoreError
 from mailvault.mail import restore_plan
 from mailvault.mail.maildir import folder_files
+from mailvault.mail.restore_plan import restored
 from mailvault.tools import restic
 from mailvault.tools.restic_output import Snapshot, Status
 
@@ -167,11 +168,6 @@ def restore(
         duration_s=round(time.monotonic() - started, 3),
         dry_run=dry_run,
     )
-
-
-def restored(target: Path, original: str) -> Path:
-    """Where restic puts an absolute path of the snapshot under ``target``."""
-    return target / original.lstrip("/")
 
 
 def compare(target: Path, plan: restore_plan.RestorePlan) -> list[str]:

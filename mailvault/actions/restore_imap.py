@@ -17,12 +17,13 @@ from typing import Any
 
 from imapclient.exceptions import IMAPClientError
 
-from mailvault.actions.restore import ProgressSink, Selection, restore, restored
+from mailvault.actions.restore import ProgressSink, Selection, restore
 from mailvault.config.schema import Config
 from mailvault.errors import ConfigError, RestoreError
 from mailvault.imap.append import FolderToAppend, append_folders
 from mailvault.imap.connect import connect, login
 from mailvault.keys.secrets import SecretSource, resolve
+from mailvault.mail.restore_plan import restored
 from mailvault.state.paths import StatePaths
 
 logger = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mailvault.actions.engine import Engine
+from mailvault.actions.snapshot_pick import list_snapshots
 from mailvault.config.schema import Config
-from mailvault.tools import restic
-from mailvault.tools.restic_output import Snapshot, parse_snapshots
+from mailvault.tools.restic_output import Snapshot
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,8 @@ def row(snap: Snapshot) -> SnapshotRow:
     )
 
 
-def list_snapshots(config: Config) -> list[Snapshot]:
-    engine = Engine.open(config)
-    engine.require_reachable()
-    return parse_snapshots(engine.run(restic.snapshots_argv(engine.repo), "restic snapshots").stdout)
-
-
 def snapshots(config: Config) -> list[SnapshotRow]:
     """mailvault's snapshots, oldest first."""
-    return [row(s) for s in list_snapshots(config)]
+    engine = Engine.open(config)
+    engine.require_reachable()
+    return [row(s) for s in list_snapshots(engine)]

@@ -18,7 +18,7 @@ from mailvault.drill.judge import Finding
 from mailvault.mail.maildir import folder_files, read_uidvalidity
 from mailvault.mail.manifest import folder_digest
 from mailvault.mail.manifest_model import Manifest
-from mailvault.mail.restore_plan import folder_dir
+from mailvault.mail.restore_plan import folder_dir, restored
 
 _SIZE = re.compile(r",S=(\d+)")
 _W = re.compile(r",W=(\d+)")
@@ -42,10 +42,6 @@ class LintResult:
     folders: list[FolderFacts] = field(default_factory=list)
     messages: int = 0
     bytes: int = 0
-
-
-def restored(root: Path, original: str) -> Path:
-    return root / original.lstrip("/")
 
 
 def virtual_size(path: Path, name: str) -> int:

@@ -19,14 +19,16 @@ from mailvault.errors import DrillError
 logger = logging.getLogger(__name__)
 # A private mount and PID namespace: everything started in it dies with it (--kill-child).
 UNSHARE = ("unshare", "--mount", "--pid", "--fork", "--kill-child")
+# Where the drill's work dirs are mounted in its container.
+RESTORE_IN, RUN_IN, SECRETS_IN = "/restore", "/drill", "/run/mailvault-secrets"
 
 
 @dataclass
 class ContainerPlace:
     box: Sandbox
-    restore_root: str = "/restore"
-    run_dir: str = "/drill"
-    secrets_dir: str = "/run/mailvault-secrets"
+    restore_root: str = RESTORE_IN
+    run_dir: str = RUN_IN
+    secrets_dir: str = SECRETS_IN
     label: str = "container"
 
     def exec(self, argv: Sequence[str], *, what: str, env: Mapping[str, str] | None = None,

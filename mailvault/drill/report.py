@@ -58,9 +58,9 @@ def markdown(report: DrillReport) -> str:
         "",
         f"- started: {report.started_at}",
         f"- snapshot: {report.snapshot_id or '-'} ({report.snapshot_time or '-'})",
-        f"- RTO: {_s(report.rto_s)} (target {_s(report.rto_target_s)})",
-        f"- RPO: {_s(report.rpo_s)} (target {_s(report.rpo_target_s)});"
-        f" largest gap between snapshots in 30 days: {_s(report.largest_gap_s)}",
+        f"- RTO: {duration_text(report.rto_s)} (target {duration_text(report.rto_target_s)})",
+        f"- RPO: {duration_text(report.rpo_s)} (target {duration_text(report.rpo_target_s)});"
+        f" largest gap between snapshots in 30 days: {duration_text(report.largest_gap_s)}",
         f"- restored: {report.mailboxes} mailboxes, {report.messages} messages, {report.bytes} bytes;"
         f" {report.samples} sampled messages hashed over IMAP",
         f"- runtime: {report.runtime or '-'}, image {report.image or '-'}"
@@ -79,7 +79,8 @@ def markdown(report: DrillReport) -> str:
     return "\n".join(lines)
 
 
-def _s(seconds: float | None) -> str:
+def duration_text(seconds: float | None) -> str:
+    """``42.0`` -> ``'42.0 s'``, ``150`` -> ``'2m30s'``, ``3720`` -> ``'1h02m'``; ``None`` -> ``'-'``."""
     if seconds is None:
         return "-"
     if seconds < 120:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from mailvault.errors import RestoreError
 from mailvault.mail.manifest_model import FolderEntry, MailboxEntry, Manifest
@@ -44,6 +45,15 @@ class RestorePlan:
     @property
     def mailboxes(self) -> list[str]:
         return sorted({f.mailbox for f in self.folders})
+
+
+def restored(target: Path, original: str) -> Path:
+    """Where restic puts an absolute path of the snapshot when it restores under ``target``.
+
+    >>> restored(Path("/srv/restore"), "/var/vmail/example.com")
+    PosixPath('/srv/restore/var/vmail/example.com')
+    """
+    return target / original.lstrip("/")
 
 
 def folder_dir(mailbox_path: str, folder: str, layout: str) -> str:
