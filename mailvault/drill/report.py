@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mailvault import execute
 from mailvault.drill.judge import Finding, Level
 from mailvault.state.paths import write_atomic
 
@@ -93,6 +94,7 @@ def write_reports(directory: Path, report: DrillReport) -> dict[str, str]:
     """Write ``drill-<run>.json`` and ``drill-<run>.md``; return their paths."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     json_path, md_path = directory / f"drill-{report.run_id}.json", directory / f"drill-{report.run_id}.md"
-    write_atomic(json_path, json.dumps(report.as_dict(), indent=2) + "\n")
-    write_atomic(md_path, markdown(report))
+    # findings quote command output; mask every registered secret as everything echoed is
+    write_atomic(json_path, execute.mask(json.dumps(report.as_dict(), indent=2)) + "\n")
+    write_atomic(md_path, execute.mask(markdown(report)))
     return {"json": str(json_path), "markdown": str(md_path)}
