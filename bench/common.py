@@ -35,6 +35,7 @@ def prepare(work: Path, messages: int) -> tuple[mailstore.Generated, list[Path],
     t0 = time.perf_counter()
     gen = mailstore.generate(work / "vmail", spec)
     config_dirs, key_dirs = mailstore.make_server_config(work)
+    subprocess.run(["chown", "-R", "5000:5000", str(work / "vmail")], check=True)  # vmail, as on a real server
     took = time.perf_counter() - t0
     print(f"store: {gen.messages} messages in {len(gen.mailboxes)} mailboxes (generated in {took:.0f} s)")
     return gen, config_dirs, key_dirs

@@ -249,3 +249,63 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def detach(argv: tuple[str, ...]) -> int:
+    """Start ``argv`` in a session of its own that outlives mailvault (housekeeping such as deleting
+    a drill's files); its output is discarded. Return its pid."""
+    logger.debug("starting in the background: %s", render_argv(argv))
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env=_child_env(None),
+        )
+    except FileNotFoundError as exc:
+        raise _not_found(argv) from exc
+    return proc.pid
+
+
+class Supervised:
+    """A child whose output is handed line by line to ``on_line`` (stderr and stdout alike) and whose
+    end its parent decides: a scheduled job. It has a process group of its own and gets SIGTERM when
+    its parent dies."""
+
+    def __init__(self, argv: tuple[str, ...], *, on_line: Callable[[str], None], env: Mapping[str, str] | None = None):
+        logger.debug("starting %s", render_argv(argv))
+        try:
+            self._proc = subprocess.Popen(
+                argv,
+                env=_child_env(env),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                bufsize=1,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+        except FileNotFoundError as exc:
+            raise _not_found(argv) from exc
+        assert self._proc.stdout is not None
+        self._pump = threading.Thread(target=_pump, args=(self._proc.stdout, on_line), daemon=True)
+        self._pump.start()
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """The exit code, or None when it is still running after ``timeout`` seconds."""
+        try:
+            code = self._proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self._pump.join(timeout=5)
+        return code
+
+    def signal(self, sig: signal.Signals) -> None:
+        _signal_group(self._proc.pid, sig)

@@ -14,6 +14,7 @@ import shutil
 import socket
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -86,16 +87,22 @@ def restore_test(
     keep = config.drill.keep_on_failure_hours if keep_on_failure_hours is None else keep_on_failure_hours
     with recorded_run(config.state.dir, "drill", own_lock=True) as run:
         work = run.paths.root / "drills" / str(run.id)
-        kept = False
+        kept = interrupted = False
         try:
             kept = _run(config, st, work, run.id, snapshot, runtime or config.drill.runtime, keep, say)
         except MailvaultError as exc:
             phase = next(reversed(st.phases), "snapshot") if st.phases else "snapshot"
             evidence = exc.stderr_tail[-1:] if isinstance(exc, CommandFailed) else exc.details[-1:]
             st.findings.append(Finding("fail", phase, exc.one_line() + "".join(f" ({line})" for line in evidence)))
+        except BaseException:
+            interrupted = True
+            raise
         finally:
-            if not kept:
+            _forget_secrets(work)
+            if interrupted:
                 remove_tree(work)
+            elif not kept:
+                discard_tree(work)
         report = _report(config, st, run.id, started_at, t0)
         report.paths = write_reports(run.paths.root / "reports", report)
         run.summary = report.summary()
@@ -186,11 +193,26 @@ def remove_tree(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def discard_tree(path: Path) -> None:
+    """Move a restored tree aside and delete it in a detached process: the report need not wait for
+    tens of thousands of unlinks (seconds on a slow disk). What a crash leaves is swept next time."""
+    if not path.exists():
+        return
+    trash = path if path.name.startswith(".trash-") else path.with_name(f".trash-{path.name}")
+    try:
+        path.rename(trash)
+        execute.detach(("rm", "-rf", "--one-file-system", "--", str(trash)))
+    except (OSError, MailvaultError) as exc:
+        logger.warning("could not delete %s in the background (%s); deleting it now", path, exc)
+        remove_tree(trash if trash.exists() else path)
+
+
 def sweep_work_dirs(drills: Path, *, keep: set[str]) -> None:
     """Remove the work dirs (restored mail, secret files) of drills killed before they could clean up."""
     for stale in (p for p in drills.iterdir() if p.is_dir() and p.name not in keep) if drills.is_dir() else []:
-        remove_tree(stale)
-        logger.info("removed the files of an earlier drill that did not end cleanly: %s", stale)
+        if not stale.name.startswith(".trash-"):  # (those are being deleted, or were when the host went down)
+            logger.info("removing the files of an earlier drill that did not end cleanly: %s", stale)
+        discard_tree(stale)
 
 
 def _forget_secrets(work: Path) -> None:
@@ -220,14 +242,25 @@ def _inside(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, 
             return
     _forget_secrets(work)  # restic was their only reader
     root = work / "restore"
-    with _phase(st, "lint", say):
-        st.lint = lint_mail(root, manifest)
-        st.findings += st.lint.findings
-        key_dirs = [restored(root, str(p)) for p in config.sources.keys if str(p) in snap.paths]
-        st.findings += lint_certificates(key_dirs)
-        st.findings += _lint_configs(box, snap)
-    with _phase(st, "serve", say):
-        port = _serve(config, box, work, manifest)
+    key_dirs = [restored(root, str(p)) for p in config.sources.keys if str(p) in snap.paths]
+
+    def lint() -> tuple[LintResult, list[Finding], float]:
+        began = time.monotonic()
+        result = lint_mail(root, manifest)
+        found = [*result.findings, *lint_certificates(key_dirs), *_lint_configs(box, snap)]
+        return result, found, time.monotonic() - began
+
+    say("drill: lint (while Dovecot starts)...")
+    st.phases["lint"] = 0.0
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the lint reads files, Dovecot starts: both at once
+        linting = pool.submit(lint)
+        try:
+            with _phase(st, "serve", say):
+                port = _serve(config, box, work, manifest)
+        finally:
+            st.lint, found, took = linting.result()
+            st.findings += found
+            st.phases["lint"] = round(took, 3)
     with _phase(st, "verify", say):
         from mailvault.imap.drill_check import check
 
@@ -280,7 +313,7 @@ def _serve(config: Config, box: Place, work: Path, manifest: Manifest) -> int:
     uid, gid = owner.st_uid, owner.st_gid
     if uid == 0:  # Dovecot never serves mail as root: hand the throwaway copy to nobody
         uid = gid = NOBODY
-        _hand_over(box, [box.restore_root + root for root in manifest.roots])
+    _hand_over(box, [box.restore_root + root for root in manifest.roots], chown=owner.st_uid == 0)
     users = dovecot_conf.users_file(
         ((m.name, box.restore_root + m.path) for m in manifest.mailboxes),
         password=password,
@@ -309,10 +342,12 @@ def _serve(config: Config, box: Place, work: Path, manifest: Manifest) -> int:
     )
 
 
-def _hand_over(box: Place, roots: list[str]) -> None:
-    """chown the restored maildir roots to nobody, and let nobody traverse the directories above them."""
+def _hand_over(box: Place, roots: list[str], *, chown: bool) -> None:
+    """Let the mail user traverse the directories above the restored maildir roots (the drill's own
+    directories are 0700 root); with ``chown``, first give root-owned maildirs to nobody."""
+    give = f"chown -R {NOBODY}:{NOBODY}" if chown else "true"
     script = "".join(
-        f'chown -R {NOBODY}:{NOBODY} "{root}" && d="{root}" && while [ "$d" != "{box.restore_root}" ] && [ "$d" != / ];'
+        f'{give} "{root}" && d="{root}" && while [ "$d" != "{box.restore_root}" ] && [ "$d" != / ];'
         f' do d=$(dirname "$d"); chmod o+x "$d"; done; '
         for root in roots
         if '"' not in root and "$" not in root

@@ -2,16 +2,19 @@
 
 Per folder: EXISTS equals the manifest's count; the sum of RFC822.SIZE equals the virtual size
 of the restored files; every sampled message is fetched (BODY.PEEK[], never printed) and its
-SHA-256 equals the hash of its CRLF form taken at backup time. The largest mailbox goes first:
-its first successful SELECT is the moment the restored server is ready (``t_ready``).
+SHA-256 equals the hash of its CRLF form taken at backup time. Mailboxes are checked over a few
+connections at once (Dovecot indexes each in its own process), the largest first: its first
+successful SELECT is the moment the restored server is ready (``t_ready``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from imapclient.exceptions import IMAPClientError
@@ -21,7 +24,7 @@ from mailvault.drill.lint import FolderFacts
 from mailvault.errors import ImapError
 from mailvault.imap.connect import connect, login
 from mailvault.mail.maildir import read_uidlist
-from mailvault.mail.manifest_model import Manifest
+from mailvault.mail.manifest_model import Manifest, SampleEntry
 
 
 @dataclass
@@ -31,6 +34,11 @@ class ImapOutcome:
     folders: int = 0
     messages: int = 0
     samples: int = 0
+    first_select: dict[str, float] = field(default_factory=dict)  # mailbox -> monotonic time of its first SELECT
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+CONNECTIONS = 4
 
 
 def check(
@@ -48,24 +56,33 @@ def check(
     for fact in facts:
         by_box.setdefault(fact.mailbox, []).append(fact)
     order = sorted(by_box, key=lambda name: -sum(f.messages for f in by_box[name]))
-    done = 0
-    for mailbox in order:
+    done = [0]
+
+    def one(mailbox: str) -> None:
         try:
             client = connect("127.0.0.1", port, tls="none", timeout=60)
             client.folder_encode = False  # the manifest's names are as on disk: already modified UTF-7
             login(client, mailbox, password, where="the drill's Dovecot")
         except ImapError as exc:
-            outcome.findings.append(Finding("fail", "verify", exc.one_line()))
-            continue
+            with outcome.lock:
+                outcome.findings.append(Finding("fail", "verify", exc.one_line()))
+            return
         try:
             for fact in by_box[mailbox]:
                 _folder(client, fact, expected.get((mailbox, fact.imap_name), 0), manifest, outcome)
-                done += 1
-                if on_folder is not None:
-                    on_folder(done, len(facts))
+                with outcome.lock:
+                    done[0] += 1
+                    if on_folder is not None:
+                        on_folder(done[0], len(facts))
         finally:
             with contextlib.suppress(OSError, IMAPClientError):
                 client.logout()
+
+    with ThreadPoolExecutor(max_workers=max(1, min(CONNECTIONS, len(order)))) as pool:
+        list(pool.map(one, order))  # in order: the largest mailbox is asked for first
+    if order:
+        largest = outcome.first_select.get(order[0])
+        outcome.t_ready = largest if largest is not None else min(outcome.first_select.values(), default=None)
     return outcome
 
 
@@ -74,38 +91,46 @@ def _folder(client: object, fact: FolderFacts, expected: int, manifest: Manifest
     try:
         selected = client.select_folder(fact.imap_name, readonly=True)  # type: ignore[attr-defined]
     except IMAPClientError as exc:
-        outcome.findings.append(Finding("fail", "verify", f"{where}: SELECT failed over IMAP: {exc}"))
+        with outcome.lock:
+            outcome.findings.append(Finding("fail", "verify", f"{where}: SELECT failed over IMAP: {exc}"))
         return
-    if outcome.t_ready is None:
-        outcome.t_ready = time.monotonic()
-    outcome.folders += 1
+    found: list[Finding] = []
+    now = time.monotonic()
     exists = int(selected.get(b"EXISTS", 0))
-    outcome.messages += exists
+    with outcome.lock:
+        outcome.first_select.setdefault(fact.mailbox, now)
+        outcome.folders += 1
+        outcome.messages += exists
     if exists != expected:
-        outcome.findings.append(
-            Finding("fail", "verify", f"{where}: {exists} messages over IMAP, the manifest says {expected}")
-        )
+        found.append(Finding("fail", "verify", f"{where}: {exists} messages over IMAP, the manifest says {expected}"))
     if exists:
         uids = client.search(["ALL"])  # type: ignore[attr-defined]
         sizes = client.fetch(uids, ["RFC822.SIZE"])  # type: ignore[attr-defined]
         total = sum(int(v[b"RFC822.SIZE"]) for v in sizes.values())
         if total != fact.virtual_bytes:
-            outcome.findings.append(Finding("fail", "verify", (
+            found.append(Finding("fail", "verify", (
                 f"{where}: {total} bytes over IMAP, the restored files hold {fact.virtual_bytes}"
             )))  # fmt: skip
     samples = [s for s in manifest.samples if s.mailbox == fact.mailbox and s.folder == fact.imap_name]
-    if not samples:
-        return
+    hashed = _samples(client, fact, samples, where, found) if samples else 0
+    with outcome.lock:
+        outcome.findings += found
+        outcome.samples += hashed
+
+
+def _samples(client: object, fact: FolderFacts, samples: list[SampleEntry], where: str, found: list[Finding]) -> int:
+    hashed = 0
     uids = read_uidlist(fact.path)
     for sample in samples:
         uid = uids.get(sample.base)
         if uid is None:
-            outcome.findings.append(Finding("fail", "verify", f"{where}: sampled message {sample.base} is not served"))
+            found.append(Finding("fail", "verify", f"{where}: sampled message {sample.base} is not served"))
             continue
         fetched = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {})  # type: ignore[attr-defined]
         body = fetched.get(b"BODY[]")
-        outcome.samples += 1
+        hashed += 1
         if body is None or hashlib.sha256(body).hexdigest() != sample.sha256_crlf:
-            outcome.findings.append(Finding("fail", "verify", (
+            found.append(Finding("fail", "verify", (
                 f"{where}: sampled message {sample.base} differs from the one backed up (SHA-256)"
             )))  # fmt: skip
+    return hashed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,19 @@ def drill_containers(ws: Workspace) -> list[str]:
     return out.split()
 
 
+def restored_copies(ws: Workspace, wait: float = 60) -> list[Path]:
+    """The drill work dirs left in the state dir, once the background deletion has had ``wait`` s."""
+    deadline = time.monotonic() + wait
+    while (left := list((ws.state / "drills").glob("*"))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left
+
+
 @pytest.fixture
 def drilled(ws: Workspace, drill_image: str) -> Workspace:
+    """A backed-up store owned by a mail user (uid 5000, as `vmail` on a real server)."""
     ws.generate()
+    subprocess.run(["chown", "-R", "5000:5000", str(ws.vmail)], check=True)
     ws.cli("init")
     ws.cli("backup")
     return ws
@@ -41,11 +52,21 @@ def test_a_good_backup_passes_the_drill(drilled: Workspace) -> None:
     assert report["samples"] == 10 and report["rto_s"] > 0 and report["rpo_s"] < 600
     assert set(report["phases"]) == {"snapshot", "container", "restore", "lint", "serve", "verify"}
     assert any("match the manifest over IMAP" in f["message"] for f in report["findings"])
-    assert drill_containers(ws) == []
+    assert drill_containers(ws) == [] and restored_copies(ws) == []
     md = Path(report["paths"]["markdown"]).read_text()
     assert md.startswith(f"# Restore drill {report['run_id']}: ")
     history = ws.cli_json("history", "--kind", "drill")
     assert history[0]["kind"] == "drill" and history[0]["status"] == "ok"
+
+
+def test_a_root_owned_store_is_served_as_nobody(ws: Workspace, drill_image: str) -> None:
+    ws.generate()
+    ws.cli("init")
+    ws.cli("backup")
+    proc = ws.cli("restore-test", "--json", check=False)
+    report = json.loads(proc.stdout)
+    assert report["verdict"] in ("pass", "warn"), [f for f in report["findings"] if f["level"] == "fail"]
+    assert report["messages"] == 80 and drill_containers(ws) == []
 
 
 def fails(ws: Workspace, *args: str, env: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
@@ -76,8 +97,17 @@ def test_a_corrupted_pack_fails_the_drill(drilled: Workspace, s3server) -> None:
     body = bytearray(s3.get_object(Bucket=bucket, Key=biggest)["Body"].read())  # type: ignore[attr-defined]
     body[len(body) // 3] ^= 0xFF
     s3.put_object(Bucket=bucket, Key=biggest, Body=bytes(body))  # type: ignore[attr-defined]
-    report = fails(drilled)
+    proc = drilled.cli("restore-test", "--json", "--keep-on-failure", "0.001", check=False)  # keep it 3.6 s
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1, proc.stderr
     assert "restic restore" in failures(report) or "the snapshot does not hold what was scanned" in failures(report)
+    assert len(drill_containers(drilled)) == 1 and "kept the failed drill's container" in proc.stderr
+    assert list((drilled.state / "drills").glob("*/restore")), "its files are kept with it..."
+    assert not list((drilled.state / "drills").glob("*/secrets/*")), "...but never the secrets"
+
+    time.sleep(4)
+    fails(drilled)  # the next drill removes the expired container (and fails again: the pack is still bad)
+    assert restored_copies(drilled) == []
 
 
 def test_a_missing_pack_fails_the_drill(drilled: Workspace, s3server) -> None:  # type: ignore[no-untyped-def]
@@ -150,7 +180,7 @@ def test_an_interrupted_drill_leaves_no_container_and_a_killed_ones_is_swept(dri
         drilled.watch.outputs.append(err)
     assert proc.returncode == 143, err
     assert drill_containers(drilled) == []
-    assert not list((drilled.state / "drills").glob("*")), "the restored copy is removed too"
+    assert restored_copies(drilled) == [], "an interrupted drill removes its copy before exiting"
 
     killed = _start_drill(drilled)
     killed.kill()  # SIGKILL: nothing can clean up...
@@ -168,4 +198,4 @@ def test_the_drill_without_a_container_runtime(drilled: Workspace) -> None:
     assert report["verdict"] == "pass", [f for f in report["findings"] if f["level"] != "pass"]
     assert report["runtime"].startswith("local (unshare") and (report["mailboxes"], report["messages"]) == (4, 80)
     assert report["samples"] == 10 and drill_containers(drilled) == []
-    assert not list((drilled.state / "drills").glob("*"))
+    assert restored_copies(drilled) == []
