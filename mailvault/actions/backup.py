@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mailvault import execute
+from mailvault.actions import repo_stats
 from mailvault.actions.engine import Engine
 from mailvault.actions.hooks import run_hooks
 from mailvault.config.schema import Config
@@ -29,9 +30,10 @@ from mailvault.errors import (
 from mailvault.mail import scan_cache
 from mailvault.mail.manifest import ScanResult, scan
 from mailvault.mail.manifest_model import Totals
+from mailvault.monitor.job import job_run
 from mailvault.state.db import StateDB
 from mailvault.state.paths import StatePaths, write_atomic
-from mailvault.state.run import Run, recorded_run
+from mailvault.state.run import Run
 from mailvault.tools import restic
 from mailvault.tools.maildir_excludes import dovecot_excludes
 from mailvault.tools.restic_output import ItemError, Status, Summary, parse_backup_line
@@ -102,7 +104,7 @@ def manifest_tags(totals: Totals) -> list[str]:
 def backup(config: Config, *, progress: ProgressSink | None = None, dry_run: bool = False) -> BackupResult:
     """Run one backup. Raise LockedError at once when another run holds this host's lock."""
     try:
-        with recorded_run(config.state.dir, "backup") as run:
+        with job_run(config, "backup") as run:
             result = _backup(config, run, progress, dry_run=dry_run)
             run.summary = result.as_dict()
     except LockedError:
@@ -189,6 +191,7 @@ def _backup(config: Config, run: Run, progress: ProgressSink | None, *, dry_run:
         write_atomic(paths.manifest_copy(summary.snapshot_id), manifest_json)
         write_atomic(paths.scan_cache, scanned.cache.to_json())
         db.put(CURSOR_KEY, str(scanned.next_cursor))
+        repo_stats.add_backup(db, summary.data_added)
     return BackupResult(
         snapshot_id="" if dry_run else summary.snapshot_id,  # restic 0.14 names the snapshot it did not save
         files_new=summary.files_new,

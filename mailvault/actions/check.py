@@ -9,10 +9,11 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from mailvault.actions import repo_stats
 from mailvault.actions.engine import Engine
 from mailvault.config.schema import Config
 from mailvault.errors import RepositoryError
-from mailvault.state.run import recorded_run
+from mailvault.monitor.job import job_run
 from mailvault.tools import restic
 from mailvault.tools.restic_output import check_ok
 
@@ -41,7 +42,7 @@ def next_subset(cursor: int, total: int) -> tuple[int, int]:
 
 def check(config: Config) -> CheckResult:
     """Check the repository; raise RepositoryError when restic finds damage."""
-    with recorded_run(config.state.dir, "check") as run:
+    with job_run(config, "check") as run:
         total = config.check.read_data_runs
         cursor = int(run.db.get(CURSOR_KEY, "0") or 0)
         subset = next_subset(cursor, total)
@@ -58,5 +59,6 @@ def check(config: Config) -> CheckResult:
         run.db.put(CURSOR_KEY, str(cursor + 1))
         result = CheckResult(True, f"{subset[0]}/{subset[1]}", total)
         run.summary = result.as_dict()
+        repo_stats.measure(engine, run.db)
     logger.info("check passed; read data subset %s", result.subset)
     return result

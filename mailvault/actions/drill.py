@@ -34,8 +34,8 @@ from mailvault.errors import CommandFailed, MailvaultError
 from mailvault.keys.secrets import resolve
 from mailvault.mail.manifest_model import Manifest
 from mailvault.mail.restore_plan import restored
+from mailvault.monitor.job import job_run
 from mailvault.state.paths import write_atomic
-from mailvault.state.run import recorded_run
 from mailvault.storage.location import local_path
 from mailvault.tools.container import Mount, owner_of
 from mailvault.tools.restic_output import Snapshot
@@ -85,7 +85,7 @@ def restore_test(
     t0 = time.monotonic()
     st = _State()
     keep = config.drill.keep_on_failure_hours if keep_on_failure_hours is None else keep_on_failure_hours
-    with recorded_run(config.state.dir, "drill", own_lock=True) as run:
+    with job_run(config, "drill", own_lock=True) as run:
         work = run.paths.root / "drills" / str(run.id)
         kept = interrupted = False
         try:

@@ -6,9 +6,10 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from mailvault.actions import repo_stats
 from mailvault.actions.engine import Engine
 from mailvault.config.schema import Config
-from mailvault.state.run import recorded_run
+from mailvault.monitor.job import job_run
 from mailvault.tools import restic
 from mailvault.tools.restic_output import parse_forget
 
@@ -33,7 +34,7 @@ def retention(config: Config) -> restic.Retention:
 
 def prune(config: Config, *, dry_run: bool = False) -> PruneResult:
     """Apply the retention policy (``dry_run``: only say what would go)."""
-    with recorded_run(config.state.dir, "prune") as run:
+    with job_run(config, "prune") as run:
         engine = Engine.open(config, deleting=True)
         engine.require_reachable()
         if not dry_run:
@@ -42,6 +43,8 @@ def prune(config: Config, *, dry_run: bool = False) -> PruneResult:
         parsed = parse_forget(done.stdout)
         result = PruneResult(parsed.kept, parsed.removed, list(parsed.removed_ids), dry_run)
         run.summary = result.as_dict()
+        if not dry_run:
+            repo_stats.measure(engine, run.db)
     verb = "would remove" if dry_run else "removed"
     logger.info("prune%s: kept %d snapshots, %s %d", " (dry run)" if dry_run else "", result.kept, verb, result.removed)
     return result

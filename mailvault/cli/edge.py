@@ -7,17 +7,21 @@ Usage errors are typer's own (exit 2).
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import tempfile
 import traceback
 from collections.abc import Callable
+from datetime import timedelta
 from types import FrameType
 
 from mailvault import execute
 from mailvault.cli.context import GLOBALS
 from mailvault.cli.output import emit_json
+from mailvault.config.durations import format_duration
 from mailvault.errors import MailvaultError
+from mailvault.monitor.job import TIMEOUT_ENV
 
 
 class Interrupted(BaseException):
@@ -28,13 +32,36 @@ class Interrupted(BaseException):
         self.exit_code = 128 + signum
 
 
+class TimedOut(Interrupted):
+    """A scheduled job past its timeout ($MAILVAULT_TIMEOUT_S, set by the scheduler's runner)."""
+
+    def __init__(self, seconds: int) -> None:
+        BaseException.__init__(
+            self, f"stopped: it ran longer than its timeout of {format_duration(timedelta(seconds=seconds))}"
+        )
+        self.exit_code = 124  # as timeout(1)
+
+
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
+
+
+def _arm_timeout() -> None:
+    text = os.environ.get(TIMEOUT_ENV, "")
+    if text.isdigit() and int(text) > 0:
+        seconds = int(text)
+
+        def expired(signum: int, frame: FrameType | None) -> None:
+            raise TimedOut(seconds)
+
+        signal.signal(signal.SIGALRM, expired)
+        signal.alarm(seconds)
 
 
 def guarded(main: Callable[[], object]) -> int:
     """Run ``main`` (a typer app in standalone mode) and map whatever it raises to an exit code."""
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    _arm_timeout()
     try:
         main()
     except SystemExit as exc:
@@ -51,6 +78,7 @@ def guarded(main: Callable[[], object]) -> int:
         print(f"mailvault: internal error (a bug); the traceback is in {fh.name}. Please report it.", file=sys.stderr)
         return 3
     finally:
+        signal.alarm(0)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0

@@ -9,7 +9,18 @@ from typing import Annotated
 import typer
 
 from mailvault import __version__
-from mailvault.cli import config_cmd, demo_cmd, drill_cmd, keys_cmd, kit_cmd, repo_cmds, restore_cmd, storage_cmd
+from mailvault.cli import (
+    config_cmd,
+    demo_cmd,
+    drill_cmd,
+    keys_cmd,
+    kit_cmd,
+    monitor_cmds,
+    repo_cmds,
+    restore_cmd,
+    schedule_cmd,
+    storage_cmd,
+)
 from mailvault.cli.context import GLOBALS
 from mailvault.cli.edge import guarded
 from mailvault.cli.output import setup_logging
@@ -63,6 +74,10 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(kit_cmd.app, name="kit")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(storage_cmd.app, name="storage")
+app.command()(monitor_cmds.status)
+app.add_typer(monitor_cmds.metrics_app, name="metrics")
+app.add_typer(monitor_cmds.alerts_app, name="alerts")
+app.add_typer(schedule_cmd.app, name="schedule")
 demo_cmd.register(app)
 
 

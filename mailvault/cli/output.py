@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
-from typing import Any
+import time
+from typing import Any, ClassVar
 
 from rich.console import Console
 from rich.table import Table
 
 from mailvault import execute
+from mailvault.humanize import human_bytes
+
+__all__ = ["human_bytes"]
 
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
@@ -25,32 +30,47 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+class JournalFormatter(logging.Formatter):
+    """``<N>`` priority prefixes, which journald reads from a service's stderr (sd-daemon(3))."""
+
+    PRIORITIES: ClassVar[dict[int, int]] = {
+        logging.CRITICAL: 2,
+        logging.ERROR: 3,
+        logging.WARNING: 4,
+        logging.INFO: 6,
+        logging.DEBUG: 7,
+    }
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"<{self.PRIORITIES.get(record.levelno, 6)}>mailvault: {record.getMessage()}"
+
+
 def setup_logging(verbose: int, quiet: bool) -> None:
+    """Plain lines on stderr; under systemd (JOURNAL_STREAM) with journald's priority prefixes."""
     level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("mailvault: %(message)s"))
+    formatter = JournalFormatter() if os.environ.get("JOURNAL_STREAM") else logging.Formatter("mailvault: %(message)s")
+    handler.setFormatter(formatter)
     handler.addFilter(MaskingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "apscheduler.scheduler", "apscheduler.executors"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def use_timestamps() -> None:
+    """A long-running daemon's lines carry their time, unless journald adds it."""
+    if os.environ.get("JOURNAL_STREAM"):
+        return
+    formatter = logging.Formatter("%(asctime)s %(levelname)s mailvault: %(message)s", "%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = time.gmtime
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(formatter)
 
 
 def emit_json(data: Any) -> None:
     sys.stdout.write(execute.mask(json.dumps(data, indent=2, default=str, ensure_ascii=False)) + "\n")
-
-
-def human_bytes(n: int | None) -> str:
-    """``human_bytes(1536)`` -> ``'1.5 KiB'``."""
-    if n is None:
-        return "-"
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:

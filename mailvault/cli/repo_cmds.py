@@ -143,15 +143,21 @@ def check(json: JsonOpt = False, kit: KitOpt = None, kit_passphrase_file: KitPas
 
 
 def history(
-    kind: Annotated[str | None, typer.Option(help="Only runs of this kind: backup, check, prune.")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Only runs of this kind: backup, check, prune, drill, keys-rotate.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only runs started since: a date (2026-11-01) or an age (7d, 12h).")
+    ] = None,
     limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
     json: JsonOpt = False,
 ) -> None:
-    """List recent runs from the state database."""
+    """List recent runs from the state database, newest first."""
     wants_json(json)
     from mailvault.actions.history import history as history_action
+    from mailvault.actions.history import parse_since
 
-    runs = history_action(current_config(), kind, limit)
+    runs = history_action(current_config(), kind, limit, since=parse_since(since) if since else None)
     if json:
         emit_json([r.__dict__ for r in runs])
         return

@@ -53,24 +53,38 @@ def _line(name: str, info: FieldInfo) -> list[str]:
     return lines
 
 
-def _section(prefix: str, model: type[BaseModel], required_only_sections: bool, doc: str | None = None) -> list[str]:
+def _section(
+    prefix: str,
+    model: type[BaseModel],
+    required_only_sections: bool,
+    doc: str | None = None,
+    default: BaseModel | None = None,
+) -> list[str]:
+    """``default``: the section's default instance, when its parent gives one (a job's own schedule)."""
     out: list[str] = []
-    nested: list[tuple[str, type[BaseModel], bool, str | None]] = []
+    nested: list[tuple[str, type[BaseModel], bool, str | None, BaseModel | None]] = []
     for name, info in model.model_fields.items():
         sub = _model_in(info.annotation)
         if sub is not None:
             extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
             commented = extra.get("sample") == "commented"
-            nested.append(
-                (f"{prefix}.{name}" if prefix else name, sub, commented, info.description if commented else None)
-            )
+            given = info.get_default(call_default_factory=True) if not info.is_required() else None
+            nested.append((
+                f"{prefix}.{name}" if prefix else name, sub, commented,
+                info.description if commented or isinstance(given, BaseModel) else None,
+                given if isinstance(given, BaseModel) else None,
+            ))  # fmt: skip
+            continue
+        if default is not None and getattr(default, name) is not None:
+            out.extend([f"# {info.description}"] if info.description else [])
+            out.append(f"{name} = {toml_value(getattr(default, name))}")
             continue
         out.extend(_line(name, info))
     if prefix and out:
         heading = [doc] if doc else (model.__doc__ or "").strip().splitlines()[:1]
         out = ["", *(f"# {line}" for line in heading), f"[{prefix}]", *out]
-    for child_prefix, child, commented, child_doc in nested:
-        lines = _section(child_prefix, child, required_only_sections, child_doc)
+    for child_prefix, child, commented, child_doc, child_default in nested:
+        lines = _section(child_prefix, child, required_only_sections, child_doc, child_default)
         if commented:  # an optional section: shown, but off until the operator turns it on
             lines = [line if not line or line.startswith("#") else f"# {line}" for line in lines]
         out.extend(lines)

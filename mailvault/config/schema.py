@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -344,6 +345,177 @@ class DrillSection(Section):
     )
 
 
+def _valid_cron(value: str) -> str:
+    from mailvault.schedule.cron import parse
+
+    parse(value)  # raises ValueError naming the bad field
+    return value
+
+
+CronText = Annotated[str, AfterValidator(_valid_cron)]
+
+
+class JobSchedule(Section):
+    """When one job runs."""
+
+    cron: CronText = Field(
+        description="Cron schedule, local time: minute hour day month weekday (or @daily, @weekly...).",
+        examples=["30 2 * * *"],
+    )
+    enabled: bool = Field(True, description="Run this job on schedule.", examples=[True])
+    jitter: Duration = Field(
+        timedelta(minutes=30),
+        description="Start up to this much later, at random, so hosts sharing a bucket do not all start at once.",
+        examples=["30m"],
+    )
+    timeout: Duration = Field(
+        timedelta(hours=6), description="A run still going after this long is stopped and reported.", examples=["6h"]
+    )
+
+
+def _job(what: str, cron: str, jitter: str, timeout: str) -> Any:
+    return Field(
+        default_factory=lambda: JobSchedule(cron=cron, jitter=parse_duration(jitter), timeout=parse_duration(timeout)),
+        description=what,
+    )
+
+
+class ScheduleSection(Section):
+    """When the jobs run: by systemd timers or cron (`schedule install`) or the daemon (`schedule run`)."""
+
+    backup: JobSchedule = _job("`mailvault backup`: nightly.", "30 2 * * *", "30m", "6h")
+    prune: JobSchedule = _job("`mailvault prune`: weekly.", "30 4 * * 0", "30m", "6h")
+    check: JobSchedule = _job("`mailvault check`: weekly.", "30 5 * * 0", "30m", "12h")
+    restore_test: JobSchedule = _job("`mailvault restore-test`, the drill: weekly.", "0 7 * * 6", "30m", "6h")
+    watch: JobSchedule = _job(
+        "`mailvault status --notify`: alerts on an RPO breach or a missed run, hourly.", "7 * * * *", "0s", "10m"
+    )
+    misfire_grace: Duration = Field(
+        timedelta(hours=12),
+        description="The daemon runs a job missed while the host was down when it is back within this long"
+        " (once, however many runs were missed); later, the run is reported as missed.",
+        examples=["12h"],
+    )
+    stop_grace: Duration = Field(
+        timedelta(minutes=1),
+        description="On SIGTERM the daemon lets a running job finish for this long, then stops it cleanly.",
+        examples=["1m"],
+    )
+    program: str = Field(
+        "",
+        description="The mailvault command the timers and cron run (default: the one running `schedule install`).",
+        examples=["/usr/local/bin/mailvault"],
+    )
+
+
+EventName = Literal["start", "success", "failure", "rpo_breach", "drill_failure", "missed_run"]
+BAD_EVENTS: list[EventName] = ["failure", "rpo_breach", "drill_failure", "missed_run"]
+
+
+class PingSection(Section):
+    """Healthchecks-style ping URLs, one a job: URL/start when it starts, URL on success, URL/fail with the log."""
+
+    backup: str | None = Field(
+        None, description="Ping URL of the backup job.", examples=["https://hc-ping.com/your-uuid"]
+    )
+    prune: str | None = Field(None, description="Ping URL of the prune job.", examples=["https://hc-ping.com/uuid-2"])
+    check: str | None = Field(None, description="Ping URL of the check job.", examples=["https://hc-ping.com/uuid-3"])
+    restore_test: str | None = Field(
+        None, description="Ping URL of the restore drill.", examples=["https://hc-ping.com/uuid-4"]
+    )
+    timeout: float = Field(10, gt=0, description="Seconds to wait for the ping server.", examples=[10])
+
+    def url_for(self, job: str) -> str | None:
+        return {"backup": self.backup, "prune": self.prune, "check": self.check, "restore-test": self.restore_test}.get(
+            job
+        )
+
+
+class WebhookSection(Section):
+    """A generic JSON webhook: each event POSTed as a JSON object."""
+
+    url: str = Field(description="Where the events are POSTed.", examples=["https://hooks.example.org/mailvault"])
+    events: list[EventName] = Field(
+        default_factory=lambda: list(BAD_EVENTS), description="Events sent.", examples=[["failure", "rpo_breach"]]
+    )
+    timeout: float = Field(10, gt=0, description="Seconds to wait for the webhook.", examples=[10])
+
+
+class EmailSection(Section):
+    """Mail to the postmaster over SMTP: this host is a mail server, so the natural default."""
+
+    to: list[str] = Field(
+        default_factory=lambda: ["postmaster"],
+        description="Recipients (default: the local postmaster, through the MTA on this host).",
+        examples=[["postmaster@example.org"]],
+    )
+    sender: str = Field(
+        "", description="From address (default: mailvault@this host).", examples=["mailvault@example.org"]
+    )
+    host: str = Field("127.0.0.1", description="SMTP server.", examples=["127.0.0.1"])
+    port: int = Field(25, ge=1, le=65535, description="SMTP port.", examples=[25])
+    tls: Literal["auto", "starttls", "implicit", "none"] = Field(
+        "auto",
+        description="auto: STARTTLS when offered (certificate checked, except on loopback); starttls: required;"
+        " implicit: TLS from the start (port 465); none: plain.",
+        examples=["auto"],
+    )
+    ca_file: Path | None = Field(None, description="CA bundle for a private CA.", examples=["/etc/ssl/private-ca.pem"])
+    username: str | None = Field(None, description="SMTP AUTH user (none: no auth).", examples=["mailvault"])
+    password_file: Path | None = Field(
+        None, description="File (mode 0600) holding the SMTP password.", examples=["/etc/mailvault/smtp.pass"]
+    )
+    password_command: str | None = Field(None, description="Command printing the password.", examples=["pass smtp"])
+    password_env: str | None = Field(None, description="Environment variable with the password.", examples=["SMTP_PW"])
+    password_credential: str | None = Field(
+        None, description="systemd credential holding the password.", examples=["smtp-password"]
+    )
+    password: SecretStr | None = Field(
+        None, description="The password inline (refused when the config is readable by others).", examples=["..."]
+    )
+    events: list[EventName] = Field(
+        default_factory=lambda: list(BAD_EVENTS), description="Events mailed.", examples=[["failure", "rpo_breach"]]
+    )
+    timeout: float = Field(20, gt=0, description="Seconds to wait for the SMTP server.", examples=[20])
+
+    @model_validator(mode="after")
+    def _sources(self) -> EmailSection:
+        _one_source(self, "password", required=self.username is not None)
+        return self
+
+
+class AlertsSection(Section):
+    """Where alerts go; each target optional, several at once."""
+
+    ping: PingSection | None = Field(
+        None, description="Healthchecks-style ping URLs.", json_schema_extra={"sample": "commented"}
+    )
+    webhook: WebhookSection | None = Field(
+        None, description="A JSON webhook.", json_schema_extra={"sample": "commented"}
+    )
+    email: EmailSection | None = Field(None, description="Mail over SMTP.", json_schema_extra={"sample": "commented"})
+    retry_for: Duration = Field(
+        timedelta(hours=24),
+        description="Retry an undelivered alert for this long, then log that it was lost.",
+        examples=["24h"],
+    )
+
+
+class MetricsSection(Section):
+    """Prometheus metrics, written after every job."""
+
+    textfile: Path | None = Field(
+        None,
+        description="Textfile for node_exporter's textfile collector (default: mailvault.prom in the state dir).",
+        examples=["/var/lib/prometheus/node-exporter/mailvault.prom"],
+    )
+    per_mailbox: bool = Field(
+        False,
+        description="Also messages and bytes per mailbox (off: mailbox names are personal data).",
+        examples=[False],
+    )
+
+
 class Config(Section):
     """The whole mailvault configuration."""
 
@@ -361,6 +533,9 @@ class Config(Section):
     )
     restic: ResticSection = Field(default_factory=lambda: ResticSection(), description="The restic engine.")
     drill: DrillSection = Field(default_factory=lambda: DrillSection(), description="The restore drill.")
+    schedule: ScheduleSection = Field(default_factory=lambda: ScheduleSection(), description="When the jobs run.")
+    alerts: AlertsSection = Field(default_factory=lambda: AlertsSection(), description="Where alerts go.")
+    metrics: MetricsSection = Field(default_factory=lambda: MetricsSection(), description="Prometheus metrics.")
     imap_restore: ImapRestoreSection | None = Field(
         None,
         description="The live IMAP server for `restore --into-imap`.",
@@ -372,6 +547,8 @@ class Config(Section):
         s3 = self.repository.s3
         pairs = [s3, s3.prune] if s3 is not None else []
         if self.imap_restore is not None and self.imap_restore.password is not None:
+            return True
+        if self.alerts.email is not None and self.alerts.email.password is not None:
             return True
         return self.repository.password is not None or any(
             p is not None and (p.access_key_id is not None or p.secret_access_key is not None) for p in pairs

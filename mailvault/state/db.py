@@ -22,6 +22,15 @@ CREATE TABLE IF NOT EXISTS runs (
     error TEXT
 );
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    target TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    first_try TEXT NOT NULL,
+    next_try TEXT NOT NULL,
+    last_error TEXT
+);
 """
 
 
@@ -34,6 +43,18 @@ class Run:
     status: str  # running | ok | failed | interrupted
     summary: dict[str, Any]
     error: str | None
+
+
+@dataclass(frozen=True)
+class Queued:
+    """An alert that could not be delivered yet."""
+
+    id: int
+    target: str
+    payload: str
+    attempts: int
+    first_try: str
+    last_error: str | None
 
 
 def _now() -> str:
@@ -72,15 +93,55 @@ class StateDB:
                 (_now(), "ok" if ok else "failed", json.dumps(summary), error, run_id),
             )
 
-    def runs(self, kind: str | None = None, limit: int = 50) -> list[Run]:
-        query = "SELECT id, kind, started, finished, status, summary, error FROM runs"
+    def runs(
+        self, kind: str | None = None, limit: int = 50, *, status: str | None = None, since: str | None = None
+    ) -> list[Run]:
+        """Newest first; ``since``: an ISO time, runs started at or after it."""
+        query = "SELECT id, kind, started, finished, status, summary, error FROM runs WHERE 1=1"
         args: tuple[Any, ...] = ()
-        if kind:
-            query += " WHERE kind=?"
-            args = (kind,)
+        for column, value in (("kind", kind), ("status", status)):
+            if value:
+                query += f" AND {column}=?"
+                args = (*args, value)
+        if since:
+            query += " AND started>=?"
+            args = (*args, since)
         with self._conn() as c:
             rows = c.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
         return [Run(r[0], r[1], r[2], r[3], r[4], json.loads(r[5] or "{}"), r[6]) for r in rows]
+
+    def last_run(self, kind: str, *, status: str | None = None) -> Run | None:
+        found = self.runs(kind, 1, status=status)
+        return found[0] if found else None
+
+    def outbox_add(self, target: str, payload: str, error: str) -> None:
+        with self._conn() as c:
+            c.execute(
+                "INSERT INTO outbox(target, payload, attempts, first_try, next_try, last_error) VALUES (?,?,1,?,?,?)",
+                (target, payload, _now(), _now(), error),
+            )
+
+    def outbox_due(self, now: str) -> list[Queued]:
+        with self._conn() as c:
+            rows = c.execute(
+                "SELECT id, target, payload, attempts, first_try, last_error FROM outbox WHERE next_try<=? ORDER BY id",
+                (now,),
+            ).fetchall()
+        return [Queued(*r) for r in rows]
+
+    def outbox_retry_later(self, entry: int, next_try: str, error: str) -> None:
+        with self._conn() as c:
+            c.execute(
+                "UPDATE outbox SET attempts=attempts+1, next_try=?, last_error=? WHERE id=?", (next_try, error, entry)
+            )
+
+    def outbox_drop(self, entry: int) -> None:
+        with self._conn() as c:
+            c.execute("DELETE FROM outbox WHERE id=?", (entry,))
+
+    def outbox_count(self) -> int:
+        with self._conn() as c:
+            return int(c.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
     def get(self, key: str, default: str | None = None) -> str | None:
         with self._conn() as c:

@@ -139,3 +139,29 @@ def test_full_server_restore_runbook(ws: Workspace, drill_image: str) -> None:
     assert "kit verified" in outputs[0] and ": PASS" in outputs[2] and "where they were" in outputs[3]
     assert mail_files() == mail_before and len(mail_before) > 80
     assert {p: p.read_bytes() for p in sorted(ws.root.glob("etc/**/*")) if p.is_file()} == before
+
+
+def test_monitoring_runbook(ws: Workspace) -> None:
+    from tests.e2e.alert_sinks import HttpSink
+
+    steps = commands(RUNBOOKS / "monitoring.md")
+    assert len(steps) == 8, steps
+    mail_host(ws)
+    env = {**os.environ, "MAILVAULT_CONFIG": str(ws.config_path)}
+    with HttpSink() as http:
+        ws.write_config(
+            extra=f'[alerts.ping]\nbackup = "{http.url}/ping/b"\n[alerts.webhook]\nurl = "{http.url}/hook"\n'
+        )
+        outputs = []
+        for step in steps:
+            code, output = run_on_pty([sys.executable, "-m", "mailvault", *shlex.split(step)[1:]], {}, env=env)
+            if ws.watch is not None:
+                ws.watch.outputs.append(output)
+            allowed = (0, 1, 2) if step.startswith("mailvault status") else (0,)
+            assert code in allowed and "Traceback" not in output, f"{step}: exit {code}\n{output}"
+            outputs.append(output)
+        paths = http.paths()
+    assert "OnCalendar=" in outputs[0] and "would write" in outputs[0] and "restore-test" in outputs[1]
+    assert outputs[2].startswith("MAILVAULT ") and '"headline"' in outputs[3]
+    assert "wrote " in outputs[4] and "delivered" in outputs[5] and paths == ["/ping/b/log", "/hook"]
+    assert "still queued" in outputs[6] and "backup" in outputs[7]

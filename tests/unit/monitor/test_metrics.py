@@ -1,0 +1,42 @@
+"""Metrics: what the textfile holds, read back with prometheus_client's own parser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from mailvault.monitor.metrics import exposition, write_textfile
+from mailvault.monitor.status import evaluate
+from tests.unit.monitor.test_status import facts
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_the_textfile_parses_back(tmp_path: Path) -> None:
+    from mailvault.monitor.metrics import families
+
+    f = facts()
+    path = tmp_path / "collector" / "mailvault.prom"
+    write_textfile(path, families(f, evaluate(f), [("bob@example.org", 40, 123456)]))
+    got = samples(path.read_text())
+    assert got[("mailvault_job_last_outcome", (("job", "backup"),))] == 1
+    assert got[("mailvault_job_last_success_timestamp_seconds", (("job", "drill"),))] > 1.7e9
+    assert got[("mailvault_repository_snapshots", ())] == 12
+    assert got[("mailvault_repository_size_bytes", ())] == 5 * 2**30
+    assert got[("mailvault_drill_passed", ())] == 1 and got[("mailvault_drill_rto_seconds", ())] == 60
+    assert got[("mailvault_status_level", ())] == 0 and got[("mailvault_kit_fresh", ())] == 1
+    assert got[("mailvault_mailbox_messages", (("mailbox", "bob@example.org"),))] == 40
+
+
+def test_per_mailbox_metrics_only_when_asked() -> None:
+    from mailvault.monitor.metrics import families
+
+    f = facts()
+    assert "mailvault_mailbox_" not in exposition(families(f, evaluate(f)))
