@@ -1,0 +1,1 @@
+"""When jobs run: cron grammar, unit rendering, the runner and the daemon."""

@@ -1,0 +1,1 @@
+"""Run history judged: status, metrics, alerts."""
