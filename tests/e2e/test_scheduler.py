@@ -195,3 +195,12 @@ def test_a_job_that_dies_without_a_record_is_alerted_by_the_runner(ws: Workspace
     (alert,) = hooks
     assert alert["kind"] == "failure" and "ended with exit code 1 before it could record a run" in alert["summary"]
     assert any("another mailvault run is in progress" in line for line in alert["details"])
+
+
+def test_a_daemon_whose_state_dir_is_unusable_fails_loudly(ws: Workspace) -> None:
+    ws.generate()
+    ws.write_config(extra="")
+    ws.config_path.write_text(ws.config_path.read_text().replace(f'dir = "{ws.state}"', 'dir = "/dev/null/state"'))
+    proc = ws.cli("schedule", "run", check=False, timeout=60)
+    assert proc.returncode == 1 and "state dir /dev/null/state is not writable" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
