@@ -15,6 +15,7 @@ from mailvault.cli import (
     drill_cmd,
     keys_cmd,
     kit_cmd,
+    migrate_cmd,
     monitor_cmds,
     repo_cmds,
     restore_cmd,
@@ -78,6 +79,7 @@ app.command()(monitor_cmds.status)
 app.add_typer(monitor_cmds.metrics_app, name="metrics")
 app.add_typer(monitor_cmds.alerts_app, name="alerts")
 app.add_typer(schedule_cmd.app, name="schedule")
+app.add_typer(migrate_cmd.app, name="migrate")
 demo_cmd.register(app)
 
 

@@ -23,6 +23,8 @@ class DovecotServer:
     root: Path
     users: dict[str, str]  # login -> password
     port: int = 0
+    mail_location: str = "maildir:~/Maildir"
+    extra: str = ""  # more config: namespaces, special-use folders, plugins
 
     def home(self, user: str) -> Path:
         return self.root / "mail" / user / "Maildir"
@@ -45,12 +47,12 @@ class DovecotServer:
         conf.write_text(
             f"protocols = imap\nlisten = 127.0.0.1\nbase_dir = {run}/base\nstate_dir = {run}/state\n"
             f"log_path = {self.root}/dovecot.log\nssl = no\ndisable_plaintext_auth = no\n"
-            "auth_mechanisms = plain login\nmail_location = maildir:~/Maildir\n"
+            f"auth_mechanisms = plain login\nmail_location = {self.mail_location}\n"
             f"passdb {{\n  driver = passwd-file\n  args = {passwd}\n}}\n"
             f"userdb {{\n  driver = passwd-file\n  args = {passwd}\n}}\n"
             "service auth {\n  user = root\n}\n"
             f"service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {self.port}\n  }}\n"
-            "  inet_listener imaps {\n    port = 0\n  }\n}\n"
+            "  inet_listener imaps {\n    port = 0\n  }\n}\n" + self.extra
         )
         for user in self.users:
             self.home(user).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""`mailvault migrate`: IMAP-to-IMAP moves that lose nothing and duplicate nothing."""

@@ -1,0 +1,120 @@
+"""`mailvault migrate plan`: what a run would do, per account, read from both servers. Writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mailvault.errors import MailvaultError
+from mailvault.imap.folders import PRESETS, map_folders
+from mailvault.imap.session import describe, folder_stats, quota, session, subscribed
+from mailvault.mail import utf7
+from mailvault.migrate.accounts import Account, AccountsFile
+
+# A conservative rate for the estimate, from the bench (bench/migrate_vs_mbsync.py) on loopback;
+# a remote provider is usually slower: the plan says which rate it assumed.
+ASSUMED_MESSAGES_PER_S = 150.0
+ASSUMED_BYTES_PER_S = 8 * 2**20
+
+
+@dataclass
+class FolderRow:
+    source: str  # decoded, for people
+    destination: str
+    why: str
+    role: str | None
+    messages: int
+    bytes: int
+    exists: bool
+    subscribed: bool
+
+
+@dataclass
+class AccountPlan:
+    source_user: str
+    destination_user: str
+    engine: str = "imap"
+    source_layout: str = ""
+    destination_layout: str = ""
+    folders: list[FolderRow] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    collisions: dict[str, list[str]] = field(default_factory=dict)
+    messages: int = 0
+    bytes: int = 0
+    destination_used_bytes: int | None = None
+    destination_limit_bytes: int | None = None
+    estimate_s: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    blocking: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def plan(accounts: AccountsFile, *, on_account: Callable[[AccountPlan], None] | None = None) -> list[AccountPlan]:
+    """Plan every account (a few at once); an account that cannot be read gets its error, not an exception."""
+
+    def one(account: Account) -> AccountPlan:
+        try:
+            found = plan_account(accounts, account)
+        except MailvaultError as exc:
+            found = AccountPlan(account.source_user, account.destination_user, error=exc.one_line())
+            found.blocking.append(exc.one_line())
+        if on_account is not None:
+            on_account(found)
+        return found
+
+    with ThreadPoolExecutor(max_workers=accounts.options.parallel_accounts) as pool:
+        return list(pool.map(one, accounts.accounts))
+
+
+def plan_account(accounts: AccountsFile, account: Account) -> AccountPlan:
+    src, dst = accounts.source, accounts.destination
+    result = AccountPlan(account.source_user, account.destination_user)
+    for role, endpoint in (("source", src), ("destination", dst)):
+        if endpoint.tls == "none":
+            result.warnings.append(f'{role} {endpoint.host}:{endpoint.port} is reached without TLS (tls = "none")')
+    with session(src, account.source_user, account.secret("source"), role="source") as source_client:
+        source_side = describe(source_client)
+        subs = subscribed(source_client)
+        with session(dst, account.destination_user, account.secret("destination"), role="destination") as dest:
+            dest_side = describe(dest)
+            room = quota(dest)
+        folder_plan = map_folders(source_side, dest_side, preset=accounts.options.preset)
+        for m in folder_plan.mappings:
+            stats = folder_stats(source_client, m.source)
+            result.folders.append(FolderRow(
+                utf7.decode(m.source), utf7.decode(m.destination), m.why, m.role, stats.messages, stats.bytes,
+                m.exists, m.source in subs,
+            ))  # fmt: skip
+    result.source_layout = _layout(source_side.delimiter, source_side.prefix)
+    result.destination_layout = _layout(dest_side.delimiter, dest_side.prefix)
+    result.skipped = [{"folder": utf7.decode(s), "why": why} for s, why in folder_plan.skipped]
+    result.collisions = {utf7.decode(d): [utf7.decode(s) for s in srcs] for d, srcs in folder_plan.collisions.items()}
+    result.messages = sum(f.messages for f in result.folders)
+    result.bytes = sum(f.bytes for f in result.folders)
+    result.estimate_s = round(max(result.messages / ASSUMED_MESSAGES_PER_S, result.bytes / ASSUMED_BYTES_PER_S), 1)
+    if room is not None:
+        result.destination_used_bytes, result.destination_limit_bytes = room.used_bytes, room.limit_bytes
+        if room.limit_bytes is not None and room.used_bytes + result.bytes > room.limit_bytes:
+            result.blocking.append(
+                f"the destination mailbox has {_mb(room.limit_bytes - room.used_bytes)} free of its quota,"
+                f" the source holds {_mb(result.bytes)}: raise the quota first"
+            )
+    for destination, sources in result.collisions.items():
+        result.blocking.append(f"{', '.join(sources)} would all land in {destination}: rename one on the source")
+    preset = PRESETS.get(accounts.options.preset or "")
+    if preset is not None and preset.max_message_bytes is not None:
+        result.warnings.append(f"preset {preset.name}: {preset.notes}")
+    return result
+
+
+def _layout(delimiter: str, prefix: str) -> str:
+    return f"separator {delimiter!r}" + (f", namespace prefix {prefix!r}" if prefix else ", no namespace prefix")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB"
