@@ -59,3 +59,119 @@ def plan(accounts: AccountsArg, servers: ServersOpt = None, json: JsonOpt = Fals
         for b in p.blocking:
             stdout.print(f"  BLOCKING: {b}", highlight=False, markup=False)
     raise typer.Exit(1 if blocked else 0)
+
+
+FoldersOpt = Annotated[list[str] | None, typer.Option("--folders", help="Only source folders matching these globs.")]
+ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Leave out source folders matching these.")]
+StateDirOpt = Annotated[
+    Path | None, typer.Option("--state-dir", help="Where the copy state lives (default: the config's state dir).")
+]
+
+
+def _state_dir(explicit: Path | None) -> Path:
+    if explicit is not None:
+        return explicit
+    from mailvault.cli.context import GLOBALS
+    from mailvault.config.load import config_path, load_config
+
+    path = config_path(GLOBALS.config)
+    return load_config(path).state.dir if path.exists() else Path("/var/lib/mailvault")
+
+
+@app.command()
+def run(
+    accounts: AccountsArg,
+    servers: ServersOpt = None,
+    folders: FoldersOpt = None,
+    exclude: ExcludeOpt = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only messages that arrived since DATE.")] = None,
+    max_bytes_per_second: Annotated[
+        float | None, typer.Option("--max-bytes-per-second", help="Cap the copy rate (all accounts).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be copied; write nothing.")] = False,
+    no_verify: Annotated[bool, typer.Option("--no-verify", help="Skip the verify that ends a run.")] = False,
+    state_dir: StateDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Copy every message with flags, keywords and dates; resumable, never twice; then verify.
+    Exit 0 when every account is complete and verified, 1 otherwise."""
+    wants_json(json)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mailvault.cli.progress import count_progress
+    from mailvault.migrate.accounts import load_accounts
+    from mailvault.migrate.copy import Filters, run_account, since_date
+    from mailvault.migrate.state import MigrationState
+    from mailvault.migrate.verify import verify_account
+    from mailvault.state.paths import StatePaths
+
+    spec = load_accounts(accounts, servers)
+    filters = Filters(tuple(folders or ()), tuple(exclude or ()), since_date(since) if since else None,
+                      max_bytes_per_second)  # fmt: skip
+    paths = StatePaths(_state_dir(state_dir))
+    paths.ensure()
+    state = MigrationState(paths.root / "migrate.db")
+    with count_progress("messages") as show, ThreadPoolExecutor(spec.options.parallel_accounts) as pool:
+        results = list(pool.map(
+            lambda a: run_account(spec, a, state, filters=filters, dry_run=dry_run, progress=show), spec.accounts
+        ))  # fmt: skip
+    checks = [] if (no_verify or dry_run) else [verify_account(spec, a, filters) for a in spec.accounts]
+    failed = any(r.error or any(f.rejected for f in r.folders) for r in results) or any(not c.ok for c in checks)
+    if json:
+        emit_json({"ok": not failed, "accounts": [r.as_dict() for r in results],
+                   "verify": [c.as_dict() for c in checks]})  # fmt: skip
+        raise typer.Exit(1 if failed else 0)
+    for r in results:
+        verb = "would copy" if dry_run else "copied"
+        pending = sum(f.pending for f in r.folders)
+        count = pending if dry_run else r.copied
+        found = sum(f.found_on_destination for f in r.folders)
+        line = f"{r.source_user} -> {r.destination_user}: {verb} {count} messages, {human_bytes(r.bytes)}"
+        line += f" in {r.seconds:.1f} s"
+        stdout.print(line + (f"; {found} were already there" if found else ""), highlight=False, markup=False)
+        for f in r.folders:
+            for rej in f.rejected:
+                stdout.print(f"  REFUSED {f.source} UID {rej.uid} ({human_bytes(rej.size)}): {rej.reason}",
+                             highlight=False, markup=False)  # fmt: skip
+        if r.error:
+            stdout.print(f"  ERROR: {r.error}", highlight=False, markup=False)
+    _print_checks(checks)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def verify(
+    accounts: AccountsArg,
+    servers: ServersOpt = None,
+    folders: FoldersOpt = None,
+    exclude: ExcludeOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Per folder on both sides: counts, sizes, and the message identities; what is missing or extra.
+    Exit 0 when nothing is missing, 1 otherwise."""
+    wants_json(json)
+    from mailvault.migrate.accounts import load_accounts
+    from mailvault.migrate.copy import Filters
+    from mailvault.migrate.verify import verify_account
+
+    spec = load_accounts(accounts, servers)
+    checks = [verify_account(spec, a, Filters(tuple(folders or ()), tuple(exclude or ()))) for a in spec.accounts]
+    ok = all(c.ok for c in checks)
+    if json:
+        emit_json({"ok": ok, "accounts": [c.as_dict() for c in checks]})
+    else:
+        _print_checks(checks)
+    raise typer.Exit(0 if ok else 1)
+
+
+def _print_checks(checks: list) -> None:  # type: ignore[type-arg]
+    for c in checks:
+        state = "verified" if c.ok else "NOT COMPLETE"
+        stdout.print(f"verify {c.source_user} -> {c.destination_user}: {state}", highlight=False, markup=False)
+        if c.error:
+            stdout.print(f"  ERROR: {c.error}", highlight=False, markup=False)
+            continue
+        rows = [[f.source, f.destination, f"{f.source_messages}/{f.destination_messages}",
+                 f"{human_bytes(f.source_bytes)}/{human_bytes(f.destination_bytes)}", str(f.missing), str(f.extra)]
+                for f in c.folders]  # fmt: skip
+        table("folders", ["source", "destination", "messages", "size", "missing", "extra"], rows)

@@ -97,3 +97,53 @@ class PlainProgress:
         if self.last is None or now - self.last >= self.interval:
             self.last = now
             self.write(plain_line(self.label, st))
+
+
+@contextmanager
+def count_progress(noun: str) -> Iterator[Callable[[str, int, int, int], None]]:
+    """Progress of several tasks at once (one per account): ``show(task, done, bytes, total)``; a bar
+    per task with counts, bytes, rate and ETA on a terminal, a plain line per task every few seconds
+    otherwise."""
+    started: dict[str, float] = {}
+
+    def rate(task: str, done: int) -> float:
+        began = started.setdefault(task, time.monotonic())
+        return done / max(time.monotonic() - began, 1e-3)
+
+    if sys.stderr.isatty():
+        bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:.0f}/{task.total:.0f} " + noun),
+            TextColumn("{task.fields[bytes]}"),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=stderr,
+            transient=True,
+        )
+        tasks: dict[str, object] = {}
+        bar.start()
+
+        def show(task: str, done: int, nbytes: int, total: int) -> None:
+            if task not in tasks:
+                tasks[task] = bar.add_task(task, total=max(total, 1), bytes="", rate="")
+            bar.update(tasks[task], completed=done, total=max(total, 1),  # type: ignore[arg-type]
+                       bytes=human_bytes(nbytes), rate=f"{rate(task, done):.0f}/s")  # fmt: skip
+
+        try:
+            yield show
+        finally:
+            bar.stop()
+        return
+    last: dict[str, float] = {}
+
+    def plain(task: str, done: int, nbytes: int, total: int) -> None:
+        now = time.monotonic()
+        per_s = rate(task, done)
+        if done >= total or now - last.get(task, 0.0) >= PLAIN_INTERVAL_S:
+            last[task] = now
+            eta = _eta(int((total - done) / per_s)) if per_s > 0 else "?"
+            print(f"{task}: {done}/{total} {noun}, {human_bytes(nbytes)}, {per_s:.0f}/s, ETA {eta}",
+                  file=sys.stderr, flush=True)  # fmt: skip
+
+    yield plain

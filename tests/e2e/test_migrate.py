@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,113 @@ def test_a_bad_accounts_file_is_one_clear_line(local_ws: Workspace, tmp_path: Pa
     proc = local_ws.bare_cli("migrate", "plan", str(bad), check=False)
     assert proc.returncode == 2 and "give exactly one of source_password_file" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def snapshot(server: DovecotServer, user: str) -> dict[str, list[tuple[bytes, tuple[bytes, ...], str]]]:
+    """Every folder's messages as (bytes, sorted flags, INTERNALDATE in UTC), sorted."""
+    from tests.e2e.migrate_servers import imap
+
+    client = imap(server, user)
+    client.normalise_times = False
+    found = {}
+    for flags, _sep, name in client.list_folders():
+        name = name if isinstance(name, str) else name.decode()
+        if {b"\\Noselect", b"\\NonExistent"} & set(flags):
+            continue
+        selected = client.select_folder(name, readonly=True)
+        rows = []
+        if int(selected[b"EXISTS"]):
+            for data in client.fetch(client.search(["ALL"]), ["BODY.PEEK[]", "FLAGS", "INTERNALDATE"]).values():
+                flags = tuple(sorted(f for f in data[b"FLAGS"] if f != b"\\Recent"))
+                rows.append((data[b"BODY[]"], flags, data[b"INTERNALDATE"].astimezone(UTC).isoformat()))
+        found[name] = sorted(rows)
+    client.logout()
+    return found
+
+
+MAPPED = {"INBOX": "INBOX", "Sent": "INBOX.Sent Messages", "Drafts": "INBOX.Drafts",
+          "Trash": "INBOX.Deleted Messages", "Spam": "INBOX.Junk", "Archive/2025": "INBOX.Archive.2025",
+          "Entw&APw-rfe": "INBOX.Entw&APw-rfe", "Kunden/A.B M&APw-ller": "INBOX.Kunden.A_B M&APw-ller",
+          "Re&AOc-us/Banque": "INBOX.Re&AOc-us.Banque", "Empty": "INBOX.Empty"}  # fmt: skip
+
+
+def assert_same_mail(move: Move) -> None:
+    old, new = snapshot(move.old, "alice@example.com"), snapshot(move.new, "alice@example.com")
+    for source, destination in MAPPED.items():
+        assert new[destination] == old[source], f"{source} -> {destination}"
+
+
+def run(move: Move, *args: str) -> dict:  # type: ignore[type-arg]
+    proc = move.ws.cli("migrate", "run", str(move.accounts), "--json", *args, check=False)
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_run_copies_everything_exactly_and_a_rerun_copies_nothing(move: Move) -> None:
+    report = run(move)
+    assert report["ok"], report
+    (account,) = report["accounts"]
+    assert account["copied"] == move.seeded.messages and account["error"] is None
+    (check,) = report["verify"]
+    assert check["ok"] and check["missing"] == 0 and check["extra"] == 0
+    assert_same_mail(move)  # bytes, flags and keywords, INTERNALDATE: all equal
+
+    again = run(move)
+    assert again["ok"] and again["accounts"][0]["copied"] == 0
+    assert_same_mail(move)
+
+
+def test_a_lost_state_db_copies_nothing_twice(move: Move) -> None:
+    run(move)
+    (move.ws.state / "migrate.db").unlink()
+    report = run(move)
+    (account,) = report["accounts"]
+    assert report["ok"] and account["copied"] == 0
+    assert sum(f["found_on_destination"] for f in account["folders"]) == move.seeded.messages
+    assert_same_mail(move)
+
+
+def copied_so_far(move: Move) -> int:
+    from tests.e2e.migrate_servers import imap
+
+    client = imap(move.new, "alice@example.com")
+    total = 0
+    for flags, _sep, name in client.list_folders():
+        if b"\\Noselect" not in flags:
+            total += int(client.folder_status(name, [b"MESSAGES"])[b"MESSAGES"])
+    client.logout()
+    return total
+
+
+def test_killed_mid_run_then_run_again_gives_the_exact_set(move: Move) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.e2e.migrate_servers import imap, message
+
+    client = imap(move.old, "alice@example.com")  # enough mail that the kill lands mid-copy
+    for i in range(1000):
+        client.append("Archive/2025", message(1000 + i, size=3000), flags=(b"\\Seen", b"$label2"))
+    client.logout()
+    move.seeded.folders["Archive/2025"].extend([b""] * 1000)
+    landed = [0]
+    for _ in range(2):  # kill -9 twice, each time once another 150 messages have landed
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mailvault", "--config", str(move.ws.config_path), "migrate", "run",
+             str(move.accounts), "--no-verify"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while copied_so_far(move) < landed[-1] + 150 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        landed.append(copied_so_far(move))
+    landed.pop(0)
+    assert 0 < landed[0] < landed[1] < move.seeded.messages, f"the kills landed mid-copy: {landed}"
+    report = run(move)
+    assert report["ok"], report["verify"]
+    assert report["verify"][0]["extra"] == 0, "no duplicates"
+    assert_same_mail(move)

@@ -1,0 +1,389 @@
+"""`mailvault migrate run`: copy every message with its flags, keywords and INTERNALDATE, exactly once.
+
+Per folder: the source's UIDs not yet recorded in the state are pending. Before copying, any
+destination message the state does not know (a run killed between the server's OK and the state
+write; a lost state DB; mail that was already there) is matched by identity against the pending
+ones, and the matches are recorded instead of copied. Then batches of UID FETCH (BODY.PEEK[], FLAGS,
+INTERNALDATE) go to the destination by MULTIAPPEND where offered (one command a batch, atomic), each
+batch recorded only after the server's OK. A message the destination refuses is retried alone, and
+if refused again reported with the server's reason; the run goes on. A dropped connection means
+reconnect and redo the folder: the identity match makes that safe. Throttling is met with back-off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+
+from mailvault.errors import ImapError, MailvaultError
+from mailvault.imap.folders import Mapping, map_folders
+from mailvault.imap.session import describe, session, subscribed
+from mailvault.mail import utf7
+from mailvault.migrate.accounts import Account, AccountsFile
+from mailvault.migrate.identity import Seen, identities, match, message_id, needs_header, repeated_ids, when
+from mailvault.migrate.state import Copied, MigrationState
+
+logger = logging.getLogger(__name__)
+HEADER_FIELD = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"
+HEADER_KEY = b"BODY[HEADER.FIELDS (MESSAGE-ID)]"
+RETRIES = 5
+_APPENDUID = re.compile(rb"APPENDUID \d+ ([\d:,]+)")
+_THROTTLED = re.compile(rb"THROTTLED|LIMIT|too many|try again|rate", re.IGNORECASE)
+Progress = Callable[[str, int, int, int], None]  # account, messages done, bytes done, messages total
+
+
+@dataclass
+class Rejected:
+    folder: str
+    uid: int
+    size: int
+    reason: str
+
+
+@dataclass
+class FolderResult:
+    source: str
+    destination: str
+    pending: int = 0
+    copied: int = 0
+    bytes: int = 0
+    found_on_destination: int = 0  # already there (an earlier interrupted run, a lost state): not copied again
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+@dataclass
+class AccountResult:
+    source_user: str
+    destination_user: str
+    folders: list[FolderResult] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+    dry_run: bool = False
+
+    @property
+    def copied(self) -> int:
+        return sum(f.copied for f in self.folders)
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.bytes for f in self.folders)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "copied": self.copied, "bytes": self.bytes}
+
+
+@dataclass(frozen=True)
+class Filters:
+    folders: tuple[str, ...] = ()  # globs on decoded source names; empty: all
+    exclude: tuple[str, ...] = ()
+    since: date | None = None
+    max_bytes_per_second: float | None = None
+
+    def wants(self, decoded: str) -> bool:
+        if self.folders and not any(fnmatch.fnmatchcase(decoded, g) for g in self.folders):
+            return False
+        return not any(fnmatch.fnmatchcase(decoded, g) for g in self.exclude)
+
+
+class _Throttle:
+    def __init__(self, rate: float | None) -> None:
+        self.rate, self.began, self.sent = rate, time.monotonic(), 0
+
+    def spent(self, n: int) -> None:
+        if not self.rate:
+            return
+        self.sent += n
+        ahead = self.sent / self.rate - (time.monotonic() - self.began)
+        if ahead > 0:
+            time.sleep(ahead)
+
+
+def run_account(
+    accounts: AccountsFile,
+    account: Account,
+    state: MigrationState,
+    *,
+    filters: Filters | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> AccountResult:
+    """Copy one account; errors naming account and folder end up in ``result.error``, never lost work."""
+    filters = filters or Filters()
+    result = AccountResult(account.source_user, account.destination_user, dry_run=dry_run)
+    began = time.monotonic()
+    done: dict[str, FolderResult] = {}
+    for attempt in range(RETRIES + 1):
+        try:
+            _copy_account(accounts, account, state, filters, dry_run, progress, done)
+            break
+        except (OSError, IMAPClientAbortError) as exc:  # a dropped connection: reconnect, redo the folder
+            if attempt == RETRIES:
+                result.error = f"{account.source_user}: the connection kept dropping ({exc}); run again to resume"
+                break
+            wait = min(60, 2**attempt)
+            logger.warning("%s: connection lost (%s); reconnecting in %d s", account.source_user, exc, wait)
+            time.sleep(wait)
+        except MailvaultError as exc:
+            result.error = exc.one_line()
+            break
+    result.folders = list(done.values())
+    result.seconds = round(time.monotonic() - began, 3)
+    return result
+
+
+def _copy_account(
+    accounts: AccountsFile,
+    account: Account,
+    state: MigrationState,
+    filters: Filters,
+    dry_run: bool,
+    progress: Progress | None,
+    done: dict[str, FolderResult],
+) -> None:
+    user = account.source_user
+    target = account.destination_user
+    with (
+        session(accounts.source, user, account.secret("source"), role="source") as src,
+        session(accounts.destination, target, account.secret("destination"), role="destination") as dst,
+    ):
+        src.normalise_times = dst.normalise_times = False
+        plan = map_folders(describe(src), describe(dst), preset=accounts.options.preset)
+        subs = subscribed(src)
+        mappings = [m for m in plan.mappings if filters.wants(utf7.decode(m.source))]
+        if plan.collisions:
+            names = "; ".join(f"{', '.join(s)} -> {d}" for d, s in plan.collisions.items())
+            raise MailvaultError(f"{user}: folders would merge ({names})", hint="see `mailvault migrate plan`")
+        totals = {m.source: int(src.folder_status(m.source, [b"MESSAGES"])[b"MESSAGES"]) for m in mappings}
+        total = sum(totals.values())
+        counter = [sum(r.copied + r.found_on_destination for r in done.values()), 0]
+        throttle = _Throttle(filters.max_bytes_per_second)
+        for m in mappings:
+            if (
+                m.source in done
+                and done[m.source].pending == done[m.source].copied + done[m.source].found_on_destination
+            ):
+                continue  # finished before the connection dropped
+            if not dry_run:
+                _ensure_folder(dst, m, subscribe=m.source in subs, user=user)
+            folder = FolderResult(utf7.decode(m.source), utf7.decode(m.destination))
+            done[m.source] = folder
+
+            def tick(messages: int, nbytes: int) -> None:
+                counter[0] += messages
+                counter[1] += nbytes
+                if progress is not None:
+                    progress(user, counter[0], counter[1], total)
+
+            _copy_folder(src, dst, m, state, user, folder, filters, dry_run, tick, throttle)
+
+
+def _ensure_folder(dst: IMAPClient, m: Mapping, *, subscribe: bool, user: str) -> None:
+    if m.destination != "INBOX" and not dst.folder_exists(m.destination):
+        try:
+            dst.create_folder(m.destination)
+        except IMAPClientError as exc:
+            if not dst.folder_exists(m.destination):
+                raise ImapError(
+                    f"{user}: the destination refused to create folder {utf7.decode(m.destination)!r}: {exc}",
+                    hint="check the name against the destination's rules, or exclude it with --exclude",
+                ) from exc
+    if subscribe:
+        with contextlib.suppress(IMAPClientError):
+            dst.subscribe_folder(m.destination)
+
+
+def light_fetch(client: IMAPClient, uids: list[int]) -> list[Seen]:
+    """Message-ID, size and INTERNALDATE of ``uids`` (in chunks)."""
+    seen = []
+    for chunk in _chunks(uids, 500):
+        for uid, data in client.fetch(chunk, [HEADER_FIELD, "RFC822.SIZE", "INTERNALDATE"]).items():
+            seen.append(
+                Seen(uid, message_id(data.get(HEADER_KEY, b"")), int(data[b"RFC822.SIZE"]), data[b"INTERNALDATE"])
+            )
+    return seen
+
+
+def _with_headers(client: IMAPClient, seen: list[Seen], uids: set[int]) -> list[Seen]:
+    if not uids:
+        return seen
+    headers: dict[int, bytes] = {}
+    for chunk in _chunks(sorted(uids), 200):
+        for uid, data in client.fetch(chunk, ["BODY.PEEK[HEADER]"]).items():
+            headers[uid] = data.get(b"BODY[HEADER]", b"")
+    return [Seen(s.uid, s.message_id, s.size, s.internaldate, headers.get(s.uid)) if s.uid in uids else s for s in seen]
+
+
+def side_identities(client: IMAPClient, seen: list[Seen], repeated: set[str]) -> dict[int, str]:
+    return identities(_with_headers(client, seen, needs_header(seen, repeated)), repeated)
+
+
+def _copy_folder(
+    src: IMAPClient,
+    dst: IMAPClient,
+    m: Mapping,
+    state: MigrationState,
+    user: str,
+    folder: FolderResult,
+    filters: Filters,
+    dry_run: bool,
+    tick: Callable[[int, int], None],
+    throttle: _Throttle,
+) -> None:
+    selected = src.select_folder(m.source, readonly=True)
+    uidvalidity = int(selected[b"UIDVALIDITY"])
+    criteria: list[Any] = ["SINCE", filters.since] if filters.since else ["ALL"]
+    uids = sorted(src.search(criteria)) if int(selected.get(b"EXISTS", 0)) else []
+    known = state.copied(user, m.source, uidvalidity)
+    if not known and uids:
+        state.forget_folder(user, m.source)  # rows under another UIDVALIDITY: those UIDs are gone
+    pending = [u for u in uids if u not in known]
+    folder.pending = len(pending)
+    tick(len(uids) - len(pending), 0)
+    if not pending or dry_run:
+        return
+    dst.select_folder(m.destination, readonly=True)
+    recorded = state.dest_uids(user, m.destination)
+    unknown = [u for u in dst.search(["ALL"]) if u not in recorded]
+    if unknown:  # on the destination, not in the state: match them, never copy them twice
+        src_seen, dst_seen = light_fetch(src, pending), light_fetch(dst, unknown)
+        repeated = repeated_ids(src_seen, dst_seen)
+        src_ids = side_identities(src, src_seen, repeated)
+        dst_ids = side_identities(dst, dst_seen, repeated)
+        matched = match(src_ids, dst_ids)
+        sizes = {s.uid: s.size for s in src_seen}
+        state.record(user, m.source, uidvalidity,
+                     [Copied(u, m.destination, d, src_ids[u], sizes[u]) for u, d in matched.items()])  # fmt: skip
+        folder.found_on_destination = len(matched)
+        tick(len(matched), 0)
+        pending = [u for u in pending if u not in matched]
+    dst.unselect_folder() if dst.has_capability("UNSELECT") else dst.close_folder()
+    sizes = {s.uid: s.size for s in light_fetch(src, pending)} if pending else {}
+    for batch in _batches(pending, sizes, 50, 16 * 2**20):
+        fetched = src.fetch(batch, ["BODY.PEEK[]", "FLAGS", "INTERNALDATE", HEADER_FIELD])
+        messages = [(uid, fetched[uid]) for uid in batch if uid in fetched]
+        confirmed = _append(dst, m.destination, messages, folder, user)
+        state.record(user, m.source, uidvalidity, [
+            Copied(uid, m.destination, dest_uid, _identity_of(data), len(data[b"BODY[]"]))
+            for (uid, data), dest_uid in confirmed
+        ])  # fmt: skip
+        nbytes = sum(len(data[b"BODY[]"]) for (_uid, data), _d in confirmed)
+        folder.copied += len(confirmed)
+        folder.bytes += nbytes
+        tick(len(confirmed), nbytes)
+        throttle.spent(nbytes)
+
+
+def _identity_of(data: dict[bytes, Any]) -> str:
+    body: bytes = data[b"BODY[]"]
+    seen = Seen(
+        0, message_id(data.get(HEADER_KEY, b"")), len(body), data[b"INTERNALDATE"], body.split(b"\r\n\r\n", 1)[0]
+    )
+    return f"m:{seen.message_id}|{seen.size}|{when(seen.internaldate)}" if seen.message_id else "h:"
+
+
+def _flags(data: dict[bytes, Any]) -> list[bytes]:
+    return [f for f in data.get(b"FLAGS", ()) if f.lower() != b"\\recent"]
+
+
+def _append(
+    dst: IMAPClient, folder: str, messages: list[tuple[int, dict[bytes, Any]]], result: FolderResult, user: str
+) -> list[tuple[tuple[int, dict[bytes, Any]], int | None]]:
+    """APPEND ``messages``; return those the server confirmed, with their destination UIDs."""
+    if not messages:
+        return []
+    if len(messages) > 1 and dst.has_capability("MULTIAPPEND"):
+        items = [{"msg": d[b"BODY[]"], "flags": _flags(d), "date": d[b"INTERNALDATE"]} for _u, d in messages]
+        try:
+            response = _retrying(lambda: _multiappend(dst, folder, items), user, folder)
+            uids = _appended_uids(response)
+            return list(zip(messages, uids if len(uids) == len(messages) else [None] * len(messages), strict=True))
+        except IMAPClientError as exc:
+            logger.info("%s %s: the batch was refused (%s); sending its messages one by one", user, folder, exc)
+    confirmed: list[tuple[tuple[int, dict[bytes, Any]], int | None]] = []
+    for uid, data in messages:
+
+        def one(d: dict[bytes, Any] = data) -> Any:
+            return dst.append(folder, d[b"BODY[]"], flags=_flags(d), msg_time=d[b"INTERNALDATE"])
+
+        try:
+            response = _retrying(one, user, folder)
+        except IMAPClientError as exc:
+            reason = str(exc)
+            result.rejected.append(Rejected(result.source, uid, len(data[b"BODY[]"]), reason))
+            logger.warning("%s %s: UID %d (%d bytes) refused by the destination: %s",
+                           user, result.source, uid, len(data[b"BODY[]"]), reason)  # fmt: skip
+            continue
+        found = _appended_uids(response)
+        confirmed.append(((uid, data), found[0] if found else None))
+    return confirmed
+
+
+def _multiappend(dst: IMAPClient, folder: str, items: list[dict[str, Any]]) -> Any:
+    """imapclient's MULTIAPPEND only sends a name it encoded itself: hand it the decoded name."""
+    dst.folder_encode = True
+    try:
+        return dst.multiappend(utf7.decode(folder), items)
+    finally:
+        dst.folder_encode = False
+
+
+def _retrying(call: Callable[[], Any], user: str, folder: str) -> Any:
+    """Run an APPEND; a throttling answer (NO [LIMIT], "too many", "try again") waits and tries again."""
+    for attempt in range(8):
+        try:
+            return call()
+        except IMAPClientError as exc:
+            if isinstance(exc, IMAPClientAbortError) or not _THROTTLED.search(str(exc).encode()) or attempt == 7:
+                raise
+            wait = min(60, 2**attempt)
+            logger.warning("%s %s: the destination is throttling (%s); waiting %d s", user, folder, exc, wait)
+            time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def _appended_uids(response: Any) -> list[int]:
+    text = response if isinstance(response, bytes) else str(response).encode()
+    found = _APPENDUID.search(text)
+    if not found:
+        return []
+    uids: list[int] = []
+    for part in found.group(1).decode().split(","):
+        low, _, high = part.partition(":")
+        uids.extend(range(int(low), int(high or low) + 1))
+    return uids
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _batches(uids: list[int], sizes: dict[int, int], count: int, nbytes: int) -> Iterator[list[int]]:
+    batch: list[int] = []
+    held = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if batch and (len(batch) >= count or held + size > nbytes):
+            yield batch
+            batch, held = [], 0
+        batch.append(uid)
+        held += size
+    if batch:
+        yield batch
+
+
+def since_date(text: str) -> date:
+    try:
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        raise MailvaultError(f"--since {text!r} is not a date", hint="write it like 2024-01-31") from None

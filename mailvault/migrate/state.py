@@ -1,0 +1,110 @@
+"""What a migration has copied (SQLite, ``migrate.db`` in the state dir).
+
+A message is recorded only after the destination confirmed its APPEND, keyed by (account, source
+folder, UIDVALIDITY, UID), with the destination folder and UID (APPENDUID) and its identity. A run
+killed at any instant leaves at most messages that are on the destination but not recorded here;
+the next run finds those by identity (see copy.py), so nothing is copied twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS copied (
+    account TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    dest_folder TEXT NOT NULL,
+    dest_uid INTEGER,
+    identity TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (account, folder, uidvalidity, uid)
+);
+CREATE INDEX IF NOT EXISTS copied_dest ON copied(account, dest_folder);
+CREATE TABLE IF NOT EXISTS cursors (
+    account TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    side TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (account, folder, side)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Copied:
+    uid: int
+    dest_folder: str
+    dest_uid: int | None
+    identity: str
+    size: int
+
+
+class MigrationState:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        with self._conn() as c:
+            c.executescript(_SCHEMA)
+
+    @contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=60)
+        try:
+            with conn:
+                yield conn
+        finally:
+            conn.close()
+
+    def copied(self, account: str, folder: str, uidvalidity: int) -> dict[int, Copied]:
+        with self._conn() as c:
+            rows = c.execute(
+                "SELECT uid, dest_folder, dest_uid, identity, size FROM copied"
+                " WHERE account=? AND folder=? AND uidvalidity=?",
+                (account, folder, uidvalidity),
+            ).fetchall()
+        return {r[0]: Copied(*r) for r in rows}
+
+    def dest_uids(self, account: str, dest_folder: str) -> set[int]:
+        with self._conn() as c:
+            rows = c.execute(
+                "SELECT dest_uid FROM copied WHERE account=? AND dest_folder=? AND dest_uid IS NOT NULL",
+                (account, dest_folder),
+            ).fetchall()
+        return {int(r[0]) for r in rows}
+
+    def record(self, account: str, folder: str, uidvalidity: int, rows: Iterable[Copied]) -> None:
+        """Record confirmed copies, all or none."""
+        with self._lock, self._conn() as c:
+            c.executemany(
+                "INSERT OR REPLACE INTO copied(account, folder, uidvalidity, uid, dest_folder, dest_uid, identity,"
+                " size) VALUES (?,?,?,?,?,?,?,?)",
+                [(account, folder, uidvalidity, r.uid, r.dest_folder, r.dest_uid, r.identity, r.size) for r in rows],
+            )
+
+    def forget_folder(self, account: str, folder: str) -> None:
+        """A source folder whose UIDVALIDITY changed: its old UIDs mean nothing now."""
+        with self._lock, self._conn() as c:
+            c.execute("DELETE FROM copied WHERE account=? AND folder=?", (account, folder))
+
+    def cursor(self, account: str, folder: str, side: str) -> str | None:
+        with self._conn() as c:
+            row = c.execute(
+                "SELECT value FROM cursors WHERE account=? AND folder=? AND side=?", (account, folder, side)
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def set_cursor(self, account: str, folder: str, side: str, value: str) -> None:
+        with self._lock, self._conn() as c:
+            c.execute(
+                "INSERT INTO cursors(account, folder, side, value) VALUES (?,?,?,?)"
+                " ON CONFLICT(account, folder, side) DO UPDATE SET value=excluded.value",
+                (account, folder, side, value),
+            )
