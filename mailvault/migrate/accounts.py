@@ -60,7 +60,8 @@ class Account(_Strict):
                 raise ValueError(
                     f"{getattr(self, f'{side}_user')}: give exactly one of {side}_password_file,"
                     f" {side}_password_command, {side}_password_env, {side}_password_credential"
-                    f" or {side}_oauth_token_command" + (f" (got {', '.join(given)})" if given else "")
+                    f" or {side}_oauth_token_command"
+                    + (f" (got {', '.join(f'{side}_{g}' for g in given)})" if given else "")
                 )
         return self
 

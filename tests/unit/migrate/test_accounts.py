@@ -1,0 +1,59 @@
+"""The accounts file: the issue's TOML as written, CSV, and one clear line for mistakes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mailvault.errors import ConfigError
+from mailvault.migrate.accounts import load_accounts
+
+REFERENCE = """
+[source]
+host = "imap.old-provider.example"
+port = 993
+tls = "implicit"            # "implicit" | "starttls" | "none"
+
+[destination]
+host = "127.0.0.1"
+port = 143
+tls = "starttls"
+
+[[accounts]]
+source_user = "alice@example.com"
+source_password_file = "/etc/mailvault/migrate/alice.old"
+destination_user = "alice@example.com"
+destination_password_file = "/etc/mailvault/migrate/alice.new"
+"""
+
+
+def test_the_reference_file_works_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.toml"
+    path.write_text(REFERENCE)
+    spec = load_accounts(path)
+    assert spec.source.tls == "implicit" and spec.destination.port == 143
+    assert spec.accounts[0].secret("source").file == Path("/etc/mailvault/migrate/alice.old")
+
+
+def test_csv_with_servers(tmp_path: Path) -> None:
+    servers = tmp_path / "servers.toml"
+    servers.write_text(REFERENCE.split("[[accounts]]")[0])
+    rows = tmp_path / "accounts.csv"
+    rows.write_text(
+        "source_user,source_password_file,destination_user,destination_oauth_token_command\n"
+        "bob@example.com,/etc/pw/bob,bob@example.com,oauth-token bob\n"
+    )
+    spec = load_accounts(rows, servers)
+    assert spec.accounts[0].secret("destination").command == "oauth-token bob"
+    with pytest.raises(ConfigError) as caught:
+        load_accounts(rows)
+    assert "add --servers" in caught.value.one_line()
+
+
+def test_two_secrets_for_one_side_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.toml"
+    path.write_text(REFERENCE + 'source_password_env = "PW"\n')
+    with pytest.raises(ConfigError, match="give exactly one of source_password_file") as caught:
+        load_accounts(path)
+    assert "source_password_file, source_password_env" in caught.value.one_line()
