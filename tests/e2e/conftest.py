@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,9 +71,20 @@ def local_ws(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path, str(tmp_path / "repo"), password="local-pw-" + unique_prefix(), identity=None)
 
 
+@contextlib.contextmanager
+def across_workers(name: str) -> Iterator[None]:
+    """One pytest-xdist worker at a time (starting dockerd, building the drill image)."""
+    import fcntl
+
+    with open(f"/tmp/mailvault-tests-{name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture(scope="session")
-def docker_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A running Docker engine: the machine's own, or one started here (no bridge, no iptables)."""
+def docker_daemon(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A running Docker engine: the machine's own, or one started here (no bridge, no iptables). One
+    started here is left running for the other test workers (and dies with the CI machine)."""
     import shutil
     import subprocess
     import time
@@ -81,22 +93,18 @@ def docker_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
 
     assert shutil.which("docker") and shutil.which("dockerd"), "docker.io is installed by scripts/setup"
-    started = None
-    if not answers():
-        log = tmp_path_factory.mktemp("dockerd") / "dockerd.log"
-        started = subprocess.Popen(
-            ["dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false"],
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while not answers():
-            assert time.monotonic() < deadline, f"dockerd did not start: {log.read_text()[-2000:]}"
-            time.sleep(0.5)
-    yield "docker"
-    if started is not None:
-        started.terminate()
-        started.wait(timeout=60)
+    with across_workers("dockerd"):
+        if not answers():
+            log = tmp_path_factory.mktemp("dockerd") / "dockerd.log"
+            subprocess.Popen(
+                ["dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false"],
+                stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+            deadline = time.monotonic() + 60
+            while not answers():
+                assert time.monotonic() < deadline, f"dockerd did not start: {log.read_text()[-2000:]}"
+                time.sleep(0.5)
+    return "docker"
 
 
 @pytest.fixture(scope="session")
@@ -105,9 +113,10 @@ def drill_image(docker_daemon: str) -> str:
     import subprocess
     import sys
 
-    done = subprocess.run(
-        [sys.executable, "-m", "mailvault", "drill", "build-image", "--json"], capture_output=True, text=True
-    )
+    with across_workers("drill-image"):
+        done = subprocess.run(
+            [sys.executable, "-m", "mailvault", "drill", "build-image", "--json"], capture_output=True, text=True
+        )
     assert done.returncode == 0, done.stderr
     import json
 

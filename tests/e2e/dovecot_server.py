@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +33,10 @@ class DovecotServer:
 
     def start(self) -> DovecotServer:
         self.port = free_port()
-        run = self.root / "run"
+        # Dovecot's sockets live in base_dir: a UNIX socket path holds at most 107 bytes, and pytest's
+        # temp dirs (with an xdist worker's name in them) come close, so the run dir is short.
+        run = Path(tempfile.mkdtemp(prefix="mv-dv-", dir="/tmp"))
+        self.run_dir = run
         for d in (self.root, run, self.root / "mail"):
             d.mkdir(parents=True, exist_ok=True)
             d.chmod(0o755)
@@ -72,3 +77,4 @@ class DovecotServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        shutil.rmtree(self.run_dir, ignore_errors=True)
