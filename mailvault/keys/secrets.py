@@ -40,7 +40,7 @@ class SecretSource:
             command=getattr(section, f"{stem}_command"),
             env=getattr(section, f"{stem}_env"),
             credential=getattr(section, f"{stem}_credential"),
-            inline=getattr(section, stem),
+            inline=getattr(section, stem, None),  # (an accounts file has no inline form)
         )
 
     def describe(self) -> str:

@@ -71,13 +71,7 @@ class Account(_Strict):
         label = f"{getattr(self, f'{side}_user')} ({side}) password"
         if token is not None:
             return SecretSource(label.replace("password", "OAuth token"), command=token)
-        return SecretSource(
-            label,
-            file=getattr(self, f"{side}_password_file"),
-            command=getattr(self, f"{side}_password_command"),
-            env=getattr(self, f"{side}_password_env"),
-            credential=getattr(self, f"{side}_password_credential"),
-        )
+        return SecretSource.from_section(self, f"{side}_password", label)
 
 
 class Options(_Strict):

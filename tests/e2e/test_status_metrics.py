@@ -10,9 +10,8 @@ import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from tests.e2e.workspace import Workspace
+from tests.prom import samples
 
 NOT_SCHEDULED = "".join(
     f'[schedule.{job}]\ncron = "0 0 1 1 *"\nenabled = false\n' for job in ("prune", "check", "restore_test")
@@ -61,14 +60,6 @@ def test_status_exit_codes_follow_the_nagios_convention(ws: Workspace) -> None:
     assert broken.returncode == 3 and broken.stdout.startswith("MAILVAULT UNKNOWN - ")
 
 
-def scrape(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
 def test_metrics_after_real_jobs_as_textfile_and_over_http(ws: Workspace) -> None:
     ws.generate()
     textfile = ws.root / "node-exporter" / "mailvault.prom"
@@ -76,7 +67,7 @@ def test_metrics_after_real_jobs_as_textfile_and_over_http(ws: Workspace) -> Non
     ws.cli("init")
     ws.cli("backup")
     ws.cli("check")
-    got = scrape(textfile.read_text())
+    got = samples(textfile.read_text())
     assert got[("mailvault_job_last_outcome", (("job", "backup"),))] == 1
     assert got[("mailvault_job_last_outcome", (("job", "check"),))] == 1
     assert got[("mailvault_job_last_duration_seconds", (("job", "backup"),))] > 0
@@ -86,7 +77,7 @@ def test_metrics_after_real_jobs_as_textfile_and_over_http(ws: Workspace) -> Non
 
     ws.write_secret("repository.key", "wrong-" + "w" * 12)
     ws.cli("backup", check=False)
-    got = scrape(textfile.read_text())
+    got = samples(textfile.read_text())
     assert got[("mailvault_job_last_outcome", (("job", "backup"),))] == 0, "a failed run is written too"
     assert got[("mailvault_job_last_success_timestamp_seconds", (("job", "backup"),))] > time.time() - 600
 
@@ -111,6 +102,6 @@ def test_metrics_after_real_jobs_as_textfile_and_over_http(ws: Workspace) -> Non
     finally:
         server.terminate()
         assert server.wait(timeout=20) == 0, "SIGTERM stops it cleanly"
-    served = scrape(body)
+    served = samples(body)
     assert served[("mailvault_job_last_outcome", (("job", "backup"),))] == 0
     assert served[("mailvault_repository_snapshots", ())] == 1

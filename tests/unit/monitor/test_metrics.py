@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from mailvault.monitor.metrics import exposition, write_textfile
 from mailvault.monitor.status import evaluate
+from tests.prom import samples
 from tests.unit.monitor.test_status import facts
-
-
-def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
 
 
 def test_the_textfile_parses_back(tmp_path: Path) -> None:
