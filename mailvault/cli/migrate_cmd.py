@@ -175,3 +175,90 @@ def _print_checks(checks: list) -> None:  # type: ignore[type-arg]
                  f"{human_bytes(f.source_bytes)}/{human_bytes(f.destination_bytes)}", str(f.missing), str(f.extra)]
                 for f in c.folders]  # fmt: skip
         table("folders", ["source", "destination", "messages", "size", "missing", "extra"], rows)
+
+
+@app.command()
+def sync(
+    accounts: AccountsArg,
+    servers: ServersOpt = None,
+    folders: FoldersOpt = None,
+    exclude: ExcludeOpt = None,
+    state_dir: StateDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Catch up during the overlap: new mail and flag/keyword changes since the last run or sync.
+    An unchanged folder costs one STATUS. Exit 1 when an account could not be synced."""
+    wants_json(json)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mailvault.migrate.accounts import load_accounts
+    from mailvault.migrate.copy import Filters
+    from mailvault.migrate.state import MigrationState
+    from mailvault.migrate.sync import sync_account
+    from mailvault.state.paths import StatePaths
+
+    spec = load_accounts(accounts, servers)
+    paths = StatePaths(_state_dir(state_dir))
+    paths.ensure()
+    state = MigrationState(paths.root / "migrate.db")
+    filters = Filters(tuple(folders or ()), tuple(exclude or ()))
+    with ThreadPoolExecutor(spec.options.parallel_accounts) as pool:
+        results = list(pool.map(lambda a: sync_account(spec, a, state, filters), spec.accounts))
+    failed = any(r.error for r in results)
+    if json:
+        emit_json({"ok": not failed, "accounts": [r.as_dict() for r in results]})
+        raise typer.Exit(1 if failed else 0)
+    for r in results:
+        d = r.as_dict()
+        stdout.print(
+            f"{r.source_user} -> {r.destination_user}: {d['copied']} new messages copied, {d['flags_updated']} flag"
+            f" changes carried, {d['unchanged_folders']}/{len(r.folders)} folders unchanged, {r.seconds:.2f} s",
+            highlight=False, markup=False,
+        )  # fmt: skip
+        if r.error:
+            stdout.print(f"  ERROR: {r.error}", highlight=False, markup=False)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def rollback(
+    accounts: AccountsArg,
+    servers: ServersOpt = None,
+    plan_only: Annotated[bool, typer.Option("--plan", help="Show what would be copied back; change nothing.")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="Only mail that arrived since DATE.")] = None,
+    state_dir: StateDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Copy what arrived on the new server back to the old one, into the folders it came from
+    (nothing twice; mail that came from the old server stays where it is). Exit 1 on any error."""
+    wants_json(json)
+    from mailvault.cli.progress import count_progress
+    from mailvault.migrate.accounts import load_accounts
+    from mailvault.migrate.copy import Filters, since_date
+    from mailvault.migrate.rollback import rollback_account
+    from mailvault.migrate.state import MigrationState
+    from mailvault.state.paths import StatePaths
+
+    spec = load_accounts(accounts, servers)
+    paths = StatePaths(_state_dir(state_dir))
+    paths.ensure()
+    state = MigrationState(paths.root / "migrate.db")
+    filters = Filters(since=since_date(since) if since else None)
+    with count_progress("messages") as show:
+        results = [rollback_account(spec, a, state, filters=filters, plan_only=plan_only, progress=show)
+                   for a in spec.accounts]  # fmt: skip
+    failed = any(r.error or any(f.rejected for f in r.folders) for r in results)
+    if json:
+        emit_json({"ok": not failed, "plan": plan_only, "accounts": [r.as_dict() for r in results]})
+        raise typer.Exit(1 if failed else 0)
+    for r in results:
+        back = [f for f in r.folders if (f.pending if plan_only else f.copied)]
+        verb = "would copy back" if plan_only else "copied back"
+        count = sum(f.pending for f in back) if plan_only else r.copied
+        stdout.print(f"{r.destination_user} <- {r.source_user}: {verb} {count} messages", highlight=False, markup=False)
+        for f in back:
+            n = f.pending if plan_only else f.copied
+            stdout.print(f"  {f.source} -> {f.destination}: {n}", highlight=False, markup=False)
+        if r.error:
+            stdout.print(f"  ERROR: {r.error}", highlight=False, markup=False)
+    raise typer.Exit(1 if failed else 0)

@@ -26,7 +26,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from mailvault.errors import ImapError, MailvaultError
-from mailvault.imap.folders import Mapping, map_folders
+from mailvault.imap.folders import FolderPlan, Mapping, Side, map_folders
 from mailvault.imap.session import describe, session, subscribed
 from mailvault.mail import utf7
 from mailvault.migrate.accounts import Account, AccountsFile
@@ -40,6 +40,7 @@ RETRIES = 5
 _APPENDUID = re.compile(rb"APPENDUID \d+ ([\d:,]+)")
 _THROTTLED = re.compile(rb"THROTTLED|LIMIT|too many|try again|rate", re.IGNORECASE)
 Progress = Callable[[str, int, int, int], None]  # account, messages done, bytes done, messages total
+Mapper = Callable[[Side, Side], FolderPlan]
 
 
 @dataclass
@@ -116,15 +117,19 @@ def run_account(
     filters: Filters | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    mapper: Mapper | None = None,
+    key: str | None = None,
 ) -> AccountResult:
-    """Copy one account; errors naming account and folder end up in ``result.error``, never lost work."""
+    """Copy one account; errors naming account and folder end up in ``result.error``, never lost work.
+    ``mapper``: how folders map (default: map_folders); ``key``: the account's name in the state
+    (default: the source user; a rollback keeps its own records)."""
     filters = filters or Filters()
     result = AccountResult(account.source_user, account.destination_user, dry_run=dry_run)
     began = time.monotonic()
     done: dict[str, FolderResult] = {}
     for attempt in range(RETRIES + 1):
         try:
-            _copy_account(accounts, account, state, filters, dry_run, progress, done)
+            _copy_account(accounts, account, state, filters, dry_run, progress, done, mapper, key)
             break
         except (OSError, IMAPClientAbortError) as exc:  # a dropped connection: reconnect, redo the folder
             if attempt == RETRIES:
@@ -149,15 +154,18 @@ def _copy_account(
     dry_run: bool,
     progress: Progress | None,
     done: dict[str, FolderResult],
+    mapper: Mapper | None,
+    key: str | None,
 ) -> None:
-    user = account.source_user
-    target = account.destination_user
+    login, target = account.source_user, account.destination_user
+    user = key or login
     with (
-        session(accounts.source, user, account.secret("source"), role="source") as src,
+        session(accounts.source, login, account.secret("source"), role="source") as src,
         session(accounts.destination, target, account.secret("destination"), role="destination") as dst,
     ):
         src.normalise_times = dst.normalise_times = False
-        plan = map_folders(describe(src), describe(dst), preset=accounts.options.preset)
+        sides = describe(src), describe(dst)
+        plan = mapper(*sides) if mapper else map_folders(*sides, preset=accounts.options.preset)
         subs = subscribed(src)
         mappings = [m for m in plan.mappings if filters.wants(utf7.decode(m.source))]
         if plan.collisions:
@@ -249,24 +257,18 @@ def _copy_folder(
     pending = [u for u in uids if u not in known]
     folder.pending = len(pending)
     tick(len(uids) - len(pending), 0)
-    if not pending or dry_run:
+    if not pending:
         return
-    dst.select_folder(m.destination, readonly=True)
-    recorded = state.dest_uids(user, m.destination)
-    unknown = [u for u in dst.search(["ALL"]) if u not in recorded]
-    if unknown:  # on the destination, not in the state: match them, never copy them twice
-        src_seen, dst_seen = light_fetch(src, pending), light_fetch(dst, unknown)
-        repeated = repeated_ids(src_seen, dst_seen)
-        src_ids = side_identities(src, src_seen, repeated)
-        dst_ids = side_identities(dst, dst_seen, repeated)
-        matched = match(src_ids, dst_ids)
-        sizes = {s.uid: s.size for s in src_seen}
-        state.record(user, m.source, uidvalidity,
-                     [Copied(u, m.destination, d, src_ids[u], sizes[u]) for u, d in matched.items()])  # fmt: skip
-        folder.found_on_destination = len(matched)
-        tick(len(matched), 0)
-        pending = [u for u in pending if u not in matched]
-    dst.unselect_folder() if dst.has_capability("UNSELECT") else dst.close_folder()
+    matched = _reconcile(src, dst, m, pending, state, user)
+    if matched and not dry_run:
+        state.record(user, m.source, uidvalidity, list(matched.values()))
+    folder.found_on_destination = len(matched)
+    tick(len(matched), 0)
+    pending = [u for u in pending if u not in matched]
+    if dry_run:
+        folder.copied = 0
+        folder.pending = len(pending)
+        return
     sizes = {s.uid: s.size for s in light_fetch(src, pending)} if pending else {}
     for batch in _batches(pending, sizes, 50, 16 * 2**20):
         fetched = src.fetch(batch, ["BODY.PEEK[]", "FLAGS", "INTERNALDATE", HEADER_FIELD])
@@ -281,6 +283,29 @@ def _copy_folder(
         folder.bytes += nbytes
         tick(len(confirmed), nbytes)
         throttle.spent(nbytes)
+
+
+def _reconcile(
+    src: IMAPClient, dst: IMAPClient, m: Mapping, pending: list[int], state: MigrationState, user: str
+) -> dict[int, Copied]:
+    """Pending source messages already on the destination, though the state does not know them
+    (a kill between the server's OK and the state write; a lost state; mail that was there)."""
+    if not dst.folder_exists(m.destination):
+        return {}
+    dst.select_folder(m.destination, readonly=True)
+    try:
+        recorded = state.dest_uids(user, m.destination)
+        unknown = [u for u in dst.search(["ALL"]) if u not in recorded]
+        if not unknown:
+            return {}
+        src_seen, dst_seen = light_fetch(src, pending), light_fetch(dst, unknown)
+        repeated = repeated_ids(src_seen, dst_seen)
+        src_ids = side_identities(src, src_seen, repeated)
+        dst_ids = side_identities(dst, dst_seen, repeated)
+        sizes = {s.uid: s.size for s in src_seen}
+        return {u: Copied(u, m.destination, d, src_ids[u], sizes[u]) for u, d in match(src_ids, dst_ids).items()}
+    finally:
+        dst.unselect_folder() if dst.has_capability("UNSELECT") else dst.close_folder()
 
 
 def _identity_of(data: dict[bytes, Any]) -> str:

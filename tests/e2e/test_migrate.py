@@ -220,3 +220,55 @@ def test_killed_mid_run_then_run_again_gives_the_exact_set(move: Move) -> None:
     assert report["ok"], report["verify"]
     assert report["verify"][0]["extra"] == 0, "no duplicates"
     assert_same_mail(move)
+
+
+def test_sync_carries_new_mail_and_flag_changes_and_costs_nothing_when_unchanged(move: Move) -> None:
+    from tests.e2e.migrate_servers import imap, message
+
+    run(move)
+    client = imap(move.old, "alice@example.com")  # the overlap: mail still arrives at the old server...
+    client.append("INBOX", message(900, subject="late arrival"), flags=(b"$label3",))
+    client.append("Archive/2025", message(901))
+    client.select_folder("INBOX")
+    first = sorted(client.search(["ALL"]))[0]
+    client.add_flags([first], [b"\\Answered", b"$Forwarded"])  # ...and the user still works there
+    client.remove_flags([sorted(client.search(["ALL"]))[1]], [b"\\Seen"])
+    client.logout()
+    move.seeded.folders["INBOX"].append(b"")
+    move.seeded.folders["Archive/2025"].append(b"")
+
+    proc = move.ws.cli("migrate", "sync", str(move.accounts), "--json")
+    (first_sync,) = json.loads(proc.stdout)["accounts"]
+    assert first_sync["copied"] == 2 and first_sync["flags_updated"] == 2, first_sync
+    assert_same_mail(move)
+
+    (again,) = json.loads(move.ws.cli("migrate", "sync", str(move.accounts), "--json").stdout)["accounts"]
+    assert again["copied"] == again["flags_updated"] == 0 and again["unchanged_folders"] == len(again["folders"])
+    assert again["seconds"] < 2.0, "an unchanged account: one STATUS a folder"
+
+
+def test_rollback_copies_only_what_arrived_on_the_new_server_back_where_it_belongs(move: Move) -> None:
+    from tests.e2e.migrate_servers import imap, message
+
+    run(move)
+    client = imap(move.new, "alice@example.com")  # after the cutover, mail lands on the new server
+    client.append("INBOX", message(950, subject="after cutover"), flags=(b"\\Seen",))
+    client.append("INBOX.Sent Messages", message(951, subject="sent from the new server"))
+    client.append("INBOX.Kunden.A_B M&APw-ller", message(952))
+    client.logout()
+
+    plan = json.loads(move.ws.cli("migrate", "rollback", str(move.accounts), "--plan", "--json").stdout)
+    (account,) = plan["accounts"]
+    would = {f["source"]: f["pending"] for f in account["folders"] if f["pending"]}
+    assert would == {"INBOX": 1, "INBOX.Sent Messages": 1, "INBOX.Kunden.A_B Müller": 1}, would
+
+    done = json.loads(move.ws.cli("migrate", "rollback", str(move.accounts), "--json").stdout)
+    assert done["ok"] and done["accounts"][0]["copied"] == 3
+    old = snapshot(move.old, "alice@example.com")
+    subjects = {name: [b"after cutover" in m[0] or b"sent from the new" in m[0] or b"message 952" in m[0]
+                       for m in msgs].count(True) for name, msgs in old.items()}  # fmt: skip
+    assert (subjects["INBOX"], subjects["Sent"], subjects["Kunden/A.B M&APw-ller"]) == (1, 1, 1)
+    assert len(old["INBOX"]) == len(move.seeded.folders["INBOX"]) + 1, "nothing that came from the old server twice"
+
+    again = json.loads(move.ws.cli("migrate", "rollback", str(move.accounts), "--json").stdout)
+    assert again["accounts"][0]["copied"] == 0

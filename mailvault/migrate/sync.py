@@ -1,0 +1,135 @@
+"""`mailvault migrate sync`: the overlap's catch-up, source to destination.
+
+Per folder one STATUS (UIDVALIDITY, UIDNEXT, MESSAGES, and HIGHESTMODSEQ where the server has
+CONDSTORE) is compared with what the last sync saw; an unchanged folder costs nothing more. A changed
+one gets its new messages copied (as `run` does: recorded after the OK, matched by identity first)
+and its flag and keyword changes carried to the copies (only messages changed since the last modseq
+with CONDSTORE; all of them otherwise). Messages deleted on the source stay on the destination.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from imapclient import IMAPClient
+
+from mailvault.errors import MailvaultError
+from mailvault.imap.folders import Mapping, map_folders
+from mailvault.imap.session import describe, session, subscribed
+from mailvault.mail import utf7
+from mailvault.migrate.accounts import Account, AccountsFile
+from mailvault.migrate.copy import Filters, FolderResult, _copy_folder, _ensure_folder, _flags, _Throttle
+from mailvault.migrate.state import MigrationState
+
+
+@dataclass
+class SyncFolder:
+    source: str
+    destination: str
+    unchanged: bool = False
+    copied: int = 0
+    flags_updated: int = 0
+
+
+@dataclass
+class SyncResult:
+    source_user: str
+    destination_user: str
+    folders: list[SyncFolder] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "copied": sum(f.copied for f in self.folders),
+                "flags_updated": sum(f.flags_updated for f in self.folders),
+                "unchanged_folders": sum(f.unchanged for f in self.folders)}  # fmt: skip
+
+
+def sync_account(
+    accounts: AccountsFile, account: Account, state: MigrationState, filters: Filters | None = None
+) -> SyncResult:
+    filters = filters or Filters()
+    result = SyncResult(account.source_user, account.destination_user)
+    began = time.monotonic()
+    user = account.source_user
+    try:
+        with (
+            session(accounts.source, user, account.secret("source"), role="source") as src,
+            session(accounts.destination, account.destination_user, account.secret("destination"),
+                    role="destination") as dst,
+        ):  # fmt: skip
+            src.normalise_times = dst.normalise_times = False
+            plan = map_folders(describe(src), describe(dst), preset=accounts.options.preset)
+            subs = subscribed(src)
+            condstore = src.has_capability("CONDSTORE")
+            for m in plan.mappings:
+                if filters.wants(utf7.decode(m.source)):
+                    result.folders.append(_sync_folder(src, dst, m, state, user, condstore, m.source in subs))
+    except MailvaultError as exc:
+        result.error = exc.one_line()
+    result.seconds = round(time.monotonic() - began, 3)
+    return result
+
+
+def _mark(src: IMAPClient, folder: str, condstore: bool) -> str:
+    items = [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES", *([b"HIGHESTMODSEQ"] if condstore else [])]
+    status = src.folder_status(folder, items)
+    return ":".join(str(int(status.get(k, 0))) for k in items)
+
+
+def _sync_folder(
+    src: IMAPClient, dst: IMAPClient, m: Mapping, state: MigrationState, user: str, condstore: bool, subscribe: bool
+) -> SyncFolder:
+    result = SyncFolder(utf7.decode(m.source), utf7.decode(m.destination))
+    mark = _mark(src, m.source, condstore)
+    last = state.cursor(user, m.source, "source")
+    if last == mark:
+        result.unchanged = True
+        return result
+    _ensure_folder(dst, m, subscribe=subscribe, user=user)
+    copied = FolderResult(result.source, result.destination)
+    _copy_folder(src, dst, m, state, user, copied, Filters(), False, lambda _m, _b: None, _Throttle(None))
+    result.copied = copied.copied
+    if copied.rejected:
+        raise MailvaultError(f"{user} {result.source}: {len(copied.rejected)} message(s) refused by the destination",
+                             hint="run `mailvault migrate run` to see each with the server's reason")  # fmt: skip
+    result.flags_updated = _carry_flags(src, dst, m, state, user, last, condstore)
+    state.set_cursor(user, m.source, "source", _mark(src, m.source, condstore))
+    return result
+
+
+def _carry_flags(
+    src: IMAPClient, dst: IMAPClient, m: Mapping, state: MigrationState, user: str, last: str | None, condstore: bool
+) -> int:
+    selected = src.select_folder(m.source, readonly=True)
+    uidvalidity = int(selected[b"UIDVALIDITY"])
+    copies = {uid: c.dest_uid for uid, c in state.copied(user, m.source, uidvalidity).items() if c.dest_uid}
+    if not copies:
+        return 0
+    parts = (last or "").split(":")
+    since_modseq = int(parts[4]) if condstore and last and len(parts) == 5 and parts[0] == str(uidvalidity) else None
+    if since_modseq is not None:
+        changed = [u for u in src.search(["MODSEQ", since_modseq]) if u in copies]
+    else:
+        changed = sorted(copies)
+    if not changed:
+        return 0
+    source_flags = {uid: tuple(sorted(_flags(d))) for uid, d in src.fetch(changed, ["FLAGS"]).items()}
+    dst.select_folder(m.destination)
+    wanted: dict[tuple[bytes, ...], list[int]] = defaultdict(list)
+    try:
+        fetched = dst.fetch([copies[u] for u in changed], ["FLAGS"])
+        dest_flags = {uid: tuple(sorted(_flags(d))) for uid, d in fetched.items()}
+        for uid, flags in source_flags.items():
+            dest_uid = copies[uid]
+            if dest_uid in dest_flags and dest_flags[dest_uid] != flags:
+                wanted[flags].append(dest_uid)
+        for flags, dest_uids in wanted.items():
+            dst.set_flags(dest_uids, list(flags), silent=True)
+    finally:
+        # never CLOSE a folder selected read-write: CLOSE expunges what is flagged \Deleted
+        dst.unselect_folder() if dst.has_capability("UNSELECT") else dst.select_folder("INBOX", readonly=True)
+    return sum(len(v) for v in wanted.values())
