@@ -16,8 +16,10 @@ import contextlib
 import fnmatch
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -60,6 +62,7 @@ class FolderResult:
     bytes: int = 0
     found_on_destination: int = 0  # already there (an earlier interrupted run, a lost state): not copied again
     rejected: list[Rejected] = field(default_factory=list)
+    finished: bool = False
 
 
 @dataclass
@@ -97,14 +100,18 @@ class Filters:
 
 
 class _Throttle:
+    """--max-bytes-per-second across all of an account's folder workers."""
+
     def __init__(self, rate: float | None) -> None:
         self.rate, self.began, self.sent = rate, time.monotonic(), 0
+        self.lock = threading.Lock()
 
     def spent(self, n: int) -> None:
         if not self.rate:
             return
-        self.sent += n
-        ahead = self.sent / self.rate - (time.monotonic() - self.began)
+        with self.lock:
+            self.sent += n
+            ahead = self.sent / self.rate - (time.monotonic() - self.began)
         if ahead > 0:
             time.sleep(ahead)
 
@@ -157,13 +164,12 @@ def _copy_account(
     mapper: Mapper | None,
     key: str | None,
 ) -> None:
-    login, target = account.source_user, account.destination_user
-    user = key or login
-    with (
-        session(accounts.source, login, account.secret("source"), role="source") as src,
-        session(accounts.destination, target, account.secret("destination"), role="destination") as dst,
-    ):
-        src.normalise_times = dst.normalise_times = False
+    user = key or account.source_user
+
+    def sessions() -> contextlib.AbstractContextManager[tuple[IMAPClient, IMAPClient]]:
+        return _pair(accounts, account)
+
+    with sessions() as (src, dst):
         sides = describe(src), describe(dst)
         plan = mapper(*sides) if mapper else map_folders(*sides, preset=accounts.options.preset)
         subs = subscribed(src)
@@ -172,27 +178,56 @@ def _copy_account(
             names = "; ".join(f"{', '.join(s)} -> {d}" for d, s in plan.collisions.items())
             raise MailvaultError(f"{user}: folders would merge ({names})", hint="see `mailvault migrate plan`")
         totals = {m.source: int(src.folder_status(m.source, [b"MESSAGES"])[b"MESSAGES"]) for m in mappings}
-        total = sum(totals.values())
-        counter = [sum(r.copied + r.found_on_destination for r in done.values()), 0]
-        throttle = _Throttle(filters.max_bytes_per_second)
-        for m in mappings:
-            if (
-                m.source in done
-                and done[m.source].pending == done[m.source].copied + done[m.source].found_on_destination
-            ):
-                continue  # finished before the connection dropped
-            if not dry_run:
+        todo = [m for m in mappings if not (m.source in done and done[m.source].finished)]
+        if not dry_run:
+            for m in todo:
                 _ensure_folder(dst, m, subscribe=m.source in subs, user=user)
-            folder = FolderResult(utf7.decode(m.source), utf7.decode(m.destination))
-            done[m.source] = folder
+    total = sum(totals.values())
+    lock = threading.Lock()
+    counter = [sum(r.copied + r.found_on_destination for r in done.values()), 0]
+    throttle = _Throttle(filters.max_bytes_per_second)
 
-            def tick(messages: int, nbytes: int) -> None:
-                counter[0] += messages
-                counter[1] += nbytes
-                if progress is not None:
-                    progress(user, counter[0], counter[1], total)
+    def tick(messages: int, nbytes: int) -> None:
+        with lock:
+            counter[0] += messages
+            counter[1] += nbytes
+            if progress is not None:
+                progress(user, counter[0], counter[1], total)
 
-            _copy_folder(src, dst, m, state, user, folder, filters, dry_run, tick, throttle)
+    queue = sorted(todo, key=lambda m: -totals[m.source])  # the largest first: the workers end together
+
+    def worker() -> None:
+        with sessions() as (src, dst):
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    m = queue.pop(0)
+                    earlier = done.get(m.source)
+                    folder = FolderResult(utf7.decode(m.source), utf7.decode(m.destination))
+                    done[m.source] = folder
+                if earlier is not None:  # redone after a dropped connection: keep what it did then
+                    folder.copied, folder.bytes, folder.rejected = earlier.copied, earlier.bytes, earlier.rejected
+                    folder.found_on_destination = earlier.found_on_destination
+                _copy_folder(src, dst, m, state, user, folder, filters, dry_run, tick, throttle)
+                folder.finished = True
+
+    limits = (accounts.options.parallel_folders, accounts.source.connections, accounts.destination.connections)
+    workers = max(1, min(*limits, len(queue)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(worker) for _ in range(workers)]:
+            future.result()  # the first worker's error is the account's (the others finish their folder)
+
+
+@contextlib.contextmanager
+def _pair(accounts: AccountsFile, account: Account) -> Iterator[tuple[IMAPClient, IMAPClient]]:
+    with (
+        session(accounts.source, account.source_user, account.secret("source"), role="source") as src,
+        session(accounts.destination, account.destination_user, account.secret("destination"),
+                role="destination") as dst,
+    ):  # fmt: skip
+        src.normalise_times = dst.normalise_times = False
+        yield src, dst
 
 
 def _ensure_folder(dst: IMAPClient, m: Mapping, *, subscribe: bool, user: str) -> None:
