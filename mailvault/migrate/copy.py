@@ -99,7 +99,7 @@ class Filters:
         return not any(fnmatch.fnmatchcase(decoded, g) for g in self.exclude)
 
 
-class _Throttle:
+class Throttle:
     """--max-bytes-per-second across all of an account's folder workers."""
 
     def __init__(self, rate: float | None) -> None:
@@ -167,7 +167,7 @@ def _copy_account(
     user = key or account.source_user
 
     def sessions() -> contextlib.AbstractContextManager[tuple[IMAPClient, IMAPClient]]:
-        return _pair(accounts, account)
+        return session_pair(accounts, account)
 
     with sessions() as (src, dst):
         sides = describe(src), describe(dst)
@@ -181,11 +181,11 @@ def _copy_account(
         todo = [m for m in mappings if not (m.source in done and done[m.source].finished)]
         if not dry_run:
             for m in todo:
-                _ensure_folder(dst, m, subscribe=m.source in subs, user=user)
+                ensure_folder(dst, m, subscribe=m.source in subs, user=user)
     total = sum(totals.values())
     lock = threading.Lock()
     counter = [sum(r.copied + r.found_on_destination for r in done.values()), 0]
-    throttle = _Throttle(filters.max_bytes_per_second)
+    throttle = Throttle(filters.max_bytes_per_second)
 
     def tick(messages: int, nbytes: int) -> None:
         with lock:
@@ -209,7 +209,7 @@ def _copy_account(
                 if earlier is not None:  # redone after a dropped connection: keep what it did then
                     folder.copied, folder.bytes, folder.rejected = earlier.copied, earlier.bytes, earlier.rejected
                     folder.found_on_destination = earlier.found_on_destination
-                _copy_folder(src, dst, m, state, user, folder, filters, dry_run, tick, throttle)
+                copy_folder(src, dst, m, state, user, folder, filters, dry_run, tick, throttle)
                 folder.finished = True
 
     limits = (accounts.options.parallel_folders, accounts.source.connections, accounts.destination.connections)
@@ -220,7 +220,8 @@ def _copy_account(
 
 
 @contextlib.contextmanager
-def _pair(accounts: AccountsFile, account: Account) -> Iterator[tuple[IMAPClient, IMAPClient]]:
+def session_pair(accounts: AccountsFile, account: Account) -> Iterator[tuple[IMAPClient, IMAPClient]]:
+    """Logged in on both servers, INTERNALDATEs as aware datetimes."""
     with (
         session(accounts.source, account.source_user, account.secret("source"), role="source") as src,
         session(accounts.destination, account.destination_user, account.secret("destination"),
@@ -230,7 +231,7 @@ def _pair(accounts: AccountsFile, account: Account) -> Iterator[tuple[IMAPClient
         yield src, dst
 
 
-def _ensure_folder(dst: IMAPClient, m: Mapping, *, subscribe: bool, user: str) -> None:
+def ensure_folder(dst: IMAPClient, m: Mapping, *, subscribe: bool, user: str) -> None:
     if m.destination != "INBOX" and not dst.folder_exists(m.destination):
         try:
             dst.create_folder(m.destination)
@@ -270,7 +271,7 @@ def side_identities(client: IMAPClient, seen: list[Seen], repeated: set[str]) ->
     return identities(_with_headers(client, seen, needs_header(seen, repeated)), repeated)
 
 
-def _copy_folder(
+def copy_folder(
     src: IMAPClient,
     dst: IMAPClient,
     m: Mapping,
@@ -280,7 +281,7 @@ def _copy_folder(
     filters: Filters,
     dry_run: bool,
     tick: Callable[[int, int], None],
-    throttle: _Throttle,
+    throttle: Throttle,
 ) -> None:
     selected = src.select_folder(m.source, readonly=True)
     uidvalidity = int(selected[b"UIDVALIDITY"])
@@ -351,7 +352,7 @@ def _identity_of(data: dict[bytes, Any]) -> str:
     return f"m:{seen.message_id}|{seen.size}|{when(seen.internaldate)}" if seen.message_id else "h:"
 
 
-def _flags(data: dict[bytes, Any]) -> list[bytes]:
+def flags_of(data: dict[bytes, Any]) -> list[bytes]:
     return [f for f in data.get(b"FLAGS", ()) if f.lower() != b"\\recent"]
 
 
@@ -362,7 +363,7 @@ def _append(
     if not messages:
         return []
     if len(messages) > 1 and dst.has_capability("MULTIAPPEND"):
-        items = [{"msg": d[b"BODY[]"], "flags": _flags(d), "date": d[b"INTERNALDATE"]} for _u, d in messages]
+        items = [{"msg": d[b"BODY[]"], "flags": flags_of(d), "date": d[b"INTERNALDATE"]} for _u, d in messages]
         try:
             response = _retrying(lambda: _multiappend(dst, folder, items), user, folder)
             uids = _appended_uids(response)
@@ -373,7 +374,7 @@ def _append(
     for uid, data in messages:
 
         def one(d: dict[bytes, Any] = data) -> Any:
-            return dst.append(folder, d[b"BODY[]"], flags=_flags(d), msg_time=d[b"INTERNALDATE"])
+            return dst.append(folder, d[b"BODY[]"], flags=flags_of(d), msg_time=d[b"INTERNALDATE"])
 
         try:
             response = _retrying(one, user, folder)

@@ -18,10 +18,18 @@ from imapclient import IMAPClient
 
 from mailvault.errors import MailvaultError
 from mailvault.imap.folders import Mapping, map_folders
-from mailvault.imap.session import describe, session, subscribed
+from mailvault.imap.session import describe, subscribed
 from mailvault.mail import utf7
 from mailvault.migrate.accounts import Account, AccountsFile
-from mailvault.migrate.copy import Filters, FolderResult, _copy_folder, _ensure_folder, _flags, _Throttle
+from mailvault.migrate.copy import (
+    Filters,
+    FolderResult,
+    Throttle,
+    copy_folder,
+    ensure_folder,
+    flags_of,
+    session_pair,
+)
 from mailvault.migrate.state import MigrationState
 
 
@@ -56,12 +64,7 @@ def sync_account(
     began = time.monotonic()
     user = account.source_user
     try:
-        with (
-            session(accounts.source, user, account.secret("source"), role="source") as src,
-            session(accounts.destination, account.destination_user, account.secret("destination"),
-                    role="destination") as dst,
-        ):  # fmt: skip
-            src.normalise_times = dst.normalise_times = False
+        with session_pair(accounts, account) as (src, dst):
             plan = map_folders(describe(src), describe(dst), preset=accounts.options.preset)
             subs = subscribed(src)
             condstore = src.has_capability("CONDSTORE")
@@ -89,9 +92,9 @@ def _sync_folder(
     if last == mark:
         result.unchanged = True
         return result
-    _ensure_folder(dst, m, subscribe=subscribe, user=user)
+    ensure_folder(dst, m, subscribe=subscribe, user=user)
     copied = FolderResult(result.source, result.destination)
-    _copy_folder(src, dst, m, state, user, copied, Filters(), False, lambda _m, _b: None, _Throttle(None))
+    copy_folder(src, dst, m, state, user, copied, Filters(), False, lambda _m, _b: None, Throttle(None))
     result.copied = copied.copied
     if copied.rejected:
         raise MailvaultError(f"{user} {result.source}: {len(copied.rejected)} message(s) refused by the destination",
@@ -117,12 +120,12 @@ def _carry_flags(
         changed = sorted(copies)
     if not changed:
         return 0
-    source_flags = {uid: tuple(sorted(_flags(d))) for uid, d in src.fetch(changed, ["FLAGS"]).items()}
+    source_flags = {uid: tuple(sorted(flags_of(d))) for uid, d in src.fetch(changed, ["FLAGS"]).items()}
     dst.select_folder(m.destination)
     wanted: dict[tuple[bytes, ...], list[int]] = defaultdict(list)
     try:
         fetched = dst.fetch([copies[u] for u in changed], ["FLAGS"])
-        dest_flags = {uid: tuple(sorted(_flags(d))) for uid, d in fetched.items()}
+        dest_flags = {uid: tuple(sorted(flags_of(d))) for uid, d in fetched.items()}
         for uid, flags in source_flags.items():
             dest_uid = copies[uid]
             if dest_uid in dest_flags and dest_flags[dest_uid] != flags:

@@ -15,10 +15,10 @@ from imapclient import IMAPClient
 
 from mailvault.errors import MailvaultError
 from mailvault.imap.folders import map_folders
-from mailvault.imap.session import describe, session
+from mailvault.imap.session import describe
 from mailvault.mail import utf7
 from mailvault.migrate.accounts import Account, AccountsFile
-from mailvault.migrate.copy import Filters, light_fetch, side_identities
+from mailvault.migrate.copy import Filters, light_fetch, session_pair, side_identities
 from mailvault.migrate.identity import repeated_ids
 
 EXAMPLES = 5
@@ -61,12 +61,7 @@ def verify_account(accounts: AccountsFile, account: Account, filters: Filters | 
     filters = filters or Filters()
     result = AccountCheck(account.source_user, account.destination_user)
     try:
-        with (
-            session(accounts.source, account.source_user, account.secret("source"), role="source") as src,
-            session(accounts.destination, account.destination_user, account.secret("destination"),
-                    role="destination") as dst,
-        ):  # fmt: skip
-            src.normalise_times = dst.normalise_times = False
+        with session_pair(accounts, account) as (src, dst):
             plan = map_folders(describe(src), describe(dst), preset=accounts.options.preset)
             for m in plan.mappings:
                 if filters.wants(utf7.decode(m.source)):
