@@ -101,3 +101,7 @@ class DrillError(MailvaultError):
 
 class ImapError(MailvaultError):
     """An IMAP server that cannot be reached, refuses a login, or answers unexpectedly."""
+
+
+class ImapUnreachable(ImapError):
+    """The server did not answer at all: worth trying again a little later."""

@@ -8,7 +8,7 @@ from typing import Literal
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from mailvault.errors import ImapError
+from mailvault.errors import ImapError, ImapUnreachable
 
 Tls = Literal["implicit", "starttls", "none"]
 
@@ -28,7 +28,9 @@ def connect(
         if tls == "starttls":
             client.starttls(context)
     except (OSError, IMAPClientError) as exc:
-        raise ImapError(f"IMAP server {host}:{port} cannot be reached: {exc}", hint="check host, port and tls") from exc
+        raise ImapUnreachable(
+            f"IMAP server {host}:{port} cannot be reached: {exc}", hint="check host, port and tls"
+        ) from exc
     return client
 
 

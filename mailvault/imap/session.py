@@ -12,7 +12,7 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from mailvault.errors import ImapError
+from mailvault.errors import ImapError, ImapUnreachable
 from mailvault.imap.connect import connect
 from mailvault.imap.folders import Folder, Side
 from mailvault.keys.secrets import SecretSource, resolve
@@ -23,8 +23,11 @@ from mailvault.migrate.accounts import Endpoint
 def session(endpoint: Endpoint, user: str, secret: SecretSource, *, role: str) -> Iterator[IMAPClient]:
     """Connected and logged in as ``user`` (``role``: "source" or "destination", for messages)."""
     where = f"{role} {endpoint.host}:{endpoint.port}"
-    client = connect(endpoint.host, endpoint.port, tls=endpoint.tls,
-                     ca_file=str(endpoint.ca_file) if endpoint.ca_file else None, timeout=endpoint.timeout)  # fmt: skip
+    ca_file = str(endpoint.ca_file) if endpoint.ca_file else None
+    try:
+        client = connect(endpoint.host, endpoint.port, tls=endpoint.tls, ca_file=ca_file, timeout=endpoint.timeout)
+    except ImapUnreachable as exc:
+        raise ImapUnreachable(f"{user}: {where} cannot be reached: {exc.__cause__}", hint=exc.hint) from exc
     try:
         client.folder_encode = False  # names stay as on the wire (modified UTF-7); folders.py decodes them
         token = resolve(secret)

@@ -27,7 +27,7 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
-from mailvault.errors import ImapError, MailvaultError
+from mailvault.errors import ImapError, ImapUnreachable, MailvaultError
 from mailvault.imap.folders import FolderPlan, Mapping, Side, map_folders
 from mailvault.imap.session import describe, session, subscribed
 from mailvault.mail import utf7
@@ -38,7 +38,7 @@ from mailvault.migrate.state import Copied, MigrationState
 logger = logging.getLogger(__name__)
 HEADER_FIELD = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"
 HEADER_KEY = b"BODY[HEADER.FIELDS (MESSAGE-ID)]"
-RETRIES = 5
+RETRIES = 4  # reconnections: after 1, 2, 4 and 8 s
 _APPENDUID = re.compile(rb"APPENDUID \d+ ([\d:,]+)")
 _THROTTLED = re.compile(rb"THROTTLED|LIMIT|too many|try again|rate", re.IGNORECASE)
 Progress = Callable[[str, int, int, int], None]  # account, messages done, bytes done, messages total
@@ -138,9 +138,10 @@ def run_account(
         try:
             _copy_account(accounts, account, state, filters, dry_run, progress, done, mapper, key)
             break
-        except (OSError, IMAPClientAbortError) as exc:  # a dropped connection: reconnect, redo the folder
+        except (OSError, IMAPClientAbortError, ImapUnreachable) as exc:  # dropped: reconnect, redo the folder
             if attempt == RETRIES:
-                result.error = f"{account.source_user}: the connection kept dropping ({exc}); run again to resume"
+                why = exc.one_line() if isinstance(exc, ImapUnreachable) else f"the connection kept dropping ({exc})"
+                result.error = f"{account.source_user}: {why}; run again to resume: nothing copied is lost"
                 break
             wait = min(60, 2**attempt)
             logger.warning("%s: connection lost (%s); reconnecting in %d s", account.source_user, exc, wait)

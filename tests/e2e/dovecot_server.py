@@ -32,7 +32,8 @@ class DovecotServer:
         return self.root / "mail" / user / "Maildir"
 
     def start(self) -> DovecotServer:
-        self.port = free_port()
+        """Start on a free port (or, when restarting a stopped server, on the port it had)."""
+        self.port = self.port or free_port()
         # Dovecot's sockets live in base_dir: a UNIX socket path holds at most 107 bytes, and pytest's
         # temp dirs (with an xdist worker's name in them) come close, so the run dir is short.
         run = Path(tempfile.mkdtemp(prefix="mv-dv-", dir="/tmp"))

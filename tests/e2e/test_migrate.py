@@ -272,3 +272,41 @@ def test_rollback_copies_only_what_arrived_on_the_new_server_back_where_it_belon
 
     again = json.loads(move.ws.cli("migrate", "rollback", str(move.accounts), "--json").stdout)
     assert again["accounts"][0]["copied"] == 0
+
+
+def test_a_25_mb_message_and_a_destination_that_vanishes_mid_run(move: Move) -> None:
+    """The destination goes down mid-copy: the run says so, naming the account, loses nothing it
+    copied; once the server is back, a re-run completes the exact set."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.e2e.migrate_servers import imap, message
+
+    client = imap(move.old, "alice@example.com")
+    client.append("INBOX", message(7000, subject="the big one", size=25 * 2**20), flags=(b"\\Seen", b"$label5"))
+    for i in range(600):
+        client.append("Archive/2025", message(7100 + i, size=2000))
+    client.logout()
+    move.seeded.folders["INBOX"].append(b"")
+    move.seeded.folders["Archive/2025"].extend([b""] * 600)
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailvault", "--config", str(move.ws.config_path), "migrate", "run",
+         str(move.accounts), "--json", "--max-bytes-per-second", "2000000"],  # slow enough to be caught mid-run
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while copied_so_far(move) < 150 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    move.new.stop()  # the server disappears
+    out, _ = proc.communicate(timeout=300)
+    report = json.loads(out)
+    assert proc.returncode == 1 and not report["ok"]
+    error = report["accounts"][0]["error"]
+    assert error and "alice@example.com" in error, report["accounts"][0]
+
+    move.new.start()  # back, on the same port
+    again = run(move)
+    assert again["ok"] and again["verify"][0]["extra"] == 0 and again["verify"][0]["missing"] == 0
+    assert_same_mail(move)
