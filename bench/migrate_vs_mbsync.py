@@ -22,10 +22,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parents[1]))
-
-from tests.e2e.dovecot_server import DovecotServer
-from tests.e2e.migrate_servers import imap
+from mailvault.demo.dovecot import DovecotServer
+from mailvault.demo.imap_servers import imap
 
 FOLDERS = ["INBOX", "Archive", "Projects", "Receipts", "Lists"]
 KEYWORDS = [b"$Forwarded", b"$label1", b"$Junk", b"Customer"]

@@ -104,11 +104,13 @@ def count_progress(noun: str) -> Iterator[Callable[[str, int, int, int], None]]:
     """Progress of several tasks at once (one per account): ``show(task, done, bytes, total)``; a bar
     per task with counts, bytes, rate and ETA on a terminal, a plain line per task every few seconds
     otherwise."""
-    started: dict[str, float] = {}
+    started: dict[str, tuple[float, int]] = {}
 
     def rate(task: str, done: int) -> float:
-        began = started.setdefault(task, time.monotonic())
-        return done / max(time.monotonic() - began, 1e-3)
+        """Per second since the task's first report (what was already done then does not count)."""
+        began, first = started.setdefault(task, (time.monotonic(), done))
+        elapsed = time.monotonic() - began
+        return (done - first) / elapsed if elapsed > 0.2 else 0.0
 
     if sys.stderr.isatty():
         bar = Progress(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.dovecot_server import DovecotServer
-from tests.e2e.migrate_servers import Seeded, old_provider, seed, this_host
+from mailvault.demo.dovecot import DovecotServer
+from mailvault.demo.imap_servers import Seeded, old_provider, seed, this_host
 from tests.e2e.workspace import Workspace
 
 USERS = {"alice@example.com": "old-pw-alice-" + "a" * 8}
@@ -114,7 +114,7 @@ def test_a_bad_accounts_file_is_one_clear_line(local_ws: Workspace, tmp_path: Pa
 
 def snapshot(server: DovecotServer, user: str) -> dict[str, list[tuple[bytes, tuple[bytes, ...], str]]]:
     """Every folder's messages as (bytes, sorted flags, INTERNALDATE in UTC), sorted."""
-    from tests.e2e.migrate_servers import imap
+    from mailvault.demo.imap_servers import imap
 
     client = imap(server, user)
     client.normalise_times = False
@@ -177,7 +177,7 @@ def test_a_lost_state_db_copies_nothing_twice(move: Move) -> None:
 
 
 def copied_so_far(move: Move) -> int:
-    from tests.e2e.migrate_servers import imap
+    from mailvault.demo.imap_servers import imap
 
     client = imap(move.new, "alice@example.com")
     total = 0
@@ -194,7 +194,7 @@ def test_killed_mid_run_then_run_again_gives_the_exact_set(move: Move) -> None:
     import sys
     import time
 
-    from tests.e2e.migrate_servers import imap, message
+    from mailvault.demo.imap_servers import imap, message
 
     client = imap(move.old, "alice@example.com")  # enough mail that the kill lands mid-copy
     for i in range(1000):
@@ -223,7 +223,7 @@ def test_killed_mid_run_then_run_again_gives_the_exact_set(move: Move) -> None:
 
 
 def test_sync_carries_new_mail_and_flag_changes_and_costs_nothing_when_unchanged(move: Move) -> None:
-    from tests.e2e.migrate_servers import imap, message
+    from mailvault.demo.imap_servers import imap, message
 
     run(move)
     client = imap(move.old, "alice@example.com")  # the overlap: mail still arrives at the old server...
@@ -248,7 +248,7 @@ def test_sync_carries_new_mail_and_flag_changes_and_costs_nothing_when_unchanged
 
 
 def test_rollback_copies_only_what_arrived_on_the_new_server_back_where_it_belongs(move: Move) -> None:
-    from tests.e2e.migrate_servers import imap, message
+    from mailvault.demo.imap_servers import imap, message
 
     run(move)
     client = imap(move.new, "alice@example.com")  # after the cutover, mail lands on the new server
@@ -281,7 +281,7 @@ def test_a_25_mb_message_and_a_destination_that_vanishes_mid_run(move: Move) -> 
     import sys
     import time
 
-    from tests.e2e.migrate_servers import imap, message
+    from mailvault.demo.imap_servers import imap, message
 
     client = imap(move.old, "alice@example.com")
     client.append("INBOX", message(7000, subject="the big one", size=25 * 2**20), flags=(b"\\Seen", b"$label5"))

@@ -99,8 +99,8 @@ def test_selectors_that_match_nothing_fail_before_anything_is_written(backed_up:
 def test_into_imap_puts_a_folder_back_with_flags_keywords_and_dates(backed_up: Workspace, tmp_path: Path) -> None:
     from imapclient import IMAPClient
 
+    from mailvault.demo.dovecot import DovecotServer
     from mailvault.mail.maildir_flags import imap_flags, parse_keywords
-    from tests.e2e.dovecot_server import DovecotServer
 
     ws = backed_up
     live_pw = "alice-live-password-1"

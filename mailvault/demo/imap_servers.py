@@ -15,7 +15,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-from tests.e2e.dovecot_server import DovecotServer
+from mailvault.demo.dovecot import DovecotServer
 
 OLD_NAMESPACE = """
 namespace inbox {

@@ -1,4 +1,5 @@
-"""A real Dovecot on a free loopback port, from its own config in a temp dir (for tests)."""
+"""A real Dovecot on a free loopback port, from its own config in a temp dir (for the demo, the tests
+and the benchmarks)."""
 
 from __future__ import annotations
 
