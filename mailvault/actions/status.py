@@ -82,8 +82,8 @@ def due_alerts(config: Config, current: Status, now: datetime) -> list[Event]:
     since = datetime.fromisoformat(since_text)
     grace = max(j.jitter for j in schedules(config).values()) + timedelta(hours=1)
     for name, job in schedules(config).items():
-        if not job.enabled or name == "watch":
-            continue
+        if not job.enabled or name not in ("backup", "prune", "check", "restore-test"):
+            continue  # (watch and migrate-sync keep no run history to compare with)
         due = last_fire(cron.parse(job.cron), (now - grace).astimezone())
         if due is None or due < since:
             continue

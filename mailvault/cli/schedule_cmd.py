@@ -14,7 +14,7 @@ from mailvault.config.load import config_path
 from mailvault.errors import MailvaultError
 
 app = typer.Typer(help="When the jobs run: systemd timers, cron, or the built-in daemon.", no_args_is_help=True)
-JOBS = ("backup", "prune", "check", "restore-test", "watch")
+JOBS = ("backup", "prune", "check", "restore-test", "watch", "migrate-sync")
 CronOpt = Annotated[bool, typer.Option("--cron", help="A cron file instead of systemd timers.")]
 UnitDirOpt = Annotated[Path, typer.Option("--unit-dir", help="Where the systemd units go.")]
 CronFileOpt = Annotated[Path, typer.Option("--cron-file", help="Where the cron file goes.")]
@@ -119,7 +119,7 @@ def run() -> None:
 
 @app.command()
 def job(
-    name: Annotated[str, typer.Argument(help="backup, prune, check, restore-test or watch.")],
+    name: Annotated[str, typer.Argument(help="backup, prune, check, restore-test, watch or migrate-sync.")],
     no_jitter: Annotated[bool, typer.Option("--no-jitter", help="Start now (systemd adds its own delay).")] = False,
     json: JsonOpt = False,
 ) -> None:

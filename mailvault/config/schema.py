@@ -373,9 +373,11 @@ class JobSchedule(Section):
     )
 
 
-def _job(what: str, cron: str, jitter: str, timeout: str) -> Any:
+def _job(what: str, cron: str, jitter: str, timeout: str, *, enabled: bool = True) -> Any:
     return Field(
-        default_factory=lambda: JobSchedule(cron=cron, jitter=parse_duration(jitter), timeout=parse_duration(timeout)),
+        default_factory=lambda: JobSchedule(
+            cron=cron, jitter=parse_duration(jitter), timeout=parse_duration(timeout), enabled=enabled
+        ),
         description=what,
     )
 
@@ -390,6 +392,10 @@ class ScheduleSection(Section):
     watch: JobSchedule = _job(
         "`mailvault status --notify`: alerts on an RPO breach or a missed run, hourly.", "7 * * * *", "0s", "10m"
     )
+    migrate_sync: JobSchedule = _job(
+        "`mailvault migrate sync` of [migrate] accounts, during a provider switch's overlap (off until enabled).",
+        "*/15 * * * *", "1m", "1h", enabled=False,
+    )  # fmt: skip
     misfire_grace: Duration = Field(
         timedelta(hours=12),
         description="The daemon runs a job missed while the host was down when it is back within this long"
@@ -501,6 +507,18 @@ class AlertsSection(Section):
     )
 
 
+class MigrateSection(Section):
+    """A provider switch in progress: what the scheduled `migrate sync` works on."""
+
+    accounts: Path | None = Field(
+        None, description="The accounts file of `mailvault migrate`.", examples=["/etc/mailvault/migrate/accounts.toml"]
+    )
+    servers: Path | None = Field(
+        None, description="With a CSV accounts file: the TOML with [source] and [destination].",
+        examples=["/etc/mailvault/migrate/servers.toml"],
+    )  # fmt: skip
+
+
 class MetricsSection(Section):
     """Prometheus metrics, written after every job."""
 
@@ -536,11 +554,22 @@ class Config(Section):
     schedule: ScheduleSection = Field(default_factory=lambda: ScheduleSection(), description="When the jobs run.")
     alerts: AlertsSection = Field(default_factory=lambda: AlertsSection(), description="Where alerts go.")
     metrics: MetricsSection = Field(default_factory=lambda: MetricsSection(), description="Prometheus metrics.")
+    migrate: MigrateSection = Field(
+        default_factory=lambda: MigrateSection(), description="A provider switch in progress."
+    )
     imap_restore: ImapRestoreSection | None = Field(
         None,
         description="The live IMAP server for `restore --into-imap`.",
         json_schema_extra={"sample": "commented"},
     )
+
+    @model_validator(mode="after")
+    def _migrate_sync_has_accounts(self) -> Config:
+        if self.schedule.migrate_sync.enabled and self.migrate.accounts is None:
+            raise ValueError(
+                "schedule.migrate_sync is enabled but [migrate] accounts is not set: set it or disable the job"
+            )
+        return self
 
     def has_inline_secrets(self) -> bool:
         """True when a secret value is written in the config file itself."""

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 EventKind = Literal["start", "success", "failure", "rpo_breach", "drill_failure", "missed_run"]
 EVENT_KINDS: tuple[EventKind, ...] = ("start", "success", "failure", "rpo_breach", "drill_failure", "missed_run")
-JOBS = ("backup", "prune", "check", "restore-test", "watch")
+JOBS = ("backup", "prune", "check", "restore-test", "watch", "migrate-sync")
 
 # The first command to run for each event: the same advice as runbooks/monitoring.md.
 FIRST_STEP: dict[EventKind, str] = {

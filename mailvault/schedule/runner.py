@@ -25,12 +25,23 @@ from mailvault import execute
 from mailvault.config.durations import format_duration
 from mailvault.config.schema import Config
 from mailvault.monitor.events import Event
+from mailvault.monitor.facts import schedules
 from mailvault.monitor.job import OUTCOME_FILE_ENV, TIMEOUT_ENV
 from mailvault.monitor.notify import notify
 from mailvault.monitor.status import UNKNOWN
 
 logger = logging.getLogger(__name__)
 KILL_AFTER = 60.0  # then the runner kills what is left
+
+
+def command(config: Config, job: str) -> list[str]:
+    """The mailvault arguments that run ``job``."""
+    if job == "migrate-sync":
+        servers = ["--servers", str(config.migrate.servers)] if config.migrate.servers else []
+        return ["migrate", "sync", str(config.migrate.accounts), *servers]
+    return COMMANDS[job]
+
+
 COMMANDS = {
     "backup": ["backup"],
     "prune": ["prune"],
@@ -69,8 +80,7 @@ def run_job(
     ``stop``: set by the daemon on SIGTERM; the job then has ``stop_grace`` seconds to finish before it
     is asked to stop (SIGTERM: it records itself as interrupted), then killed.
     """
-    settings = {"backup": config.schedule.backup, "prune": config.schedule.prune, "check": config.schedule.check,
-                "restore-test": config.schedule.restore_test, "watch": config.schedule.watch}[job]  # fmt: skip
+    settings = schedules(config)[job]
     stop = stop or threading.Event()
     if jitter and settings.jitter.total_seconds() > 0:
         delay = random.uniform(0, settings.jitter.total_seconds())
@@ -87,7 +97,7 @@ def run_job(
     with tempfile.TemporaryDirectory(prefix="mailvault-job-") as scratch:
         marker = Path(scratch) / "outcome"
         env = {**os.environ, OUTCOME_FILE_ENV: str(marker), TIMEOUT_ENV: str(int(timeout))}
-        argv = (*program(), "--config", str(config_path), *COMMANDS[job])
+        argv = (*program(), "--config", str(config_path), *command(config, job))
         began = time.monotonic()
         logger.info("%s: started", job)
         child = execute.Supervised(argv, on_line=line, env=env)

@@ -23,6 +23,7 @@ DESCRIPTIONS = {
     "check": "mailvault check (repository integrity, a share of the data read)",
     "restore-test": "mailvault restore-test (verified restore drill)",
     "watch": "mailvault status --notify (RPO breaches and missed runs)",
+    "migrate-sync": "mailvault migrate sync (a provider switch's overlap)",
 }
 UNIT_PREFIX = "mailvault-"
 
@@ -35,10 +36,9 @@ class File:
 
 def jobs(config: Config) -> list[tuple[str, JobSchedule]]:
     """The enabled jobs, in a fixed order."""
-    sched = config.schedule
-    pairs = [("backup", sched.backup), ("prune", sched.prune), ("check", sched.check),
-             ("restore-test", sched.restore_test), ("watch", sched.watch)]  # fmt: skip
-    return [(name, job) for name, job in pairs if job.enabled]
+    from mailvault.monitor.facts import schedules
+
+    return [(name, job) for name, job in schedules(config).items() if job.enabled]
 
 
 def _seconds(value: float) -> str:

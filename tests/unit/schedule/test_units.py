@@ -45,3 +45,25 @@ def test_a_disabled_job_has_no_unit_and_no_cron_line() -> None:
     names = {f.name for f in units.systemd_units(cfg, Path("/etc/mv.toml"), "/usr/bin/mailvault")}
     assert "mailvault-prune.timer" not in names and "mailvault-backup.timer" in names
     assert " prune" not in units.cron_file(cfg, Path("/etc/mv.toml"), "/usr/bin/mailvault").text
+
+
+def test_migrate_sync_is_off_until_enabled_and_then_needs_the_accounts_file() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from mailvault.schedule.runner import command
+
+    assert "mailvault-migrate-sync.timer" not in {
+        f.name for f in units.systemd_units(config(), Path("/etc/mv.toml"), "/usr/bin/mailvault")
+    }
+    with pytest.raises(ValidationError, match=r"\[migrate\] accounts is not set"):
+        config(migrate_sync={"cron": "*/15 * * * *", "enabled": True})
+    cfg = Config.model_validate({
+        **config().model_dump(mode="json", exclude_defaults=True),
+        "schedule": {"migrate_sync": {"cron": "*/10 * * * *", "enabled": True}},
+        "migrate": {"accounts": "/etc/mailvault/migrate/accounts.toml"},
+    })  # fmt: skip
+    files = {f.name: f.text for f in units.systemd_units(cfg, Path("/etc/mv.toml"), "/usr/bin/mailvault")}
+    assert "schedule job migrate-sync --no-jitter" in files["mailvault-migrate-sync.service"]
+    assert "OnCalendar=*-*-* *:00,10,20,30,40,50:00" in files["mailvault-migrate-sync.timer"]
+    assert command(cfg, "migrate-sync") == ["migrate", "sync", "/etc/mailvault/migrate/accounts.toml"]
