@@ -189,6 +189,10 @@ def test_second_run_refused_and_sigkill_mid_backup_recovers(ws: Workspace) -> No
     _big_store(ws)
     ws.cli("init")
     before = _restic_locks(ws)
+    slow = ws.root / "restic-at-4-mib-per-s"  # the first backup must still run when the second starts
+    slow.write_text('#!/bin/sh\nexec restic --limit-upload 4096 "$@"\n')
+    slow.chmod(0o755)
+    ws.write_config(extra=f'[restic]\nbinary = "{slow}"\n')
     first = subprocess.Popen(
         [sys.executable, "-m", "mailvault", "--config", str(ws.config_path), "backup"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
@@ -204,6 +208,7 @@ def test_second_run_refused_and_sigkill_mid_backup_recovers(ws: Workspace) -> No
         os.killpg(first.pid, signal.SIGKILL)  # mailvault and its restic, as a power cut would
         first.wait()
     assert _restic_locks(ws), "the killed restic left its lock behind"
+    ws.write_config(extra="")
     ok = ws.cli("backup", "--json")
     assert "cleared a stale repository lock" in ok.stderr
     assert re.search(r"backup: \d+/\d+ files, .* \(\d+%\), ETA ", ok.stderr), "plain progress lines off a terminal"
