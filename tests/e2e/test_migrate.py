@@ -311,3 +311,17 @@ def test_a_25_mb_message_and_a_destination_that_vanishes_mid_run(move: Move) -> 
     again = run(move)
     assert again["ok"] and again["verify"][0]["extra"] == 0 and again["verify"][0]["missing"] == 0
     assert_same_mail(move)
+
+
+def test_dry_run_counts_and_writes_nothing(move: Move) -> None:
+    from mailvault.demo.imap_servers import imap
+
+    report = run(move, "--dry-run")
+    (account,) = report["accounts"]
+    assert account["dry_run"] and account["copied"] == 0
+    assert sum(f["pending"] for f in account["folders"]) == move.seeded.messages
+    client = imap(move.new, "alice@example.com")
+    assert not client.folder_exists("INBOX.Archive.2025"), "no folder created"
+    assert int(client.folder_status("INBOX", [b"MESSAGES"])[b"MESSAGES"]) == 0
+    client.logout()
+    assert not (move.ws.state / "migrate.db").exists() or run(move)["accounts"][0]["copied"] == move.seeded.messages
