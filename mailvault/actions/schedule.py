@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mailvault import execute
-from mailvault.actions.status import SCHEDULED_SINCE
+from mailvault.actions.status import SCHEDULED_SINCE, mark_scheduled
 from mailvault.config.durations import format_duration
 from mailvault.config.schema import Config
 from mailvault.errors import MailvaultError
@@ -128,8 +128,8 @@ def uninstall(
             execute.run(("systemctl", "daemon-reload"), what="systemctl daemon-reload", timeout=120)
             result.commands.append("systemctl daemon-reload")
     paths = StatePaths(config.state.dir)
-    if paths.db.exists() and not _ours(unit_dir) and not (cron_path.exists()):
-        StateDB(paths.db).put(SCHEDULED_SINCE, "")
+    if paths.db.exists() and not _ours(unit_dir) and not cron_path.exists():
+        StateDB(paths.db).delete(SCHEDULED_SINCE)  # nothing runs the jobs now: no run is due
     return result
 
 
@@ -170,9 +170,7 @@ def _verify(files: list[units.File], program: str) -> None:
 def _mark_scheduled(config: Config) -> None:
     paths = StatePaths(config.state.dir)
     paths.ensure()
-    db = StateDB(paths.db)
-    if not db.get(SCHEDULED_SINCE):
-        db.put(SCHEDULED_SINCE, datetime.now(UTC).isoformat(timespec="seconds"))
+    mark_scheduled(StateDB(paths.db))
 
 
 @dataclass(frozen=True)

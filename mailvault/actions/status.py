@@ -59,6 +59,12 @@ def status(config: Config, *, notify: bool = False, now: datetime | None = None)
     return result
 
 
+def mark_scheduled(db: StateDB, now: datetime | None = None) -> None:
+    """From now on this host runs the jobs on schedule (kept from the first install or daemon start)."""
+    if db.get(SCHEDULED_SINCE) is None:
+        db.put(SCHEDULED_SINCE, (now or datetime.now(UTC)).isoformat(timespec="seconds"))
+
+
 def due_alerts(config: Config, current: Status, now: datetime) -> list[Event]:
     """RPO breach and missed runs, each sent once a day while it lasts."""
     paths = StatePaths(config.state.dir)

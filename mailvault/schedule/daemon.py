@@ -16,7 +16,6 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from tzlocal import get_localzone
 
-from mailvault.actions.status import SCHEDULED_SINCE
+from mailvault.actions.status import mark_scheduled
 from mailvault.config.durations import format_duration
 from mailvault.config.schema import Config
 from mailvault.errors import LockedError, MailvaultError
@@ -137,9 +136,7 @@ def _serve(config: Config, paths: StatePaths, stop: threading.Event) -> None:
     try:
         for change in sync_jobs(scheduler, config):
             logger.info("schedule: %s", change)
-        db = StateDB(paths.db)
-        if db.get(SCHEDULED_SINCE) is None:
-            db.put(SCHEDULED_SINCE, datetime.now(UTC).isoformat(timespec="seconds"))
+        mark_scheduled(StateDB(paths.db))
         for job in scheduler.get_jobs():
             logger.info("schedule: %s next at %s", job.id, job.next_run_time)
         scheduler.resume()

@@ -148,6 +148,10 @@ class StateDB:
             row = c.execute("SELECT value FROM kv WHERE key=?", (key,)).fetchone()
         return str(row[0]) if row else default
 
+    def delete(self, key: str) -> None:
+        with self._conn() as c:
+            c.execute("DELETE FROM kv WHERE key=?", (key,))
+
     def put(self, key: str, value: str) -> None:
         with self._conn() as c:
             c.execute(

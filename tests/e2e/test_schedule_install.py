@@ -63,6 +63,8 @@ def test_dry_run_writes_nothing_and_uninstall_removes_only_ours(local_ws: Worksp
     assert len(list(units.iterdir())) == 11
     removed = ws.cli_json("schedule", "uninstall", "--unit-dir", str(units))["removed"]
     assert len(removed) == 10 and sorted(units.iterdir()) == [foreign]
+    watch = ws.cli("status", "--notify", check=False)  # nothing is scheduled any more: no run is due
+    assert watch.returncode in (0, 1, 2) and watch.stdout.startswith("MAILVAULT "), watch.stderr
 
 
 def test_the_cron_file(local_ws: Workspace, tmp_path: Path) -> None:
