@@ -32,7 +32,7 @@ from mailvault.imap.folders import FolderPlan, Mapping, Side, map_folders
 from mailvault.imap.session import describe, session, subscribed
 from mailvault.mail import utf7
 from mailvault.migrate.accounts import Account, AccountsFile
-from mailvault.migrate.identity import Seen, identities, match, message_id, needs_header, repeated_ids, when
+from mailvault.migrate.identity import Seen, identities, identity, match, message_id, needs_header, repeated_ids
 from mailvault.migrate.state import Copied, MigrationState
 
 logger = logging.getLogger(__name__)
@@ -346,11 +346,11 @@ def _reconcile(
 
 
 def _identity_of(data: dict[bytes, Any]) -> str:
+    """The identity recorded with a copy (a header hash when the message has no Message-ID)."""
     body: bytes = data[b"BODY[]"]
-    seen = Seen(
-        0, message_id(data.get(HEADER_KEY, b"")), len(body), data[b"INTERNALDATE"], body.split(b"\r\n\r\n", 1)[0]
-    )
-    return f"m:{seen.message_id}|{seen.size}|{when(seen.internaldate)}" if seen.message_id else "h:"
+    mid = message_id(data.get(HEADER_KEY, b""))
+    seen = Seen(0, mid, len(body), data[b"INTERNALDATE"], body.split(b"\r\n\r\n", 1)[0])
+    return identity(seen, use_header=mid is None)
 
 
 def flags_of(data: dict[bytes, Any]) -> list[bytes]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -114,28 +114,23 @@ def _drill(facts: Facts) -> list[Metric]:
 
 
 class _Collect(Collector):
-    def __init__(self, build: Iterable[Metric] | None = None, rebuild: object = None) -> None:
-        self._build = build
-        self._rebuild = rebuild
+    def __init__(self, source: Callable[[], Iterable[Metric]]) -> None:
+        self._source = source
 
     def collect(self) -> Iterator[Metric]:
-        if callable(self._rebuild):
-            yield from self._rebuild()
-        elif self._build is not None:
-            yield from self._build
+        yield from self._source()
+
+
+def live_registry(source: Callable[[], Iterable[Metric]]) -> CollectorRegistry:
+    """A registry that asks ``source()`` for its metrics on every scrape."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Collect(source))
+    return registry
 
 
 def registry_of(metrics: Iterable[Metric]) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collect(list(metrics)))
-    return registry
-
-
-def live_registry(rebuild: object) -> CollectorRegistry:
-    """A registry that asks ``rebuild()`` for fresh metrics on every scrape."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collect(rebuild=rebuild))
-    return registry
+    fixed = list(metrics)
+    return live_registry(lambda: fixed)
 
 
 def write_textfile(path: Path, metrics: Iterable[Metric]) -> None:
