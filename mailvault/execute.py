@@ -241,14 +241,18 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
 
 
 def pid_alive(pid: int) -> bool:
-    """True when a process with ``pid`` exists on this host."""
+    """True when a process with ``pid`` runs on this host (a zombie, dead but not yet reaped, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc to ask: it answered the signal, so count it alive
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 def detach(argv: tuple[str, ...]) -> int:

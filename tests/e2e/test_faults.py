@@ -169,6 +169,21 @@ def _big_store(ws: Workspace) -> None:
     mailstore.deliver(inbox, big, date=mailstore.datetime.now(mailstore.UTC), seq=777, flags="S")
 
 
+def _group_alive(pgid: int) -> bool:
+    """Any process of the group still running (zombies are dead)."""
+    from mailvault.execute import pid_alive
+
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if len(fields) > 3 and int(fields[3]) == pgid and pid_alive(int(entry.name)):
+                return True
+    return False
+
+
 def _restic_locks(ws: Workspace) -> set[str]:
     proc = subprocess.run(["restic", "-r", ws.url, "list", "locks", "--no-lock"], capture_output=True, text=True,
                           env=ws.restic_env())  # fmt: skip
@@ -207,6 +222,9 @@ def test_second_run_refused_and_sigkill_mid_backup_recovers(ws: Workspace) -> No
     finally:
         os.killpg(first.pid, signal.SIGKILL)  # mailvault and its restic, as a power cut would
         first.wait()
+    deadline = time.monotonic() + 30
+    while _group_alive(first.pid) and time.monotonic() < deadline:  # restic may take a moment to die
+        time.sleep(0.1)
     assert _restic_locks(ws), "the killed restic left its lock behind"
     ws.write_config(extra="")
     ok = ws.cli("backup", "--json")

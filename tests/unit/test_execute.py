@@ -35,3 +35,18 @@ def test_stream_delivers_lines_and_exit_code() -> None:
         ("/bin/sh", "-c", "echo a; echo b >&2; echo c; exit 3"), on_stdout=out.append, on_stderr=err.append
     )
     assert (code, out, err) == (3, ["a", "c"], ["b"])
+
+
+def test_a_zombie_is_not_alive() -> None:
+    """A killed process not yet reaped by its parent holds no lock: pid_alive says dead."""
+    import subprocess
+    import time
+
+    from mailvault.execute import pid_alive
+
+    child = subprocess.Popen(["sleep", "30"])
+    assert pid_alive(child.pid)
+    child.kill()
+    time.sleep(0.3)  # dead, but not reaped: a zombie
+    assert not pid_alive(child.pid)
+    child.wait()
