@@ -105,3 +105,19 @@ class ImapError(MailvaultError):
 
 class ImapUnreachable(ImapError):
     """The server did not answer at all: worth trying again a little later."""
+
+
+class DnsError(MailvaultError):
+    """A DNS server could not be asked, or a zone cannot be planned for or changed."""
+
+
+class DnsUpdateRefused(DnsError):
+    """The primary refused an update (TSIG key, policy); nothing of that update was applied."""
+
+
+class DnsConflict(DnsError):
+    """The zone no longer holds what the plan or journal expects: someone else edited it."""
+
+
+class GateClosed(DnsError):
+    """The cutover gate has not passed: resolvers may still hand out the old records."""

@@ -12,6 +12,7 @@ from mailvault import __version__
 from mailvault.cli import (
     config_cmd,
     demo_cmd,
+    dns_cmd,
     drill_cmd,
     keys_cmd,
     kit_cmd,
@@ -72,6 +73,7 @@ app.command()(restore_cmd.restore)
 app.command("restore-test")(drill_cmd.restore_test)
 app.add_typer(drill_cmd.app, name="drill")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(dns_cmd.app, name="dns")
 app.add_typer(kit_cmd.app, name="kit")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(storage_cmd.app, name="storage")

@@ -519,6 +519,92 @@ class MigrateSection(Section):
     )  # fmt: skip
 
 
+def _server_address(value: str) -> str:
+    port: str | None = None
+    if value.startswith("["):
+        port = value.partition("]")[2][1:] or None
+    elif value.count(":") == 1:
+        port = value.split(":")[1]
+    if not value.strip() or (port is not None and not (port.isdigit() and 0 < int(port) < 65536)):
+        raise ValueError(f"{value!r} is not host, host:port or [v6]:port")
+    return value
+
+
+ServerAddress = Annotated[str, AfterValidator(_server_address)]
+
+
+class DnsSection(Section):
+    """The mail domain's DNS, for `mailvault dns` (the MX cutover of a provider switch)."""
+
+    backend: Literal["rfc2136", "lexicon", "manual"] = Field(
+        "manual",
+        description="How changes are applied: rfc2136 (dynamic updates signed with TSIG), lexicon (a DNS "
+        "provider's API through dns-lexicon) or manual (mailvault prints the records; gate and verify "
+        "confirm them).",
+        examples=["rfc2136"],
+    )
+    server: ServerAddress | None = Field(
+        None, description="rfc2136: the primary that takes the updates (host or host:port).",
+        examples=["127.0.0.1:15353"],
+    )  # fmt: skip
+    tsig_key_file: Path | None = Field(
+        None,
+        description='rfc2136: the TSIG key in BIND\'s key-file format (key "name" { algorithm hmac-sha256; '
+        'secret "..."; };), as written by tsig-keygen.',
+        examples=["/etc/mailvault/tsig.key"],
+    )
+    resolvers: list[ServerAddress] = Field(
+        ["1.1.1.1", "8.8.8.8", "9.9.9.9"],
+        description="The resolver panel that `dns gate` and `dns verify` ask (host or host:port).",
+        examples=[["127.0.0.1:15353"]],
+    )
+    authoritative: list[ServerAddress] = Field(
+        [],
+        description="The zone's authoritative servers, asked directly (default: the primary in `server`; "
+        "list every public nameserver when the primary is hidden).",
+        examples=[["ns1.example.org", "ns2.example.org"]],
+    )
+    dkim_selectors: list[str] = Field(
+        [], description="DKIM selectors to show and check.", examples=[["mail"]]
+    )  # fmt: skip
+    dkim_private_keys: dict[str, Path] = Field(
+        {},
+        description="Selector -> DKIM private key (PEM): `dns inspect` checks the published p= matches it.",
+        examples=[{"mail": "/etc/dkim/mail.private"}],
+    )
+    sending_ips: list[str] = Field(
+        [],
+        description="Addresses that send the domain's mail, checked against SPF (default: the MX hosts' addresses).",
+        examples=[["192.0.2.25"]],
+    )
+    low_ttl: int = Field(300, ge=1, description="The TTL (s) used around the cutover.", examples=[300])
+    margin: Duration = Field(
+        timedelta(minutes=10), description="Safety margin added to every computed wait.", examples=["10m"]
+    )
+    raise_after: Duration = Field(
+        timedelta(hours=24),
+        description="How long after the cutover the TTLs stay low (rollback stays fast until then).",
+        examples=["24h"],
+    )
+    timeout: float = Field(3.0, gt=0, description="Seconds to wait for one DNS answer.", examples=[3])
+    mta_sts_ca_file: Path | None = Field(
+        None, description="CA bundle for fetching the MTA-STS policy (a private CA).", examples=["/etc/ssl/ca.pem"]
+    )  # fmt: skip
+    lexicon_provider: str | None = Field(
+        None,
+        description="lexicon: the provider name (credentials come from LEXICON_<PROVIDER>_* environment variables).",
+        examples=["cloudflare"],
+    )
+
+    @model_validator(mode="after")
+    def _backend_needs(self) -> DnsSection:
+        if self.backend == "rfc2136" and (self.server is None or self.tsig_key_file is None):
+            raise ValueError("backend rfc2136 needs server and tsig_key_file")
+        if self.backend == "lexicon" and self.lexicon_provider is None:
+            raise ValueError("backend lexicon needs lexicon_provider")
+        return self
+
+
 class MetricsSection(Section):
     """Prometheus metrics, written after every job."""
 
@@ -557,6 +643,7 @@ class Config(Section):
     migrate: MigrateSection = Field(
         default_factory=lambda: MigrateSection(), description="A provider switch in progress."
     )
+    dns: DnsSection = Field(default_factory=lambda: DnsSection(), description="DNS for the MX cutover.")
     imap_restore: ImapRestoreSection | None = Field(
         None,
         description="The live IMAP server for `restore --into-imap`.",

@@ -1,0 +1,1 @@
+"""DNS around a provider switch: observed records, the cutover timeline, backends and the journal."""
