@@ -26,7 +26,8 @@ class ServerView:
 
     @property
     def reachable(self) -> bool:
-        return any(a.answered for a in self.answers.values())
+        """Did the server answer at all (a refusal counts: the server is up, it serves no such zone)?"""
+        return any(a.answered or a.status == "refused" for a in self.answers.values())
 
 
 @dataclass
