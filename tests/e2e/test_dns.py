@@ -23,9 +23,13 @@ from tests.e2e.workspace import Workspace
 ZONE = "example.test"
 OLD_TTL = 10
 NAMES = [
-    (ZONE, "MX"), (ZONE, "TXT"), (ZONE, "NS"), ("mx.old-provider." + ZONE, "A"), ("mx.new." + ZONE, "A"),
+    (ZONE, "MX"),
+    (ZONE, "TXT"),
+    (ZONE, "NS"),
+    ("mx.old-provider." + ZONE, "A"),
+    ("mx.new." + ZONE, "A"),
     ("_dmarc." + ZONE, "TXT"),
-]  # fmt: skip
+]
 
 
 @dataclass
@@ -55,8 +59,11 @@ class Dns:
     def edit(self, name: str, rtype: str, ttl: int, *values: str) -> None:
         """Somebody else's edit, with the real key."""
         key = load_key(self.authority.key_file)
-        update = dns.update.UpdateMessage(ZONE, keyring=dns.tsigkeyring.from_text({key.name: (key.algorithm,
-                                          key.secret)}), keyname=dns.name.from_text(key.name))  # fmt: skip
+        update = dns.update.UpdateMessage(
+            ZONE,
+            keyring=dns.tsigkeyring.from_text({key.name: (key.algorithm, key.secret)}),
+            keyname=dns.name.from_text(key.name),
+        )
         update.replace(dns.name.from_text(name), ttl, rtype, *values)  # absolute: not relative to the zone
         assert dns.query.tcp(update, "127.0.0.1", port=self.authority.port, timeout=3).rcode() == dns.rcode.NOERROR
 
@@ -69,12 +76,13 @@ class Dns:
         return proc.returncode, json.loads(proc.stdout)
 
 
-def dns_section(authority: BindAuthority, resolvers: list[str], *, backend: str = "rfc2136",
-                key_file: Path | None = None) -> str:  # fmt: skip
+def dns_section(
+    authority: BindAuthority, resolvers: list[str], *, backend: str = "rfc2136", key_file: Path | None = None
+) -> str:
     return (
         f'[dns]\nbackend = "{backend}"\nserver = "{authority.address}"\n'
         f'tsig_key_file = "{key_file or authority.key_file}"\n'
-        f"resolvers = {json.dumps(resolvers)}\nlow_ttl = 1\nmargin = \"1s\"\ntimeout = 1\n"
+        f'resolvers = {json.dumps(resolvers)}\nlow_ttl = 1\nmargin = "1s"\ntimeout = 1\n'
     )
 
 
@@ -97,8 +105,13 @@ def test_the_whole_cycle_restores_the_zone_exactly(zone: Dns) -> None:
     original = zone.zone_state()
     code, seen = zone.json("inspect", ZONE)
     assert code == 0, seen
-    assert {"name": "example.test.", "type": "MX", "ttl": OLD_TTL, "values": ["10 mx.old-provider.example.test."],
-            "status": "ok"} in seen["records"]  # type: ignore[index]  # fmt: skip
+    assert {
+        "name": "example.test.",
+        "type": "MX",
+        "ttl": OLD_TTL,
+        "values": ["10 mx.old-provider.example.test."],
+        "status": "ok",
+    } in seen["records"]  # type: ignore[index]
     assert seen["negative_ttl"] == 3  # type: ignore[index]
 
     code, plan = zone.json("plan", ZONE, "--new-mx", "mx.new." + ZONE, "--new-ip", "127.0.0.3")
@@ -108,7 +121,7 @@ def test_the_whole_cycle_restores_the_zone_exactly(zone: Dns) -> None:
     assert zone.zone_state() == original, "plan changed the zone"
 
     zone.prime_resolver()
-    code, out, _ = zone.cli("cutover", ZONE, check=False)
+    code, _, _ = zone.cli("cutover", ZONE, check=False)
     assert code == 1 and zone.zone_state() == original, "cutover went ahead before lower-ttl and the gate"
 
     zone.cli("lower-ttl", ZONE)
@@ -121,7 +134,7 @@ def test_the_whole_cycle_restores_the_zone_exactly(zone: Dns) -> None:
     assert code == 1, verdict
     stale = [c for c in verdict["checks"] if not c["ok"]]  # type: ignore[index]
     assert any(c["who"] == zone.resolver.address and c["what"] == "MX example.test." and c["until"] for c in stale)
-    code, out, err = zone.cli("cutover", ZONE, check=False)
+    code, _out, err = zone.cli("cutover", ZONE, check=False)
     assert code == 1 and "gate has not passed" in err and zone.zone_state() == lowered
 
     code, verdict = zone.json("gate", ZONE, "--wait", "--timeout", "20")
@@ -149,11 +162,11 @@ def test_an_edit_by_someone_else_is_detected_never_overwritten(zone: Dns) -> Non
     zone.json("plan", ZONE, "--new-mx", "mx.new." + ZONE, "--new-ip", "127.0.0.3")
     zone.cli("lower-ttl", ZONE)
     zone.edit(ZONE, "MX", 1, "20 mx.someone-else.example.net.")
-    code, out, err = zone.cli("cutover", ZONE, "--force", check=False)
+    code, _, err = zone.cli("cutover", ZONE, "--force", check=False)
     assert code == 1
     assert "someone else changed the zone" in err and "nothing was changed" in err
     assert zone.zone_state()["MX example.test."] == (1, ["20 mx.someone-else.example.net."])
-    code, out, err = zone.cli("rollback", ZONE, check=False)
+    code, _out, err = zone.cli("rollback", ZONE, check=False)
     assert code == 1 and "someone else changed it" in err
     assert zone.zone_state()["MX example.test."] == (1, ["20 mx.someone-else.example.net."])
 
@@ -171,13 +184,13 @@ def test_a_crash_between_journal_and_apply_then_rollback(zone: Dns) -> None:
     plan = ctx.load_plan()
     prepare = [Change.from_dict(c) for c in plan["prepare"]]
     never_sent = ctx.journal.append("lower-ttl", prepare)  # the crash: journaled, then killed
-    code, out = zone.json("rollback", ZONE)
+    _, out = zone.json("rollback", ZONE)
     assert out["not_applied"] == [never_sent.id] and zone.zone_state() == original  # type: ignore[index]
 
     sent = ctx.journal.append("lower-ttl", prepare)
     ctx.backend().apply(plan["zone"], prepare)  # the crash: applied, then killed before marking
     assert zone.zone_state() != original
-    code, out = zone.json("rollback", ZONE)
+    _code, out = zone.json("rollback", ZONE)
     assert [u["entry"] for u in out["undone"]] == [sent.id]  # type: ignore[index]
     assert zone.zone_state() == original
 
@@ -200,8 +213,10 @@ def test_a_wrong_tsig_key_changes_nothing_and_says_so(zone: Dns, tmp_path: Path)
     assert [e["status"] for e in journal["entries"]] == ["refused"]  # type: ignore[index]
 
     unknown = tmp_path / "unknown.key"
-    unknown.write_text(load_key(zone.authority.key_file).__class__.__name__ and
-                       zone.authority.key_file.read_text().replace(KEY_NAME, "nobody-knows-me"))  # fmt: skip
+    unknown.write_text(
+        load_key(zone.authority.key_file).__class__.__name__
+        and zone.authority.key_file.read_text().replace(KEY_NAME, "nobody-knows-me")
+    )
     unknown.chmod(0o600)
     zone.ws.write_config(extra=dns_section(zone.authority, [zone.resolver.address], key_file=unknown))
     code, out, err = zone.cli("lower-ttl", ZONE, check=False)
@@ -210,14 +225,15 @@ def test_a_wrong_tsig_key_changes_nothing_and_says_so(zone: Dns, tmp_path: Path)
 
 
 def test_bad_input_is_one_clear_line(zone: Dns) -> None:
-    code, out, err = zone.cli("inspect", "not-served.example", check=False)
+    code, _, err = zone.cli("inspect", "not-served.example", check=False)
     assert code == 1 and "has no SOA" in err and len(err.strip().splitlines()) == 1, err
-    code, out, err = zone.cli("plan", ZONE, "--new-mx", "mx.new." + ZONE, "--new-ip", "no-ip", check=False)
+    code, _, err = zone.cli("plan", ZONE, "--new-mx", "mx.new." + ZONE, "--new-ip", "no-ip", check=False)
     assert code == 1 and "--new-ip 'no-ip' is not an IP address" in err
-    code, out, err = zone.cli("plan", ZONE, "--new-mx", "mx.new." + ZONE, "--new-ip", "127.0.0.3",
-                              "--at", "+1s", check=False)  # fmt: skip
+    code, _, err = zone.cli(
+        "plan", ZONE, "--new-mx", "mx.new." + ZONE, "--new-ip", "127.0.0.3", "--at", "+1s", check=False
+    )
     assert code == 1 and "too soon" in err and "earliest safe cutover" in err
-    code, out, err = zone.cli("gate", ZONE, check=False)
+    code, _, err = zone.cli("gate", ZONE, check=False)
     assert code == 1 and "no cutover plan" in err
 
     # A plan whose times have passed: the TTLs had to be lowered by a moment now gone (the plan is
@@ -228,7 +244,7 @@ def test_bad_input_is_one_clear_line(zone: Dns) -> None:
     plan["timeline"]["lower_by"] = "2026-01-01T00:00:00+00:00"
     plan_file.write_text(json.dumps(plan))
     before = zone.zone_state()
-    code, out, err = zone.cli("lower-ttl", ZONE, check=False)
+    code, _out, err = zone.cli("lower-ttl", ZONE, check=False)
     assert code == 1 and "plan's times have passed" in err and "plan again" in err
     assert zone.zone_state() == before
 
