@@ -6,8 +6,9 @@ write; a lost state DB; mail that was already there) is matched by identity agai
 ones, and the matches are recorded instead of copied. Then batches of UID FETCH (BODY.PEEK[], FLAGS,
 INTERNALDATE) go to the destination by MULTIAPPEND where offered (one command a batch, atomic), each
 batch recorded only after the server's OK. A message the destination refuses is retried alone, and
-if refused again reported with the server's reason; the run goes on. A dropped connection means
-reconnect and redo the folder: the identity match makes that safe. Throttling is met with back-off.
+if refused again reported with the server's reason; the run goes on. A dropped connection is not a
+refusal: it means reconnect and redo the folder, whose batch the server may or may not have
+committed before the drop; the identity match finds it if it did. Throttling is met with back-off.
 """
 
 from __future__ import annotations
@@ -43,6 +44,14 @@ _APPENDUID = re.compile(rb"APPENDUID \d+ ([\d:,]+)")
 _THROTTLED = re.compile(rb"THROTTLED|LIMIT|too many|try again|rate", re.IGNORECASE)
 Progress = Callable[[str, int, int, int], None]  # account, messages done, bytes done, messages total
 Mapper = Callable[[Side, Side], FolderPlan]
+
+
+class Dropped(Exception):
+    """A connection lost while copying one folder: reconnect, and redo that folder."""
+
+    def __init__(self, folder: str, cause: BaseException) -> None:
+        super().__init__(f"connection lost while copying folder {folder!r} ({cause})")
+        self.folder = folder
 
 
 @dataclass
@@ -138,13 +147,13 @@ def run_account(
         try:
             _copy_account(accounts, account, state, filters, dry_run, progress, done, mapper, key)
             break
-        except (OSError, IMAPClientAbortError, ImapUnreachable) as exc:  # dropped: reconnect, redo the folder
+        except (Dropped, OSError, IMAPClientAbortError, ImapUnreachable) as exc:  # reconnect, redo the folder
+            what = _lost(account.source_user, exc)
             if attempt == RETRIES:
-                why = exc.one_line() if isinstance(exc, ImapUnreachable) else f"the connection kept dropping ({exc})"
-                result.error = f"{account.source_user}: {why}; run again to resume: nothing copied is lost"
+                result.error = f"{what}; {RETRIES} reconnections failed: run again to resume (nothing copied is lost)"
                 break
             wait = min(60, 2**attempt)
-            logger.warning("%s: connection lost (%s); reconnecting in %d s", account.source_user, exc, wait)
+            logger.warning("%s; reconnecting in %d s", what, wait)
             time.sleep(wait)
         except MailvaultError as exc:
             result.error = exc.one_line()
@@ -152,6 +161,13 @@ def run_account(
     result.folders = list(done.values())
     result.seconds = round(time.monotonic() - began, 3)
     return result
+
+
+def _lost(user: str, exc: BaseException) -> str:
+    """``alice@example.com: connection lost while copying folder 'Archive/2025' ([Errno 32] Broken pipe)``"""
+    if isinstance(exc, ImapUnreachable):
+        return exc.message  # names the account and the server already
+    return f"{user}: {exc}" if isinstance(exc, Dropped) else f"{user}: connection lost ({exc})"
 
 
 def _copy_account(
@@ -207,10 +223,13 @@ def _copy_account(
                     earlier = done.get(m.source)
                     folder = FolderResult(utf7.decode(m.source), utf7.decode(m.destination))
                     done[m.source] = folder
-                if earlier is not None:  # redone after a dropped connection: keep what it did then
-                    folder.copied, folder.bytes, folder.rejected = earlier.copied, earlier.bytes, earlier.rejected
+                if earlier is not None:  # redone after a dropped connection: keep what it copied then
+                    folder.copied, folder.bytes = earlier.copied, earlier.bytes  # (its refusals are retried)
                     folder.found_on_destination = earlier.found_on_destination
-                copy_folder(src, dst, m, state, user, folder, filters, dry_run, tick, throttle)
+                try:
+                    copy_folder(src, dst, m, state, user, folder, filters, dry_run, tick, throttle)
+                except (OSError, IMAPClientAbortError) as exc:
+                    raise Dropped(folder.source, exc) from exc
                 folder.finished = True
 
     limits = (accounts.options.parallel_folders, accounts.source.connections, accounts.destination.connections)
@@ -299,7 +318,7 @@ def copy_folder(
     matched = _reconcile(src, dst, m, pending, state, user)
     if matched and not dry_run:
         state.record(user, m.source, uidvalidity, list(matched.values()))
-    folder.found_on_destination = len(matched)
+    folder.found_on_destination += len(matched)
     tick(len(matched), 0)
     pending = [u for u in pending if u not in matched]
     if dry_run:
@@ -369,6 +388,8 @@ def _append(
             response = _retrying(lambda: _multiappend(dst, folder, items), user, folder)
             uids = _appended_uids(response)
             return list(zip(messages, uids if len(uids) == len(messages) else [None] * len(messages), strict=True))
+        except IMAPClientAbortError:
+            raise  # the connection, not the server's answer: committed or not, the redo finds out
         except IMAPClientError as exc:
             logger.info("%s %s: the batch was refused (%s); sending its messages one by one", user, folder, exc)
     confirmed: list[tuple[tuple[int, dict[bytes, Any]], int | None]] = []
@@ -379,6 +400,8 @@ def _append(
 
         try:
             response = _retrying(one, user, folder)
+        except IMAPClientAbortError:
+            raise
         except IMAPClientError as exc:
             reason = str(exc)
             result.rejected.append(Rejected(result.source, uid, len(data[b"BODY[]"]), reason))
