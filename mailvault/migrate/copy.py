@@ -158,6 +158,9 @@ def run_account(
         except MailvaultError as exc:
             result.error = exc.one_line()
             break
+        except IMAPClientError as exc:  # an unexpected NO or BAD before any folder was taken up
+            result.error = f"{account.source_user}: the server answered {exc} (run again to resume)"
+            break
     result.folders = list(done.values())
     result.seconds = round(time.monotonic() - began, 3)
     return result
@@ -230,6 +233,9 @@ def _copy_account(
                     copy_folder(src, dst, m, state, user, folder, filters, dry_run, tick, throttle)
                 except (OSError, IMAPClientAbortError) as exc:
                     raise Dropped(folder.source, exc) from exc
+                except IMAPClientError as exc:  # a NO or BAD where none was expected (not an APPEND's refusal)
+                    raise ImapError(f"{user}: copying folder {folder.source!r} failed: {exc}",
+                                    hint="see the server's log; run again to resume") from exc  # fmt: skip
                 folder.finished = True
 
     limits = (accounts.options.parallel_folders, accounts.source.connections, accounts.destination.connections)
