@@ -1,6 +1,6 @@
-"""`mailvault migrate run` when the connection to the destination drops mid-APPEND, for real: a TCP
-proxy between the copier and a real Dovecot cuts it in the middle of a large message's literal, or
-swallows the server's OK after it committed the APPEND."""
+"""`mailvault migrate run` when the destination drops mid-APPEND, for real: a TCP proxy between the
+copier and a real Dovecot cuts it in the middle of a large message's literal, or swallows the server's
+OK after it committed the APPEND. And a destination with a provider's caps (size, bytes a day)."""
 
 from __future__ import annotations
 
@@ -112,3 +112,39 @@ def test_a_destination_that_keeps_dropping_ends_in_one_clear_line_and_a_rerun_co
     assert code == 0 and report["ok"], (report, err)
     assert report["verify"][0]["extra"] == 0 and report["verify"][0]["missing"] == 0
     assert_same_mail(move)
+
+
+def test_a_capped_destination_skips_what_is_too_large_pauses_at_the_daily_cap_and_resumes(
+    move: Move, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copier with a provider's caps, against the real servers (in-process, the caps made small:
+    1 MiB a message, 6 KiB a day). The large message is skipped with its reason; the copy pauses
+    before the cap, having recorded what it uploaded; with room again, a re-run goes on, no duplicate."""
+    from mailvault.imap import folders
+    from mailvault.migrate.accounts import load_accounts
+    from mailvault.migrate.copy import run_account
+    from mailvault.migrate.state import MigrationState
+    from mailvault.migrate.verify import verify_account
+
+    small = replace(folders.PRESETS["gmail"], max_message_bytes=2**20, max_upload_bytes_per_day=6 * 2**10)
+    monkeypatch.setitem(folders.PRESETS, "gmail", small)
+    through(move, move.new.port)
+    move.accounts.write_text(
+        move.accounts.read_text().replace('tls = "none"\n\n[[', 'tls = "none"\npreset = "gmail"\n\n[[')
+    )
+    spec = load_accounts(move.accounts)
+    assert spec.destination.preset == "gmail" and spec.source.preset is None
+    state = MigrationState(move.ws.root / "caps.db")
+
+    first = run_account(spec, spec.accounts[0], state)
+    assert first.error is None and first.paused is not None and "run again after" in first.paused, first
+    assert 0 < first.bytes <= 6 * 2**10 and 0 < first.copied < move.seeded.messages - 1
+
+    monkeypatch.setitem(folders.PRESETS, "gmail", replace(small, max_upload_bytes_per_day=10**9))  # a day later
+    second = run_account(spec, spec.accounts[0], state)
+    assert second.error is None and second.paused is None, second
+    skipped = [s for f in first.folders + second.folders for s in f.skipped]
+    assert {s.folder for s in skipped} == {"Archive/2025"} and "not attempted" in skipped[0].reason
+    check = verify_account(spec, spec.accounts[0])
+    assert sum(f.extra for f in check.folders) == 0, "nothing copied twice"
+    assert [(f.source, f.missing) for f in check.folders if f.missing] == [("Archive/2025", 1)], "only the large one"
