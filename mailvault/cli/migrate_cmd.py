@@ -94,7 +94,9 @@ def run(
     json: JsonOpt = False,
 ) -> None:
     """Copy every message with flags, keywords and dates; resumable, never twice; then verify.
-    Exit 0 when every account is complete and verified, 1 otherwise."""
+    With a preset on the destination, its provider's caps hold: larger messages are skipped, and the
+    copy pauses before the daily upload cap (run again when it says). Exit 0 when every account is
+    complete and verified, 1 otherwise."""
     wants_json(json)
     from concurrent.futures import ThreadPoolExecutor
 
@@ -115,8 +117,12 @@ def run(
         results = list(pool.map(
             lambda a: run_account(spec, a, state, filters=filters, dry_run=dry_run, progress=show), spec.accounts
         ))  # fmt: skip
-    checks = [] if (no_verify or dry_run) else [verify_account(spec, a, filters) for a in spec.accounts]
-    failed = any(r.error or any(f.rejected for f in r.folders) for r in results) or any(not c.ok for c in checks)
+    # an account stopped before its provider's daily cap is known to be incomplete: no verify for it
+    checks = [] if (no_verify or dry_run) else [
+        verify_account(spec, a, filters) for a, r in zip(spec.accounts, results, strict=True) if not r.paused
+    ]  # fmt: skip
+    failed = any(r.error or r.paused or any(f.rejected or f.skipped for f in r.folders) for r in results)
+    failed = failed or any(not c.ok for c in checks)
     if json:
         emit_json({"ok": not failed, "accounts": [r.as_dict() for r in results],
                    "verify": [c.as_dict() for c in checks]})  # fmt: skip
@@ -133,6 +139,10 @@ def run(
             for rej in f.rejected:
                 stdout.print(f"  REFUSED {f.source} UID {rej.uid} ({human_bytes(rej.size)}): {rej.reason}",
                              highlight=False, markup=False)  # fmt: skip
+            for skip in f.skipped:
+                stdout.print(f"  SKIPPED {f.source} UID {skip.uid}: {skip.reason}", highlight=False, markup=False)
+        if r.paused:
+            stdout.print(f"  PAUSED: {r.paused}", highlight=False, markup=False)
         if r.error:
             stdout.print(f"  ERROR: {r.error}", highlight=False, markup=False)
     _print_checks(checks)

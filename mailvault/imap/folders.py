@@ -100,7 +100,11 @@ class FolderPlan:
 
 @dataclass(frozen=True)
 class Preset:
-    """Known providers' quirks: folders to skip or treat specially, and their limits."""
+    """A known provider's quirks. As the *source* of a migration its folders map specially
+    (``strip_prefix``, ``skip_virtual``, ``all_mail_to_archive``); as the *destination* its upload
+    caps are honoured by the copier (migrate/caps.py): ``max_message_bytes`` (larger messages are
+    skipped, with the reason), ``max_upload_bytes_per_day`` (the copy stops before crossing it and
+    says when to run again), ``max_bytes_per_second`` (pacing) and ``max_connections``."""
 
     name: str
     strip_prefix: str = ""  # a provider's folder for its own folders ("[Gmail]/")
@@ -108,22 +112,36 @@ class Preset:
     all_mail_to_archive: bool = False  # copy All Mail last, into Archive, skipping messages already copied
     max_message_bytes: int | None = None
     max_upload_bytes_per_day: int | None = None
+    max_bytes_per_second: float | None = None
     max_connections: int | None = None
     notes: str = ""
 
 
+# The figures, and where they come from (checked 2025; providers change them without notice):
+# - Gmail: messages up to 25 MB (Gmail Help, "attachment size limit", MIME-encoded size; an APPEND over
+#   it gets "[ALERT] Message too large"); IMAP uploads 500 MB a day (Google Workspace Admin Help,
+#   "Gmail bandwidth limits": upload via IMAP 500 MB/day; free accounts are not stricter in public
+#   figures but Google says they may be), taken in decimal MB, the smaller reading, since crossing it
+#   suspends IMAP uploads for the account; 15 simultaneous IMAP connections per account (Gmail Help,
+#   "Too many simultaneous connections"). No per-second rate is published: none is set.
+# - Office 365 / Exchange Online: messages up to 35 MB sending, 36 MB receiving by default, an admin
+#   may raise it to 150 MB (Microsoft Learn, "Exchange Online limits", message limits); 35 MB is
+#   taken (the default, the lower). No daily upload cap and no rate are published for IMAP: Exchange
+#   Online throttles by per-user budgets and answers with a throttling response, which the copy meets
+#   with back-off; 20 concurrent IMAP connections per mailbox (Exchange Online throttling FAQ).
 PRESETS = {
     "gmail": Preset(
         "gmail", strip_prefix="[Gmail]", all_mail_to_archive=True, max_message_bytes=25 * 2**20,
-        max_upload_bytes_per_day=500 * 2**20, max_connections=15,
-        notes="labels become folders; a message with several labels is copied into each; All Mail goes last,"
-        " into Archive, and only the messages no label held (archived mail); Important and Starred are views"
-        " and are skipped (Starred is the \\Flagged flag); IMAP uploads are capped at about 500 MB a day",
+        max_upload_bytes_per_day=500 * 10**6, max_connections=15,
+        notes="as source: labels become folders; a message with several labels is copied into each; All Mail"
+        " goes last, into Archive, and only the messages no label held (archived mail); Important and Starred"
+        " are views and are skipped (Starred is the \\Flagged flag). As destination: messages over 25 MiB are"
+        " skipped; IMAP uploads stop at 500 MB a day and resume on the next run",
     ),
     "office365": Preset(
-        "office365", max_message_bytes=35 * 2**20, max_connections=8,
-        notes="messages over 35 MB are refused (the tenant's default); more than a few connections per mailbox"
-        " are throttled, which the copy meets with back-off",
+        "office365", max_message_bytes=35 * 2**20, max_connections=20,
+        notes="as destination: messages over 35 MiB are skipped (the tenant default; raised tenants allow up to"
+        " 150 MB); Exchange Online throttles by budget, which the copy meets with back-off",
     ),
 }  # fmt: skip
 

@@ -76,16 +76,21 @@ class FolderStats:
     bytes: int
     uidvalidity: int
     uidnext: int
+    over: int = 0  # messages larger than the ``over`` asked for
+    over_bytes: int = 0
 
 
-def folder_stats(client: IMAPClient, name: str) -> FolderStats:
+def folder_stats(client: IMAPClient, name: str, *, over: int | None = None) -> FolderStats:
+    """Counts and sizes of folder ``name``; with ``over``, also of its messages larger than that."""
     selected = client.select_folder(name, readonly=True)
     exists = int(selected.get(b"EXISTS", 0))
-    size = 0
+    sizes: list[int] = []
     if exists:
         uids = client.search(["ALL"])
-        size = sum(int(v.get(b"RFC822.SIZE", 0)) for v in client.fetch(uids, ["RFC822.SIZE"]).values())
-    return FolderStats(exists, size, int(selected.get(b"UIDVALIDITY", 0)), int(selected.get(b"UIDNEXT", 0)))
+        sizes = [int(v.get(b"RFC822.SIZE", 0)) for v in client.fetch(uids, ["RFC822.SIZE"]).values()]
+    large = [n for n in sizes if over is not None and n > over]
+    return FolderStats(exists, sum(sizes), int(selected.get(b"UIDVALIDITY", 0)), int(selected.get(b"UIDNEXT", 0)),
+                       len(large), sum(large))  # fmt: skip
 
 
 @dataclass(frozen=True)

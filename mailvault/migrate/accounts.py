@@ -19,6 +19,12 @@ from mailvault.keys.secrets import SecretSource
 
 Tls = Literal["implicit", "starttls", "none"]
 Auth = Literal["login", "plain", "xoauth2"]
+PresetName = Literal["gmail", "office365"]
+PRESET_HELP = (
+    "The provider this server is (gmail, office365). As [source]: its folders map specially (Gmail's"
+    " labels, All Mail and views). As [destination]: its upload caps are honoured: larger messages are"
+    " skipped and reported, the copy stops before the daily upload cap and resumes on the next run."
+)
 
 
 class _Strict(BaseModel):
@@ -35,6 +41,7 @@ class Endpoint(_Strict):
     auth: Auth = Field("login", description="login, plain, or xoauth2 (a token from oauth_token_command).")
     timeout: float = Field(60, gt=0, description="Seconds before a silent server is given up on.")
     connections: int = Field(4, ge=1, le=32, description="Connections to this server at once (all accounts).")
+    preset: PresetName | None = Field(None, description=PRESET_HELP, examples=["gmail", "office365"])
 
 
 class Account(_Strict):
@@ -79,7 +86,10 @@ class Options(_Strict):
     parallel_folders: int = Field(3, ge=1, le=16, description="Folders of one account copied at once.")
     batch_messages: int = Field(50, ge=1, le=1000, description="Messages fetched per UID FETCH.")
     batch_bytes: int = Field(16 * 2**20, ge=2**20, description="Bytes fetched per batch at most.")
-    preset: Literal["gmail", "office365"] | None = Field(None, description="A known source provider's quirks.")
+    preset: PresetName | None = Field(
+        None, description="The same as source.preset (the provider being left): kept for older files.",
+        examples=["gmail"],
+    )  # fmt: skip
 
 
 class AccountsFile(_Strict):
@@ -87,6 +97,21 @@ class AccountsFile(_Strict):
     destination: Endpoint
     accounts: list[Account] = Field(min_length=1)
     options: Options = Field(default_factory=lambda: Options())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_source_preset(cls, data: object) -> object:
+        """``options.preset`` and ``source.preset`` say the same thing: either fills the other."""
+        if not isinstance(data, dict) or not isinstance(data.get("source"), dict):
+            return data
+        options: dict[str, object] = data["options"] if isinstance(data.get("options"), dict) else {}
+        given = {v for v in (data["source"].get("preset"), options.get("preset")) if v is not None}
+        if len(given) > 1:
+            raise ValueError("source.preset and options.preset differ: give the source's provider once")
+        if given:
+            (name,) = given
+            data = {**data, "source": {**data["source"], "preset": name}, "options": {**options, "preset": name}}
+        return data
 
     def account(self, user: str) -> Account:
         for a in self.accounts:

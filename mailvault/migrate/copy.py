@@ -6,8 +6,11 @@ write; a lost state DB; mail that was already there) is matched by identity agai
 ones, and the matches are recorded instead of copied. Then batches of UID FETCH (BODY.PEEK[], FLAGS,
 INTERNALDATE) go to the destination by MULTIAPPEND where offered (one command a batch, atomic), each
 batch recorded only after the server's OK. A message the destination refuses is retried alone, and
-if refused again reported with the server's reason; the run goes on. A dropped connection means
-reconnect and redo the folder: the identity match makes that safe. Throttling is met with back-off.
+if refused again reported with the server's reason; the run goes on. A dropped connection is not a
+refusal: it means reconnect and redo the folder, whose batch the server may or may not have
+committed before the drop; the identity match finds it if it did. Throttling is met with back-off.
+When the destination's provider has caps (a preset, see caps.py), a message over its size limit is
+skipped and reported, and the copy stops cleanly before its daily upload cap.
 """
 
 from __future__ import annotations
@@ -32,6 +35,16 @@ from mailvault.imap.folders import FolderPlan, Mapping, Side, map_folders
 from mailvault.imap.session import describe, session, subscribed
 from mailvault.mail import utf7
 from mailvault.migrate.accounts import Account, AccountsFile
+from mailvault.migrate.caps import (
+    DAY,
+    Caps,
+    DailyCapReached,
+    DailyTally,
+    connections,
+    destination_caps,
+    pace,
+    too_large,
+)
 from mailvault.migrate.identity import Seen, identities, identity, match, message_id, needs_header, repeated_ids
 from mailvault.migrate.state import Copied, MigrationState
 
@@ -43,6 +56,14 @@ _APPENDUID = re.compile(rb"APPENDUID \d+ ([\d:,]+)")
 _THROTTLED = re.compile(rb"THROTTLED|LIMIT|too many|try again|rate", re.IGNORECASE)
 Progress = Callable[[str, int, int, int], None]  # account, messages done, bytes done, messages total
 Mapper = Callable[[Side, Side], FolderPlan]
+
+
+class Dropped(Exception):
+    """A connection lost while copying one folder: reconnect, and redo that folder."""
+
+    def __init__(self, folder: str, cause: BaseException) -> None:
+        super().__init__(f"connection lost while copying folder {folder!r} ({cause})")
+        self.folder = folder
 
 
 @dataclass
@@ -62,6 +83,7 @@ class FolderResult:
     bytes: int = 0
     found_on_destination: int = 0  # already there (an earlier interrupted run, a lost state): not copied again
     rejected: list[Rejected] = field(default_factory=list)
+    skipped: list[Rejected] = field(default_factory=list)  # over the destination provider's size limit
     finished: bool = False
 
 
@@ -72,6 +94,7 @@ class AccountResult:
     folders: list[FolderResult] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
+    paused: str | None = None  # stopped before the destination provider's daily cap: run again later
     dry_run: bool = False
 
     @property
@@ -134,24 +157,45 @@ def run_account(
     result = AccountResult(account.source_user, account.destination_user, dry_run=dry_run)
     began = time.monotonic()
     done: dict[str, FolderResult] = {}
+    tally = destination_tally(accounts, account, state)
     for attempt in range(RETRIES + 1):
         try:
-            _copy_account(accounts, account, state, filters, dry_run, progress, done, mapper, key)
+            _copy_account(accounts, account, state, filters, dry_run, progress, done, mapper, key, tally)
             break
-        except (OSError, IMAPClientAbortError, ImapUnreachable) as exc:  # dropped: reconnect, redo the folder
+        except DailyCapReached as exc:
+            result.paused = exc.one_line()
+            break
+        except (Dropped, OSError, IMAPClientAbortError, ImapUnreachable) as exc:  # reconnect, redo the folder
+            what = _lost(account.source_user, exc)
             if attempt == RETRIES:
-                why = exc.one_line() if isinstance(exc, ImapUnreachable) else f"the connection kept dropping ({exc})"
-                result.error = f"{account.source_user}: {why}; run again to resume: nothing copied is lost"
+                result.error = f"{what}; {RETRIES} reconnections failed: run again to resume (nothing copied is lost)"
                 break
             wait = min(60, 2**attempt)
-            logger.warning("%s: connection lost (%s); reconnecting in %d s", account.source_user, exc, wait)
+            logger.warning("%s; reconnecting in %d s", what, wait)
             time.sleep(wait)
         except MailvaultError as exc:
             result.error = exc.one_line()
             break
+        except IMAPClientError as exc:  # an unexpected NO or BAD before any folder was taken up
+            result.error = f"{account.source_user}: the server answered {exc} (run again to resume)"
+            break
     result.folders = list(done.values())
     result.seconds = round(time.monotonic() - began, 3)
     return result
+
+
+def destination_tally(accounts: AccountsFile, account: Account, state: MigrationState) -> DailyTally:
+    """The destination provider's caps with what this mailbox took of its daily cap in the last 24 h."""
+    mailbox = f"{accounts.destination.host}/{account.destination_user}"
+    history = state.uploads(mailbox, time.time() - DAY) if accounts.destination.preset else []
+    return DailyTally(destination_caps(accounts.destination.preset), history, who=account.source_user, mailbox=mailbox)
+
+
+def _lost(user: str, exc: BaseException) -> str:
+    """``alice@example.com: connection lost while copying folder 'Archive/2025' ([Errno 32] Broken pipe)``"""
+    if isinstance(exc, ImapUnreachable):
+        return exc.message  # names the account and the server already
+    return f"{user}: {exc}" if isinstance(exc, Dropped) else f"{user}: connection lost ({exc})"
 
 
 def _copy_account(
@@ -164,6 +208,7 @@ def _copy_account(
     done: dict[str, FolderResult],
     mapper: Mapper | None,
     key: str | None,
+    tally: DailyTally,
 ) -> None:
     user = key or account.source_user
 
@@ -186,7 +231,7 @@ def _copy_account(
     total = sum(totals.values())
     lock = threading.Lock()
     counter = [sum(r.copied + r.found_on_destination for r in done.values()), 0]
-    throttle = Throttle(filters.max_bytes_per_second)
+    throttle = Throttle(pace(filters.max_bytes_per_second, tally.caps))
 
     def tick(messages: int, nbytes: int) -> None:
         with lock:
@@ -207,14 +252,20 @@ def _copy_account(
                     earlier = done.get(m.source)
                     folder = FolderResult(utf7.decode(m.source), utf7.decode(m.destination))
                     done[m.source] = folder
-                if earlier is not None:  # redone after a dropped connection: keep what it did then
-                    folder.copied, folder.bytes, folder.rejected = earlier.copied, earlier.bytes, earlier.rejected
+                if earlier is not None:  # redone after a dropped connection: keep what it copied then
+                    folder.copied, folder.bytes = earlier.copied, earlier.bytes  # (its refusals are retried)
                     folder.found_on_destination = earlier.found_on_destination
-                copy_folder(src, dst, m, state, user, folder, filters, dry_run, tick, throttle)
+                try:
+                    copy_folder(src, dst, m, state, user, folder, filters, dry_run, tick, throttle, tally)
+                except (OSError, IMAPClientAbortError) as exc:
+                    raise Dropped(folder.source, exc) from exc
+                except IMAPClientError as exc:  # a NO or BAD where none was expected (not an APPEND's refusal)
+                    raise ImapError(f"{user}: copying folder {folder.source!r} failed: {exc}",
+                                    hint="see the server's log; run again to resume") from exc  # fmt: skip
                 folder.finished = True
 
     limits = (accounts.options.parallel_folders, accounts.source.connections, accounts.destination.connections)
-    workers = max(1, min(*limits, len(queue)))
+    workers = connections(min(*limits, len(queue)), tally.caps)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for future in [pool.submit(worker) for _ in range(workers)]:
             future.result()  # the first worker's error is the account's (the others finish their folder)
@@ -283,6 +334,7 @@ def copy_folder(
     dry_run: bool,
     tick: Callable[[int, int], None],
     throttle: Throttle,
+    tally: DailyTally | None = None,
 ) -> None:
     selected = src.select_folder(m.source, readonly=True)
     uidvalidity = int(selected[b"UIDVALIDITY"])
@@ -299,7 +351,7 @@ def copy_folder(
     matched = _reconcile(src, dst, m, pending, state, user)
     if matched and not dry_run:
         state.record(user, m.source, uidvalidity, list(matched.values()))
-    folder.found_on_destination = len(matched)
+    folder.found_on_destination += len(matched)
     tick(len(matched), 0)
     pending = [u for u in pending if u not in matched]
     if dry_run:
@@ -307,19 +359,70 @@ def copy_folder(
         folder.pending = len(pending)
         return
     sizes = {s.uid: s.size for s in light_fetch(src, pending)} if pending else {}
+    pending = within_size_limit(pending, sizes, tally.caps if tally else Caps(), folder, user)
     for batch in _batches(pending, sizes, 50, 16 * 2**20):
-        fetched = src.fetch(batch, ["BODY.PEEK[]", "FLAGS", "INTERNALDATE", HEADER_FIELD])
-        messages = [(uid, fetched[uid]) for uid in batch if uid in fetched]
-        confirmed = _append(dst, m.destination, messages, folder, user)
-        state.record(user, m.source, uidvalidity, [
-            Copied(uid, m.destination, dest_uid, _identity_of(data), len(data[b"BODY[]"]))
-            for (uid, data), dest_uid in confirmed
-        ])  # fmt: skip
+        taken = admit(tally, batch, sizes)
+        confirmed: list[tuple[tuple[int, dict[bytes, Any]], int | None]] = []
+        try:
+            confirmed = _copy_batch(src, dst, m, taken, state, user, uidvalidity, folder, tally)
+        finally:  # what was taken of the day's cap and not stored goes back (refused, dropped)
+            stored = {uid for (uid, _data), _d in confirmed}
+            for uid in taken:
+                if tally is not None and uid not in stored:
+                    tally.give_back(sizes.get(uid, 0))
         nbytes = sum(len(data[b"BODY[]"]) for (_uid, data), _d in confirmed)
         folder.copied += len(confirmed)
         folder.bytes += nbytes
         tick(len(confirmed), nbytes)
         throttle.spent(nbytes)
+        if len(taken) < len(batch) and tally is not None:
+            raise tally.reached()
+
+
+def _copy_batch(
+    src: IMAPClient, dst: IMAPClient, m: Mapping, uids: list[int], state: MigrationState, user: str,
+    uidvalidity: int, folder: FolderResult, tally: DailyTally | None,
+) -> list[tuple[tuple[int, dict[bytes, Any]], int | None]]:  # fmt: skip
+    """FETCH ``uids``, APPEND them, record those the destination confirmed (and their upload)."""
+    if not uids:
+        return []
+    fetched = src.fetch(uids, ["BODY.PEEK[]", "FLAGS", "INTERNALDATE", HEADER_FIELD])
+    messages = [(uid, fetched[uid]) for uid in uids if uid in fetched]
+    confirmed = _append(dst, m.destination, messages, folder, user)
+    nbytes = sum(len(data[b"BODY[]"]) for (_uid, data), _d in confirmed)
+    uploaded = (tally.mailbox, time.time(), nbytes) if tally is not None and tally.caps.max_bytes_per_day else None
+    state.record(user, m.source, uidvalidity, [
+        Copied(uid, m.destination, dest_uid, _identity_of(data), len(data[b"BODY[]"]))
+        for (uid, data), dest_uid in confirmed
+    ], uploaded=uploaded)  # fmt: skip
+    return confirmed
+
+
+def within_size_limit(
+    pending: list[int], sizes: dict[int, int], caps: Caps, folder: FolderResult, user: str
+) -> list[int]:
+    """``pending`` without the messages over the destination provider's size limit (reported as skipped)."""
+    kept = []
+    for uid in pending:
+        reason = too_large(caps, sizes.get(uid, 0))
+        if reason is None:
+            kept.append(uid)
+            continue
+        folder.skipped.append(Rejected(folder.source, uid, sizes[uid], reason))
+        logger.warning("%s %s: UID %d skipped: %s", user, folder.source, uid, reason)
+    return kept
+
+
+def admit(tally: DailyTally | None, batch: list[int], sizes: dict[int, int]) -> list[int]:
+    """The first messages of ``batch`` that the day's upload cap still has room for."""
+    if tally is None:
+        return batch
+    taken = []
+    for uid in batch:
+        if not tally.take(sizes.get(uid, 0)):
+            break
+        taken.append(uid)
+    return taken
 
 
 def _reconcile(
@@ -369,6 +472,8 @@ def _append(
             response = _retrying(lambda: _multiappend(dst, folder, items), user, folder)
             uids = _appended_uids(response)
             return list(zip(messages, uids if len(uids) == len(messages) else [None] * len(messages), strict=True))
+        except IMAPClientAbortError:
+            raise  # the connection, not the server's answer: committed or not, the redo finds out
         except IMAPClientError as exc:
             logger.info("%s %s: the batch was refused (%s); sending its messages one by one", user, folder, exc)
     confirmed: list[tuple[tuple[int, dict[bytes, Any]], int | None]] = []
@@ -379,6 +484,8 @@ def _append(
 
         try:
             response = _retrying(one, user, folder)
+        except IMAPClientAbortError:
+            raise
         except IMAPClientError as exc:
             reason = str(exc)
             result.rejected.append(Rejected(result.source, uid, len(data[b"BODY[]"]), reason))

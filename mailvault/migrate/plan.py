@@ -12,6 +12,7 @@ from mailvault.imap.folders import PRESETS, map_folders
 from mailvault.imap.session import describe, folder_stats, quota, session, subscribed
 from mailvault.mail import utf7
 from mailvault.migrate.accounts import Account, AccountsFile
+from mailvault.migrate.caps import days_needed, destination_caps, pace, plan_notes
 
 # A conservative rate for the estimate, from the bench (bench/migrate_vs_mbsync.py) on loopback;
 # a remote provider is usually slower: the plan says which rate it assumed.
@@ -29,6 +30,7 @@ class FolderRow:
     bytes: int
     exists: bool
     subscribed: bool
+    too_large: int = 0  # messages over the destination provider's size limit: skipped by `run`
 
 
 @dataclass
@@ -46,6 +48,7 @@ class AccountPlan:
     destination_used_bytes: int | None = None
     destination_limit_bytes: int | None = None
     estimate_s: float = 0.0
+    days_needed: int = 1  # at the destination provider's daily upload cap
     warnings: list[str] = field(default_factory=list)
     blocking: list[str] = field(default_factory=list)
     error: str | None = None
@@ -84,19 +87,26 @@ def plan_account(accounts: AccountsFile, account: Account) -> AccountPlan:
             dest_side = describe(dest)
             room = quota(dest)
         folder_plan = map_folders(source_side, dest_side, preset=accounts.options.preset)
+        caps = destination_caps(dst.preset)
+        over: dict[str, tuple[int, int]] = {}
         for m in folder_plan.mappings:
-            stats = folder_stats(source_client, m.source)
+            stats = folder_stats(source_client, m.source, over=caps.max_message_bytes)
             result.folders.append(FolderRow(
                 utf7.decode(m.source), utf7.decode(m.destination), m.why, m.role, stats.messages, stats.bytes,
-                m.exists, m.source in subs,
+                m.exists, m.source in subs, stats.over,
             ))  # fmt: skip
+            over[utf7.decode(m.source)] = (stats.over, stats.over_bytes)
     result.source_layout = _layout(source_side.delimiter, source_side.prefix)
     result.destination_layout = _layout(dest_side.delimiter, dest_side.prefix)
     result.skipped = [{"folder": utf7.decode(s), "why": why} for s, why in folder_plan.skipped]
     result.collisions = {utf7.decode(d): [utf7.decode(s) for s in srcs] for d, srcs in folder_plan.collisions.items()}
     result.messages = sum(f.messages for f in result.folders)
     result.bytes = sum(f.bytes for f in result.folders)
-    result.estimate_s = round(max(result.messages / ASSUMED_MESSAGES_PER_S, result.bytes / ASSUMED_BYTES_PER_S), 1)
+    rate = pace(ASSUMED_BYTES_PER_S, caps)
+    result.estimate_s = round(max(result.messages / ASSUMED_MESSAGES_PER_S, result.bytes / (rate or 1)), 1)
+    upload = result.bytes - sum(b for _n, b in over.values())
+    result.days_needed = days_needed(upload, caps.max_bytes_per_day)
+    result.warnings.extend(plan_notes(caps, over, result.bytes))
     if room is not None:
         result.destination_used_bytes, result.destination_limit_bytes = room.used_bytes, room.limit_bytes
         if room.limit_bytes is not None and room.used_bytes + result.bytes > room.limit_bytes:
@@ -106,9 +116,10 @@ def plan_account(accounts: AccountsFile, account: Account) -> AccountPlan:
             )
     for destination, sources in result.collisions.items():
         result.blocking.append(f"{', '.join(sources)} would all land in {destination}: rename one on the source")
-    preset = PRESETS.get(accounts.options.preset or "")
-    if preset is not None and preset.max_message_bytes is not None:
-        result.warnings.append(f"preset {preset.name}: {preset.notes}")
+    for role, endpoint in (("source", src), ("destination", dst)):
+        preset = PRESETS.get(endpoint.preset or "")
+        if preset is not None:
+            result.warnings.append(f"{role} preset {preset.name}: {preset.notes}")
     return result
 
 

@@ -3,7 +3,8 @@
 A message is recorded only after the destination confirmed its APPEND, keyed by (account, source
 folder, UIDVALIDITY, UID), with the destination folder and UID (APPENDUID) and its identity. A run
 killed at any instant leaves at most messages that are on the destination but not recorded here;
-the next run finds those by identity (see copy.py), so nothing is copied twice.
+the next run finds those by identity (see copy.py), so nothing is copied twice. With each batch the
+bytes uploaded to the destination mailbox are tallied with their time, for a provider's daily cap.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ CREATE TABLE IF NOT EXISTS copied (
     PRIMARY KEY (account, folder, uidvalidity, uid)
 );
 CREATE INDEX IF NOT EXISTS copied_dest ON copied(account, dest_folder);
+CREATE TABLE IF NOT EXISTS uploads (
+    destination TEXT NOT NULL,
+    at REAL NOT NULL,
+    bytes INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS uploads_at ON uploads(destination, at);
 CREATE TABLE IF NOT EXISTS cursors (
     account TEXT NOT NULL,
     folder TEXT NOT NULL,
@@ -80,14 +87,28 @@ class MigrationState:
             ).fetchall()
         return {int(r[0]) for r in rows}
 
-    def record(self, account: str, folder: str, uidvalidity: int, rows: Iterable[Copied]) -> None:
-        """Record confirmed copies, all or none."""
+    def record(
+        self, account: str, folder: str, uidvalidity: int, rows: Iterable[Copied], *,
+        uploaded: tuple[str, float, int] | None = None,
+    ) -> None:  # fmt: skip
+        """Record confirmed copies, all or none; with ``uploaded`` (destination mailbox, epoch seconds,
+        bytes) the upload they made, in the same transaction."""
         with self._lock, self._conn() as c:
             c.executemany(
                 "INSERT OR REPLACE INTO copied(account, folder, uidvalidity, uid, dest_folder, dest_uid, identity,"
                 " size) VALUES (?,?,?,?,?,?,?,?)",
                 [(account, folder, uidvalidity, r.uid, r.dest_folder, r.dest_uid, r.identity, r.size) for r in rows],
             )
+            if uploaded is not None and uploaded[2]:
+                c.execute("INSERT INTO uploads(destination, at, bytes) VALUES (?,?,?)", uploaded)
+
+    def uploads(self, destination: str, since: float) -> list[tuple[float, int]]:
+        """(epoch seconds, bytes) of the uploads to ``destination`` since ``since``."""
+        with self._conn() as c:
+            rows = c.execute(
+                "SELECT at, bytes FROM uploads WHERE destination=? AND at>? ORDER BY at", (destination, since)
+            ).fetchall()
+        return [(float(r[0]), int(r[1])) for r in rows]
 
     def forget_folder(self, account: str, folder: str) -> None:
         """A source folder whose UIDVALIDITY changed: its old UIDs mean nothing now."""

@@ -21,11 +21,13 @@ from mailvault.imap.folders import Mapping, map_folders
 from mailvault.imap.session import describe, subscribed
 from mailvault.mail import utf7
 from mailvault.migrate.accounts import Account, AccountsFile
+from mailvault.migrate.caps import DailyTally, pace
 from mailvault.migrate.copy import (
     Filters,
     FolderResult,
     Throttle,
     copy_folder,
+    destination_tally,
     ensure_folder,
     flags_of,
     session_pair,
@@ -63,6 +65,7 @@ def sync_account(
     result = SyncResult(account.source_user, account.destination_user)
     began = time.monotonic()
     user = account.source_user
+    tally = destination_tally(accounts, account, state)  # the destination provider's caps hold here too
     try:
         with session_pair(accounts, account) as (src, dst):
             plan = map_folders(describe(src), describe(dst), preset=accounts.options.preset)
@@ -70,7 +73,7 @@ def sync_account(
             condstore = src.has_capability("CONDSTORE")
             for m in plan.mappings:
                 if filters.wants(utf7.decode(m.source)):
-                    result.folders.append(_sync_folder(src, dst, m, state, user, condstore, m.source in subs))
+                    result.folders.append(_sync_folder(src, dst, m, state, user, condstore, m.source in subs, tally))
     except MailvaultError as exc:
         result.error = exc.one_line()
     result.seconds = round(time.monotonic() - began, 3)
@@ -84,8 +87,9 @@ def _mark(src: IMAPClient, folder: str, condstore: bool) -> str:
 
 
 def _sync_folder(
-    src: IMAPClient, dst: IMAPClient, m: Mapping, state: MigrationState, user: str, condstore: bool, subscribe: bool
-) -> SyncFolder:
+    src: IMAPClient, dst: IMAPClient, m: Mapping, state: MigrationState, user: str, condstore: bool, subscribe: bool,
+    tally: DailyTally,
+) -> SyncFolder:  # fmt: skip
     result = SyncFolder(utf7.decode(m.source), utf7.decode(m.destination))
     mark = _mark(src, m.source, condstore)
     last = state.cursor(user, m.source, "source")
@@ -94,11 +98,15 @@ def _sync_folder(
         return result
     ensure_folder(dst, m, subscribe=subscribe, user=user)
     copied = FolderResult(result.source, result.destination)
-    copy_folder(src, dst, m, state, user, copied, Filters(), False, lambda _m, _b: None, Throttle(None))
+    paced = Throttle(pace(None, tally.caps))
+    copy_folder(src, dst, m, state, user, copied, Filters(), False, lambda _m, _b: None, paced, tally)
     result.copied = copied.copied
-    if copied.rejected:
-        raise MailvaultError(f"{user} {result.source}: {len(copied.rejected)} message(s) refused by the destination",
-                             hint="run `mailvault migrate run` to see each with the server's reason")  # fmt: skip
+    if copied.rejected or copied.skipped:
+        raise MailvaultError(
+            f"{user} {result.source}: {len(copied.rejected) + len(copied.skipped)} message(s) refused by the"
+            " destination or over its provider's size limit",
+            hint="run `mailvault migrate run` to see each with its reason",
+        )
     result.flags_updated = _carry_flags(src, dst, m, state, user, last, condstore)
     state.set_cursor(user, m.source, "source", _mark(src, m.source, condstore))
     return result

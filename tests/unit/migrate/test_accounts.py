@@ -57,3 +57,28 @@ def test_two_secrets_for_one_side_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="give exactly one of source_password_file") as caught:
         load_accounts(path)
     assert "source_password_file, source_password_env" in caught.value.one_line()
+
+
+def test_a_preset_belongs_to_a_server_and_options_preset_means_the_source(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.toml"
+    path.write_text(REFERENCE.replace('tls = "starttls"', 'tls = "starttls"\npreset = "gmail"'))
+    spec = load_accounts(path)
+    assert (spec.source.preset, spec.destination.preset, spec.options.preset) == (None, "gmail", None)
+
+    path.write_text(REFERENCE + '\n[options]\npreset = "office365"\n')  # the older way: the source's provider
+    spec = load_accounts(path)
+    assert (spec.source.preset, spec.destination.preset, spec.options.preset) == ("office365", None, "office365")
+
+    path.write_text(REFERENCE.replace('tls = "implicit"', 'tls = "implicit"\npreset = "gmail"'))
+    assert load_accounts(path).options.preset == "gmail", "what folder mapping reads"
+
+
+def test_two_different_source_presets_are_one_clear_line(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.toml"
+    path.write_text(REFERENCE.replace('tls = "implicit"', 'tls = "implicit"\npreset = "gmail"')
+                    + '\n[options]\npreset = "office365"\n')  # fmt: skip
+    with pytest.raises(ConfigError, match=r"source\.preset and options\.preset differ"):
+        load_accounts(path)
+    path.write_text(REFERENCE.replace('tls = "starttls"', 'tls = "starttls"\npreset = "yahoo"'))
+    with pytest.raises(ConfigError, match=r"destination\.preset"):
+        load_accounts(path)
