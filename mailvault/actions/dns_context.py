@@ -87,6 +87,8 @@ class DnsContext:
 
 
 def dns_context(config: Config, domain: str) -> DnsContext:
+    if config.dns is None:
+        raise ConfigError("the config has no [dns] section", hint="add one: `mailvault config init` shows its keys")
     text = domain.strip().rstrip(".")
     if not text or " " in text or "." not in text:
         raise DnsError(f"{domain!r} is not a domain name", hint="give the mail domain, e.g. example.org")

@@ -32,6 +32,8 @@ def toml_value(value: Any) -> str:
         return json.dumps(format_duration(value))
     if isinstance(value, Path):
         return json.dumps(str(value))
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return json.dumps(str(value), ensure_ascii=False)

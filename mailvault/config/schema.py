@@ -643,7 +643,9 @@ class Config(Section):
     migrate: MigrateSection = Field(
         default_factory=lambda: MigrateSection(), description="A provider switch in progress."
     )
-    dns: DnsSection = Field(default_factory=lambda: DnsSection(), description="DNS for the MX cutover.")
+    dns: DnsSection | None = Field(
+        None, description="DNS for the MX cutover (`mailvault dns`).", json_schema_extra={"sample": "commented"}
+    )
     imap_restore: ImapRestoreSection | None = Field(
         None,
         description="The live IMAP server for `restore --into-imap`.",
