@@ -69,13 +69,24 @@ def _label(name: str, rtype: str) -> str:
     return f"{rtype} {name}"
 
 
-def _served(who: Server, want: RRset | None, key: tuple[str, str], timeout: float, *, ttl: bool = True) -> Check:
-    """Does authoritative ``who`` serve exactly ``want`` (data, and TTL unless ``ttl`` is False; None: nothing)?"""
+def _served(
+    who: Server,
+    want: RRset | None,
+    key: tuple[str, str],
+    timeout: float,
+    *,
+    ttl: bool = True,
+    switched: RRset | None = None,
+) -> Check:
+    """Does authoritative ``who`` serve exactly ``want`` (data, and TTL unless ``ttl`` is False; None:
+    nothing)? Serving ``switched`` instead (the cutover's result) also passes: the cutover is done."""
     answer = ask(who, key[0], key[1], timeout=timeout)
     what = _label(*key)
     if not answer.answered:
         return _silent(who, what, answer, fatal=True)
     got = answer.rrset
+    if switched is not None and switched.same_data(got):
+        return Check(str(who), what, True, "already switched (the cutover is done)")
     if want is None:
         return Check(str(who), what, got is None, "absent" if got is None else f"still serves {', '.join(got.values)}")
     if got is None:
@@ -88,13 +99,17 @@ def _served(who: Server, want: RRset | None, key: tuple[str, str], timeout: floa
 
 
 def _authoritative(
-    ctx: DnsContext, zone: str, wanted: list[tuple[tuple[str, str], RRset | None]], serial: int | None
+    ctx: DnsContext,
+    zone: str,
+    wanted: list[tuple[tuple[str, str], RRset | None]],
+    serial: int | None,
+    switched: dict[tuple[str, str], RRset | None],
 ) -> list[Check]:
     checks: list[Check] = []
     timeout = ctx.settings.timeout
     for server in ctx.authoritative():
         for key, want in wanted:
-            checks.append(_served(server, want, key, timeout))
+            checks.append(_served(server, want, key, timeout, switched=switched.get(key)))
         if serial is not None:
             soa = ask(server, zone, "SOA", timeout=timeout)
             got = int(soa.rrset.values[0].split()[2]) if soa.rrset else None
@@ -114,7 +129,10 @@ def gate(ctx: DnsContext, plan: dict[str, Any], *, now: datetime | None = None) 
     wanted: dict[tuple[str, str], RRset | None] = {c.key: c.after for c in prepared}
     for c in cutover:
         wanted.setdefault(c.key, c.before)
-    verdict = Verdict(_authoritative(ctx, plan["zone"], list(wanted.items()), plan.get("serial_after_prepare")))
+    switched = {c.key: c.after for c in cutover}
+    verdict = Verdict(
+        _authoritative(ctx, plan["zone"], list(wanted.items()), plan.get("serial_after_prepare"), switched)
+    )
     timeout = ctx.settings.timeout
     watched = [tuple(k) for k in plan["watched"]]
     for resolver in ctx.resolvers():

@@ -191,10 +191,11 @@ def rollback(ctx: DnsContext, *, force: bool = False, dry_run: bool = False) -> 
     journal = ctx.journal
     result = RollbackResult(backend.name, dry_run=dry_run)
     zone = ctx.load_plan()["zone"]
+    undone: dict[tuple[str, str], RRset | None] = {}  # a dry run's view of the zone as it would become
     for entry in reversed([e for e in journal.entries() if e.live]):
         inverse: list[Change] = []
         for change in entry.changes:
-            now = current(ctx, change.key)
+            now = undone[change.key] if change.key in undone else current(ctx, change.key)
             if _equal(now, change.before):
                 continue
             if not _equal(now, change.after) and not force:
@@ -213,6 +214,7 @@ def rollback(ctx: DnsContext, *, force: bool = False, dry_run: bool = False) -> 
             continue
         result.undone.append((entry.id, entry.step, inverse))
         if dry_run:
+            undone.update((c.key, c.after) for c in inverse)
             continue
         if not backend.automatic:
             result.manual += instructions(inverse)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,14 +23,6 @@ from tests.e2e.workspace import Workspace
 
 ZONE = "example.test"
 OLD_TTL = 10
-NAMES = [
-    (ZONE, "MX"),
-    (ZONE, "TXT"),
-    (ZONE, "NS"),
-    ("mx.old-provider." + ZONE, "A"),
-    ("mx.new." + ZONE, "A"),
-    ("_dmarc." + ZONE, "TXT"),
-]
 
 
 @dataclass
@@ -37,11 +30,21 @@ class Dns:
     ws: Workspace
     authority: BindAuthority
     resolver: BindResolver
+    name: str = ZONE
 
     def zone_state(self) -> dict[str, tuple[int, list[str]] | None]:
         """Every RRset the tests care about, with its TTL, as the authority serves it."""
         state: dict[str, tuple[int, list[str]] | None] = {}
-        for name, rtype in NAMES:
+        z = self.name
+        names = [
+            (z, "MX"),
+            (z, "TXT"),
+            (z, "NS"),
+            (f"mx.old-provider.{z}", "A"),
+            (f"mx.new.{z}", "A"),
+            (f"_dmarc.{z}", "TXT"),
+        ]
+        for name, rtype in names:
             response = self.ask(self.authority.port, name, rtype)
             rrset = next((r for r in response.answer if r.rdtype == dns.rdatatype.from_text(rtype)), None)
             state[f"{rtype} {name}."] = None if rrset is None else (rrset.ttl, sorted(r.to_text() for r in rrset))
@@ -53,14 +56,14 @@ class Dns:
 
     def prime_resolver(self) -> None:
         """The resolver caches the MX (as an ISP resolver would have) so the gate has something to wait for."""
-        self.ask(self.resolver.port, ZONE, "MX")
-        self.ask(self.resolver.port, "mx.new." + ZONE, "A")  # and caches that the new name does not exist
+        self.ask(self.resolver.port, self.name, "MX")
+        self.ask(self.resolver.port, "mx.new." + self.name, "A")  # and caches that the new name does not exist
 
     def edit(self, name: str, rtype: str, ttl: int, *values: str) -> None:
         """Somebody else's edit, with the real key."""
         key = load_key(self.authority.key_file)
         update = dns.update.UpdateMessage(
-            ZONE,
+            self.name,
             keyring=dns.tsigkeyring.from_text({key.name: (key.algorithm, key.secret)}),
             keyname=dns.name.from_text(key.name),
         )
@@ -86,19 +89,27 @@ def dns_section(
     )
 
 
-@pytest.fixture
-def zone(local_ws: Workspace, tmp_path: Path) -> Iterator[Dns]:
-    authority = BindAuthority(tmp_path / "auth", zone=ZONE, zone_text=demo_zone(ZONE, ttl=OLD_TTL, negative_ttl=3))
+@contextmanager
+def served_zone(ws: Workspace, root: Path, name: str = ZONE) -> Iterator[Dns]:
+    """A BIND authority for ``name`` (the demo zone, TTL 10 s), a caching resolver in front of it, and
+    ``ws``'s config pointed at both."""
+    authority = BindAuthority(root / "auth", zone=name, zone_text=demo_zone(name, ttl=OLD_TTL, negative_ttl=3))
     authority.start()
-    resolver = BindResolver(tmp_path / "resolver", zone=ZONE, upstream=authority.address).start()
-    assert local_ws.watch is not None
-    local_ws.watch.secret(load_key(authority.key_file).secret)
-    local_ws.write_config(extra=dns_section(authority, [resolver.address]))
+    resolver = BindResolver(root / "resolver", zone=name, upstream=authority.address).start()
+    assert ws.watch is not None
+    ws.watch.secret(load_key(authority.key_file).secret)
+    ws.write_config(extra=dns_section(authority, [resolver.address]))
     try:
-        yield Dns(local_ws, authority, resolver)
+        yield Dns(ws, authority, resolver, name)
     finally:
         resolver.stop()
         authority.stop()
+
+
+@pytest.fixture
+def zone(local_ws: Workspace, tmp_path: Path) -> Iterator[Dns]:
+    with served_zone(local_ws, tmp_path) as served:
+        yield served
 
 
 def test_the_whole_cycle_restores_the_zone_exactly(zone: Dns) -> None:

@@ -125,8 +125,11 @@ def test_full_server_restore_runbook(ws: Workspace, drill_image: str) -> None:
     before = {p: p.read_bytes() for p in sorted(ws.root.glob("etc/**/*")) if p.is_file()}
 
     def mail_files() -> list[str]:  # Dovecot's index files are rebuildable and never backed up
-        return sorted(str(p.relative_to(ws.vmail)) for p in ws.vmail.rglob("*") if p.is_file()
-                      and not p.name.startswith("dovecot.index"))  # fmt: skip
+        return sorted(
+            str(p.relative_to(ws.vmail))
+            for p in ws.vmail.rglob("*")
+            if p.is_file() and not p.name.startswith("dovecot.index")
+        )
 
     mail_before = mail_files()
     # the mail host is gone: no maildirs, no config, no secrets other than the kit
@@ -165,3 +168,39 @@ def test_monitoring_runbook(ws: Workspace) -> None:
     assert outputs[2].startswith("MAILVAULT ") and '"headline"' in outputs[3]
     assert "wrote " in outputs[4] and "delivered" in outputs[5] and paths == ["/ping/b/log", "/hook"]
     assert "still queued" in outputs[6] and "backup" in outputs[7]
+
+
+def test_dns_cutover_runbook(local_ws: Workspace, tmp_path: Path) -> None:
+    from tests.e2e.test_dns import served_zone
+
+    steps = commands(RUNBOOKS / "dns-cutover.md")
+    assert len(steps) == 12, steps
+    with served_zone(local_ws, tmp_path, "example.org") as zone:
+        original = zone.zone_state()
+        env = {**os.environ, "MAILVAULT_CONFIG": str(local_ws.config_path), "COLUMNS": "200"}
+        expect = {  # (exit code, a phrase of the output) per step, first match wins
+            "dns inspect": (0, "no inconsistencies found"),
+            "dns plan": (0, "lower-ttl changes: A mx.new.example.org.: absent -> 1 [192.0.2.25]"),
+            "lower-ttl example.org --dry-run": (0, "would change: MX example.org."),
+            "dns lower-ttl": (0, "journal entry 1"),
+            "gate example.org --wait": (0, "gate: PASSED"),
+            "dns gate": (1, "gate: CLOSED"),
+            "dns cutover": (
+                0,
+                "changed: MX example.org.: 1 [10 mx.old-provider.example.org.] -> 1 [10 mx.new.example.org.]",
+            ),
+            "dns verify": (0, "everyone sees the new records"),
+            "dns journal": (0, "applied"),
+            "raise-ttl": (0, "changed: MX example.org.: 1 [10 mx.new.example.org.] -> 10"),
+            "rollback example.org --dry-run": (0, "would undo (raise-ttl"),
+            "dns rollback": (0, "undid (lower-ttl, journal entry 1)"),
+        }
+        for step in steps:
+            if step.endswith("lower-ttl example.org --dry-run"):
+                zone.prime_resolver()  # a resolver out there has the MX cached: the first gate must wait for it
+            code, output = run_on_pty([sys.executable, "-m", "mailvault", *shlex.split(step)[1:]], {}, env=env)
+            if local_ws.watch is not None:
+                local_ws.watch.outputs.append(output)
+            want_code, phrase = next(v for k, v in expect.items() if k in step)
+            assert code == want_code and phrase in output, f"{step} (exit {code}):\n{output}"
+        assert zone.zone_state() == original, "the runbook's rollback left the zone changed"
