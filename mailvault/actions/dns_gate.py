@@ -234,14 +234,20 @@ def propagation(ctx: DnsContext, changes: list[Change], *, now: datetime | None 
 
 
 def wait_for(
-    probe: Callable[[], Verdict], *, timeout_s: float, every_s: float, on_round: Callable[[Verdict], None] | None = None
+    probe: Callable[[], Verdict],
+    *,
+    timeout_s: float,
+    every_s: float,
+    on_round: Callable[[Verdict], None] | None = None,
 ) -> Verdict:
-    """Run ``probe`` until it passes or ``timeout_s`` has gone by; return the last verdict."""
+    """Run ``probe`` until it passes or ``timeout_s`` has gone by (one last probe at the deadline);
+    return the last verdict."""
     deadline = time.monotonic() + timeout_s
     while True:
         verdict = probe()
-        if verdict.passed or time.monotonic() + every_s > deadline:
+        left = deadline - time.monotonic()
+        if verdict.passed or left <= 0:
             return verdict
         if on_round is not None:
             on_round(verdict)
-        time.sleep(every_s)
+        time.sleep(min(every_s, left))

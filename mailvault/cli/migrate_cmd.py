@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mailvault.cli.context import JsonOpt, wants_json
 from mailvault.cli.output import emit_json, human_bytes, stdout, table
+
+if TYPE_CHECKING:
+    from mailvault.actions.dns_context import DnsContext
 
 app = typer.Typer(help="Move mailboxes IMAP to IMAP: plan, run, verify, sync, roll back.", no_args_is_help=True)
 AccountsArg = Annotated[Path, typer.Argument(help="The accounts file (TOML, or CSV with --servers).")]
@@ -230,38 +233,115 @@ def sync(
     raise typer.Exit(1 if failed else 0)
 
 
+DomainOpt = Annotated[
+    str | None, typer.Option("--domain", help="The mail domain whose MX moves (default: [migrate] domain).")
+]
+
+
+def _dns_for(domain: str | None, *, required: bool) -> DnsContext | None:
+    from mailvault.actions.dns_context import dns_context
+    from mailvault.cli.context import current_config
+    from mailvault.errors import ConfigError
+
+    config = current_config()
+    name = domain or config.migrate.domain
+    if name is None:
+        if required:
+            raise ConfigError("which domain's MX? give --domain or set [migrate] domain in the config")
+        return None
+    return dns_context(config, name)
+
+
 @app.command()
-def rollback(
+def cutover(
     accounts: AccountsArg,
     servers: ServersOpt = None,
-    plan_only: Annotated[bool, typer.Option("--plan", help="Show what would be copied back; change nothing.")] = False,
-    since: Annotated[str | None, typer.Option("--since", help="Only mail that arrived since DATE.")] = None,
+    domain: DomainOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Switch although the DNS gate has not passed.")] = False,
     state_dir: StateDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Copy what arrived on the new server back to the old one, into the folders it came from
-    (nothing twice; mail that came from the old server stays where it is). Exit 1 on any error."""
+    """The switch in one command: final sync, `dns cutover` (after its gate), `dns verify --wait`, sync
+    again. Exit 0 when everyone sees the new MX and both syncs are clean, 1 otherwise."""
     wants_json(json)
-    from mailvault.cli.progress import count_progress
+    from mailvault.actions.migrate_cutover import migrate_cutover
     from mailvault.migrate.accounts import load_accounts
-    from mailvault.migrate.copy import Filters, since_date
-    from mailvault.migrate.rollback import rollback_account
     from mailvault.migrate.state import MigrationState
     from mailvault.state.paths import StatePaths
 
     spec = load_accounts(accounts, servers)
+    ctx = _dns_for(domain, required=True)
+    assert ctx is not None
+    paths = StatePaths(_state_dir(state_dir))
+    paths.ensure()
+    result = migrate_cutover(spec, MigrationState(paths.root / "migrate.db"), ctx, force=force)
+    if json:
+        emit_json(result.as_dict())
+        raise typer.Exit(0 if result.ok else 1)
+    for label, syncs in (("final sync", result.first_sync), ("sync after the switch", result.second_sync)):
+        for r in syncs:
+            d = r.as_dict()
+            line = f"{label}: {r.source_user} -> {r.destination_user}: {d['copied']} new"
+            line += f", {d['flags_updated']} flag changes"
+            stdout.print(line + (f"; ERROR: {r.error}" if r.error else ""), highlight=False, markup=False)
+    if result.dns is not None:
+        for c in result.dns.applied:
+            stdout.print(f"switched: {c.describe()}", highlight=False, markup=False)
+        for c in result.dns.already:
+            stdout.print(f"already switched: {c.describe()}", highlight=False, markup=False)
+    if result.propagation is not None:
+        stale = sorted({f"{c.who} ({c.what})" for c in result.propagation.blocking})
+        stdout.print("every resolver in the panel sees the new MX" if not stale else
+                     f"still stale: {', '.join(stale)}; run `mailvault dns verify --wait` later",
+                     highlight=False, markup=False)  # fmt: skip
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command()
+def rollback(
+    accounts: AccountsArg,
+    servers: ServersOpt = None,
+    plan_only: Annotated[bool, typer.Option("--plan", help="Show what would be done; change nothing.")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="Only mail that arrived since DATE.")] = None,
+    domain: DomainOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="DNS: put the old records back over others' edits.")] = False,
+    state_dir: StateDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Undo a cutover: with a domain (--domain or [migrate] domain), the MX goes back first (the DNS
+    journal's inverse); then what arrived on the new server is copied back to the old one, into the
+    folders it came from (nothing twice). Exit 1 on any error."""
+    wants_json(json)
+    from mailvault.actions.migrate_cutover import migrate_rollback
+    from mailvault.cli.progress import count_progress
+    from mailvault.migrate.accounts import load_accounts
+    from mailvault.migrate.copy import Filters, since_date
+    from mailvault.migrate.state import MigrationState
+    from mailvault.state.paths import StatePaths
+
+    spec = load_accounts(accounts, servers)
+    ctx = _dns_for(domain, required=False)
     paths = StatePaths(_state_dir(state_dir))
     paths.ensure()
     state = MigrationState(paths.root / "migrate.db")
     filters = Filters(since=since_date(since) if since else None)
     with count_progress("messages") as show:
-        results = [rollback_account(spec, a, state, filters=filters, plan_only=plan_only, progress=show)
-                   for a in spec.accounts]  # fmt: skip
-    failed = any(r.error or any(f.rejected for f in r.folders) for r in results)
+        result = migrate_rollback(spec, state, ctx, plan_only=plan_only, force=force, filters=filters, progress=show)
     if json:
-        emit_json({"ok": not failed, "plan": plan_only, "accounts": [r.as_dict() for r in results]})
-        raise typer.Exit(1 if failed else 0)
-    for r in results:
+        emit_json({**result.as_dict(), "plan": plan_only})
+        raise typer.Exit(0 if result.ok else 1)
+    if result.dns is not None:
+        verb = "would put back" if plan_only else "put back"
+        for entry, step, changes in result.dns.undone:
+            for c in changes:
+                line = f"DNS {verb} ({step}, journal entry {entry}): {c.describe()}"
+                stdout.print(line, highlight=False, markup=False)
+        if not result.dns.undone:
+            stdout.print("DNS: nothing to roll back", highlight=False, markup=False)
+    elif not plan_only:
+        stdout.print("no domain given: DNS left as it is (give --domain to move the MX back too)", highlight=False,
+                     markup=False)  # fmt: skip
+    for r in result.mail:
         back = [f for f in r.folders if (f.pending if plan_only else f.copied)]
         verb = "would copy back" if plan_only else "copied back"
         count = sum(f.pending for f in back) if plan_only else r.copied
@@ -271,4 +351,4 @@ def rollback(
             stdout.print(f"  {f.source} -> {f.destination}: {n}", highlight=False, markup=False)
         if r.error:
             stdout.print(f"  ERROR: {r.error}", highlight=False, markup=False)
-    raise typer.Exit(1 if failed else 0)
+    raise typer.Exit(0 if result.ok else 1)

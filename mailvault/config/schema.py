@@ -517,6 +517,10 @@ class MigrateSection(Section):
         None, description="With a CSV accounts file: the TOML with [source] and [destination].",
         examples=["/etc/mailvault/migrate/servers.toml"],
     )  # fmt: skip
+    domain: str | None = Field(
+        None, description="The mail domain whose MX `migrate cutover` and `migrate rollback` switch (see [dns]).",
+        examples=["example.org"],
+    )  # fmt: skip
 
 
 def _server_address(value: str) -> str:
