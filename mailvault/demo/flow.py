@@ -171,10 +171,76 @@ def migrate_demo(runner: Runner, say: Callable[[str], None], config: Path, work:
         ]:  # fmt: skip
             if _step(runner, say, config, title, args):
                 return True
+        def new_mail_arrives() -> None:
+            from mailvault.demo.imap_servers import imap, message
+
+            client = imap(new, user)
+            client.append("INBOX", message(990, subject="arrived at the new server after the cutover"))
+            client.logout()
+            say("\n== a message arrives at the new server after the cutover; then the switch is undone")
+
+        return dns_demo(runner, say, config, work, accounts, new_mail_arrives)
     finally:
         old.stop()
         new.stop()
+
+
+def dns_demo(
+    runner: Runner, say: Callable[[str], None], config: Path, work: Path, accounts: Path, after: Callable[[], None]
+) -> bool:
+    """The MX cutover of example.com on a local BIND9 zone, then its rollback. True: it failed."""
+    from mailvault.demo.bind import BindAuthority, BindResolver, demo_zone
+
+    domain = "example.com"
+    say(f"\n== the DNS cutover: a local BIND9 serves {domain} (TTL 8 s, TSIG-signed dynamic updates) and a")
+    say("   caching BIND9 resolver stands in for the resolvers out there; TTLs are seconds, not hours")
+    zone_text = demo_zone(domain, ttl=8, negative_ttl=3)
+    authority = BindAuthority(work / "dns" / "authority", zone=domain, zone_text=zone_text).start()
+    resolver = BindResolver(work / "dns" / "resolver", zone=domain, upstream=authority.address)
+    try:
+        resolver.start()
+        with config.open("a") as fh:
+            fh.write(
+                f'\n[migrate]\ndomain = "{domain}"\n\n[dns]\nbackend = "rfc2136"\nserver = "{authority.address}"\n'
+                f'tsig_key_file = "{authority.key_file}"\nresolvers = ["{resolver.address}"]\nlow_ttl = 2\n'
+                'margin = "2s"\n'
+            )
+        steps: list[tuple[str, list[str], tuple[int, ...]]] = [
+            ("dns inspect: the mail records as the authoritative server serves them", ["dns", "inspect", domain], (0,)),
+            ("dns plan: every wait computed from the TTLs served",
+             ["dns", "plan", domain, "--new-mx", f"mx.this-host.{domain}", "--new-ip", "127.0.0.1"], (0,)),
+            ("dns lower-ttl: low TTLs, the new host published, both servers in SPF; journaled first",
+             ["dns", "lower-ttl", domain], (0,)),
+            ("dns gate: the resolver still holds the old TTL, so the gate is closed (exit 1)",
+             ["dns", "gate", domain], (0, 1)),
+            ("dns gate --wait: until it opens", ["dns", "gate", domain, "--wait", "--timeout", "60"], (0,)),
+            ("migrate cutover: final sync, MX switch, wait for the resolvers, sync again",
+             ["migrate", "cutover", str(accounts)], (0,)),
+            ("dns verify: who sees the new MX", ["dns", "verify", domain], (0,)),
+            ("dns journal: every change with what it replaced", ["dns", "journal", domain], (0,)),
+            ("migrate rollback: the MX back (journal inverse), then the mail that arrived since",
+             ["migrate", "rollback", str(accounts)], (0,)),
+            ("dns inspect: the zone as it was", ["dns", "inspect", domain], (0,)),
+        ]  # fmt: skip
+        for title, args, ok in steps:
+            if args[:2] == ["dns", "lower-ttl"]:
+                _prime(resolver.port, domain)
+            if args[:2] == ["migrate", "rollback"]:
+                after()
+            if _step(runner, say, config, title, args, ok=ok):
+                return True
+    finally:
+        resolver.stop()
+        authority.stop()
     return False
+
+
+def _prime(port: int, domain: str) -> None:
+    """Ask the resolver for the MX, as mail senders out there did before the TTL was lowered."""
+    import dns.message
+    import dns.query
+
+    dns.query.udp(dns.message.make_query(domain, "MX"), "127.0.0.1", port=port, timeout=2)
 
 
 def _step(
