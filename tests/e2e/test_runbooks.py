@@ -204,3 +204,66 @@ def test_dns_cutover_runbook(local_ws: Workspace, tmp_path: Path) -> None:
             want_code, phrase = next(v for k, v in expect.items() if k in step)
             assert code == want_code and phrase in output, f"{step} (exit {code}):\n{output}"
         assert zone.zone_state() == original, "the runbook's rollback left the zone changed"
+
+
+def test_provider_migration_runbook(local_ws: Workspace, tmp_path: Path) -> None:
+    import json
+
+    from mailvault.demo.imap_servers import imap, message, old_provider, seed, this_host
+    from tests.e2e.test_dns import served_zone
+    from tests.e2e.test_migrate import NEW_USERS, USERS
+
+    steps = commands(RUNBOOKS / "provider-migration.md")
+    assert len(steps) == 15, steps
+    user = "alice@example.com"
+    local_ws.generate()
+    old = old_provider(tmp_path / "old", USERS)
+    new = this_host(tmp_path / "new", NEW_USERS)
+    try:
+        seed(old, user)
+        accounts = tmp_path / "accounts.toml"
+        old_pw, new_pw = local_ws.write_secret("o", USERS[user]), local_ws.write_secret("n", NEW_USERS[user])
+        accounts.write_text(
+            f'[source]\nhost = "127.0.0.1"\nport = {old.port}\ntls = "none"\n\n'
+            f'[destination]\nhost = "127.0.0.1"\nport = {new.port}\ntls = "none"\n\n'
+            f'[[accounts]]\nsource_user = "{user}"\nsource_password_file = "{old_pw}"\n'
+            f'destination_user = "{user}"\ndestination_password_file = "{new_pw}"\n'
+        )
+        with served_zone(local_ws, tmp_path / "dns", "example.com") as zone:
+            original = zone.zone_state()
+            env = {**os.environ, "MAILVAULT_CONFIG": str(local_ws.config_path), "COLUMNS": "200"}
+            expect = {  # (exit code, a phrase of the output); first match wins
+                "migrate plan": (0, "engine"),
+                "run /etc/mailvault/migrate/accounts.toml --dry-run": (0, "would copy"),
+                "migrate run": (0, "verify alice@example.com -> alice@example.com: verified"),
+                "migrate sync": (0, "new messages copied"),
+                "dns inspect": (0, "no inconsistencies found"),
+                "dns plan": (0, "cutover changes: MX example.com."),
+                "dns lower-ttl": (0, "journal entry 1"),
+                "dns gate": (0, "gate: PASSED"),
+                "migrate cutover": (0, "every resolver in the panel sees the new MX"),
+                "migrate verify": (0, "verified"),
+                "dns verify": (0, "everyone sees the new records"),
+                "dns raise-ttl": (0, "changed: MX example.com."),
+                "rollback /etc/mailvault/migrate/accounts.toml --domain example.com --plan": (0, "would copy back 1"),
+                "migrate rollback": (0, "copied back 1 messages"),
+            }
+            for step in steps:
+                if "dns lower-ttl" in step:
+                    zone.prime_resolver()
+                if "migrate rollback" in step and "--plan" in step:
+                    client = imap(new, user)  # mail reached the new server after the cutover
+                    client.append("INBOX", message(990, subject="after the cutover"))
+                    client.logout()
+                args = shlex.split(step.replace("/etc/mailvault/migrate/accounts.toml", str(accounts)))[1:]
+                code, output = run_on_pty([sys.executable, "-m", "mailvault", *args], {}, env=env)
+                if local_ws.watch is not None:
+                    local_ws.watch.outputs.append(output)
+                want_code, phrase = next(v for k, v in expect.items() if k in step)
+                assert code == want_code and phrase in output, f"{step} (exit {code}):\n{output}"
+            assert zone.zone_state() == original, "the rollback left the zone changed"
+            verify = json.loads(local_ws.cli("migrate", "verify", str(accounts), "--json", check=False).stdout)
+            assert verify["ok"], "after the rollback both servers hold the same mail"
+    finally:
+        old.stop()
+        new.stop()
