@@ -63,6 +63,7 @@ class FolderResult:
     found_on_destination: int = 0  # already there (an earlier interrupted run, a lost state): not copied again
     rejected: list[Rejected] = field(default_factory=list)
     finished: bool = False
+    engine: str = "imap"  # how this folder was copied: "imap" (APPEND) or "dsync" (UIDs kept)
 
 
 @dataclass
@@ -73,6 +74,9 @@ class AccountResult:
     seconds: float = 0.0
     error: str | None = None
     dry_run: bool = False
+    engine: str = "imap"
+    notes: list[str] = field(default_factory=list)  # what the engine chose and why (the doveadm engine)
+    error_details: list[str] = field(default_factory=list)  # a failed command's evidence: argv, stderr
 
     @property
     def copied(self) -> int:
