@@ -80,6 +80,17 @@ class Options(_Strict):
     batch_messages: int = Field(50, ge=1, le=1000, description="Messages fetched per UID FETCH.")
     batch_bytes: int = Field(16 * 2**20, ge=2**20, description="Bytes fetched per batch at most.")
     preset: Literal["gmail", "office365"] | None = Field(None, description="A known source provider's quirks.")
+    doveadm_config: Path = Field(
+        Path("/etc/dovecot/dovecot.conf"),
+        description="With --engine doveadm: the config of the Dovecot on this host that serves [destination]."
+        " doveadm reads it (its userdb, mail_location, namespaces, base_dir) to write the mail straight into"
+        " that Dovecot's storage.",
+        examples=["/etc/dovecot/dovecot.conf"],
+    )
+    doveadm: str = Field(
+        "doveadm", description="With --engine doveadm: the doveadm program (a name on PATH or a path).",
+        examples=["doveadm", "/usr/bin/doveadm"],
+    )  # fmt: skip
 
 
 class AccountsFile(_Strict):
