@@ -135,7 +135,8 @@ def run_account_dsync(
             raise DoveadmError(f"{user}: {blocking[0]}", hint="see `mailvault migrate plan --engine doveadm`",
                                details=blocking[1:])  # fmt: skip
         found = split(accounts, account, filters)
-        result.notes += notes(found.into_dsync, found.held, found.destination)
+        first = state.engine(user) is None  # on later runs every folder holds mail: no news
+        result.notes += notes(found.into_dsync, found.held if first else [], found.destination)
         logger.info("%s: dsync into %d folders whose destination holds no mail, %d left to the imap engine%s",
                     user, len(found.into_dsync), len(found.held), " (dry run)" if dry_run else "")  # fmt: skip
         if dry_run:
@@ -186,8 +187,8 @@ def notes(into_dsync: list[Mapping], held: list[Mapping], destination: Side) -> 
                 f" {m.role} folder {utf7.decode(target.name)}: dsync places folders by name"
             )
     for m in held:
-        found.append(f"{utf7.decode(m.destination)} already holds mail: dsync leaves it alone; the imap engine"
-                     " adds what is missing (new UIDs there: clients download that folder again)")  # fmt: skip
+        found.append(f"{utf7.decode(m.destination)} already holds mail: dsync leaves it alone; what is missing"
+                     " there is added by the imap engine, with new UIDs")  # fmt: skip
     return found
 
 

@@ -62,8 +62,8 @@ def test_notes_name_role_folders_dsync_cannot_place_and_folders_that_hold_mail()
     assert told == [
         "Sent (\\Sent) lands in INBOX.Sent, not in the destination's \\Sent folder INBOX.Sent Messages:"
         " dsync places folders by name",
-        "INBOX already holds mail: dsync leaves it alone; the imap engine adds what is missing (new UIDs there:"
-        " clients download that folder again)",
+        "INBOX already holds mail: dsync leaves it alone; what is missing there is added by the imap engine,"
+        " with new UIDs",
     ]
 
 
