@@ -59,6 +59,11 @@ class CommandFailed(ToolError):
         self.stderr_tail = stderr_tail
 
 
+class DoveadmError(ToolError):
+    """The local Dovecot cannot be used for a migration (doveadm missing, its config unreadable, the
+    user unknown), or its dsync failed."""
+
+
 class RepositoryError(MailvaultError):
     """The backup repository cannot be reached, opened or used."""
 

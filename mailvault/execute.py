@@ -18,7 +18,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -253,6 +253,25 @@ def pid_alive(pid: int) -> bool:
     except OSError:
         return True  # no /proc to ask: it answered the signal, so count it alive
     return stat.rpartition(")")[2].split()[:1] != ["Z"]
+
+
+@contextlib.contextmanager
+def memory_file(name: str, data: str) -> Iterator[Path]:
+    """A file that exists only in this process's memory (memfd), for a secret a child must read from
+    a path: ``/proc/PID/fd/N``, readable by this process and root's children. It never touches a
+    disk and is gone when the block ends, or when mailvault dies, even by SIGKILL.
+
+    Raise ToolError where the kernel has no memfd (not Linux).
+    """
+    try:
+        fd = os.memfd_create(name, os.MFD_CLOEXEC)
+    except (AttributeError, OSError) as exc:
+        raise ToolError("cannot hold a secret file in memory (memfd_create)", hint="run on Linux") from exc
+    try:
+        os.write(fd, data.encode())
+        yield Path(f"/proc/{os.getpid()}/fd/{fd}")
+    finally:
+        os.close(fd)
 
 
 def detach(argv: tuple[str, ...]) -> int:

@@ -23,8 +23,9 @@ from mailvault.actions.dns_gate import Verdict, propagation, wait_for
 from mailvault.actions.dns_steps import RollbackResult, StepResult, cutover, rollback
 from mailvault.dns.records import Change
 from mailvault.errors import MailvaultError
-from mailvault.migrate.accounts import AccountsFile
+from mailvault.migrate.accounts import Account, AccountsFile
 from mailvault.migrate.copy import AccountResult, Progress
+from mailvault.migrate.engines import mapper
 from mailvault.migrate.rollback import rollback_account
 from mailvault.migrate.state import MigrationState
 from mailvault.migrate.sync import SyncResult, sync_account
@@ -63,9 +64,14 @@ class CutoverResult:
         }
 
 
-def _sync_all(spec: AccountsFile, state: MigrationState) -> list[SyncResult]:
+def _sync_all(spec: AccountsFile, state: MigrationState, engines: dict[str, str]) -> list[SyncResult]:
+    """Every account synced, its folders placed the way the engine that moved it placed them."""
+
+    def one(a: Account) -> SyncResult:
+        return sync_account(spec, a, state, None, mapper(engines.get(a.source_user, "imap"), spec.options.preset))
+
     with ThreadPoolExecutor(spec.options.parallel_accounts) as pool:
-        return list(pool.map(lambda a: sync_account(spec, a, state), spec.accounts))
+        return list(pool.map(one, spec.accounts))
 
 
 def _settle_s(ctx: DnsContext, plan: dict[str, Any]) -> float:
@@ -77,6 +83,7 @@ def migrate_cutover(
     state: MigrationState,
     ctx: DnsContext,
     *,
+    engines: dict[str, str],
     force: bool = False,
     say: Callable[[str], None] = logger.info,
 ) -> CutoverResult:
@@ -85,7 +92,7 @@ def migrate_cutover(
     plan = ctx.load_plan()
     result = CutoverResult()
     say("migrate cutover: final sync before the switch")
-    result.first_sync = _sync_all(spec, state)
+    result.first_sync = _sync_all(spec, state, engines)
     broken = [r for r in result.first_sync if r.error]
     if broken:
         raise CutoverStopped(
@@ -99,7 +106,7 @@ def migrate_cutover(
     say("migrate cutover: waiting until the resolver panel sees the new MX")
     result.propagation = wait_for(lambda: propagation(ctx, changes), timeout_s=_settle_s(ctx, plan), every_s=2)
     say("migrate cutover: sync again (mail that reached the old MX meanwhile)")
-    result.second_sync = _sync_all(spec, state)
+    result.second_sync = _sync_all(spec, state, engines)
     return result
 
 
@@ -128,6 +135,7 @@ def migrate_rollback(
     state: MigrationState,
     ctx: DnsContext | None,
     *,
+    engines: dict[str, str],
     plan_only: bool = False,
     force: bool = False,
     filters: Any = None,

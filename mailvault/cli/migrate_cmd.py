@@ -12,39 +12,65 @@ from mailvault.cli.output import emit_json, human_bytes, stdout, table
 
 if TYPE_CHECKING:
     from mailvault.actions.dns_context import DnsContext
+    from mailvault.migrate.accounts import AccountsFile
+    from mailvault.migrate.state import MigrationState
 
 app = typer.Typer(help="Move mailboxes IMAP to IMAP: plan, run, verify, sync, roll back.", no_args_is_help=True)
 AccountsArg = Annotated[Path, typer.Argument(help="The accounts file (TOML, or CSV with --servers).")]
 ServersOpt = Annotated[
     Path | None, typer.Option("--servers", help="For a CSV accounts file: TOML with [source] and [destination].")
 ]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="imap (any server; clients download everything again) or doveadm (the destination is this host's"
+        " Dovecot: dsync keeps UIDVALIDITY and UIDs). Default: the engine that moved the account before, else imap.",
+    ),
+]
+StateDirOpt = Annotated[
+    Path | None, typer.Option("--state-dir", help="Where the copy state lives (default: the config's state dir).")
+]
 
 
 @app.command()
-def plan(accounts: AccountsArg, servers: ServersOpt = None, json: JsonOpt = False) -> None:
-    """Connect to both servers and show, per account, where each folder goes, counts, sizes, quota and
-    an estimate. Writes nothing. Exit 1 when something would stop the run (quota, collisions, login)."""
+def plan(
+    accounts: AccountsArg,
+    servers: ServersOpt = None,
+    engine: EngineOpt = None,
+    state_dir: StateDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Connect to both servers and show, per account, the engine and what clients will see, where each
+    folder goes, counts, sizes, quota and an estimate. Writes nothing. Exit 1 when something would stop
+    the run (quota, collisions, login, a doveadm precondition)."""
     wants_json(json)
     from mailvault.migrate.accounts import load_accounts
-    from mailvault.migrate.plan import ASSUMED_MESSAGES_PER_S
     from mailvault.migrate.plan import plan as plan_action
 
-    plans = plan_action(load_accounts(accounts, servers))
+    spec = load_accounts(accounts, servers)
+    plans = plan_action(spec, engines=_engines(spec, _state(state_dir, create=False), engine))
     blocked = any(p.blocking for p in plans)
     if json:
         emit_json({"ok": not blocked, "accounts": [p.as_dict() for p in plans]})
         raise typer.Exit(1 if blocked else 0)
     for p in plans:
         stdout.print(f"\n[bold]{p.source_user} -> {p.destination_user}[/bold] (engine: {p.engine})", highlight=False)
+        stdout.print(f"  clients: {p.clients}", highlight=False, markup=False)
+        if p.safety:
+            stdout.print(f"  safety: {p.safety}", highlight=False, markup=False)
+        for c in p.preconditions:
+            stdout.print(f"  ok: {c}", highlight=False, markup=False)
         if p.error:
             stdout.print(f"  cannot plan: {p.error}", highlight=False, markup=False)
             continue
         stdout.print(f"  source: {p.source_layout}; destination: {p.destination_layout}", highlight=False, markup=False)
         rows = [
-            [f.source, f.destination, f.why, str(f.messages), human_bytes(f.bytes), "exists" if f.exists else "new"]
+            [f.source, f.destination, f.why, str(f.messages), human_bytes(f.bytes),
+             f"holds {f.destination_messages}" if f.destination_messages else "exists" if f.exists else "new", f.via]
             for f in p.folders
-        ]
-        table("folders", ["source", "destination", "why", "messages", "size", "on destination"], rows)
+        ]  # fmt: skip
+        table("folders", ["source", "destination", "why", "messages", "size", "on destination", "via"], rows)
         for s in p.skipped:
             stdout.print(f"  skipped {s['folder']}: {s['why']}", highlight=False, markup=False)
         limit = (
@@ -54,7 +80,7 @@ def plan(accounts: AccountsArg, servers: ServersOpt = None, json: JsonOpt = Fals
         )
         stdout.print(
             f"  total {p.messages} messages, {human_bytes(p.bytes)}; destination quota: {limit};"
-            f" estimate {p.estimate_s:.0f} s (at {ASSUMED_MESSAGES_PER_S:.0f} messages/s)",
+            f" estimate {p.estimate_s:.0f} s (at {p.assumed_messages_per_s:.0f} messages/s)",
             highlight=False, markup=False,
         )  # fmt: skip
         for w in p.warnings:
@@ -66,9 +92,6 @@ def plan(accounts: AccountsArg, servers: ServersOpt = None, json: JsonOpt = Fals
 
 FoldersOpt = Annotated[list[str] | None, typer.Option("--folders", help="Only source folders matching these globs.")]
 ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Leave out source folders matching these.")]
-StateDirOpt = Annotated[
-    Path | None, typer.Option("--state-dir", help="Where the copy state lives (default: the config's state dir).")
-]
 
 
 def _state_dir(explicit: Path | None) -> Path:
@@ -81,10 +104,31 @@ def _state_dir(explicit: Path | None) -> Path:
     return load_config(path).state.dir if path.exists() else Path("/var/lib/mailvault")
 
 
+def _state(explicit: Path | None, *, create: bool) -> MigrationState | None:
+    """The migration state (None when it does not exist and ``create`` is false)."""
+    from mailvault.migrate.state import MigrationState
+    from mailvault.state.paths import StatePaths
+
+    paths = StatePaths(_state_dir(explicit))
+    if not create and not (paths.root / "migrate.db").exists():
+        return None
+    paths.ensure()
+    return MigrationState(paths.root / "migrate.db")
+
+
+def _engines(spec: AccountsFile, state: MigrationState | None, requested: str | None) -> dict[str, str]:
+    """Source user -> the engine that moves it (ConfigError on an unknown engine or a switch)."""
+    from mailvault.migrate.engines import checked, choose
+
+    checked(requested)
+    return {a.source_user: choose(state, a.source_user, requested) for a in spec.accounts}
+
+
 @app.command()
 def run(
     accounts: AccountsArg,
     servers: ServersOpt = None,
+    engine: EngineOpt = None,
     folders: FoldersOpt = None,
     exclude: ExcludeOpt = None,
     since: Annotated[str | None, typer.Option("--since", help="Only messages that arrived since DATE.")] = None,
@@ -104,25 +148,32 @@ def run(
     from concurrent.futures import ThreadPoolExecutor
 
     from mailvault.cli.progress import count_progress
-    from mailvault.migrate.accounts import load_accounts
-    from mailvault.migrate.copy import Filters, run_account, since_date
-    from mailvault.migrate.state import MigrationState
+    from mailvault.migrate.accounts import Account, load_accounts
+    from mailvault.migrate.copy import AccountResult, Filters, Progress, run_account, since_date
+    from mailvault.migrate.dsync_engine import run_account_dsync
+    from mailvault.migrate.engines import mapper
     from mailvault.migrate.verify import verify_account
-    from mailvault.state.paths import StatePaths
 
     spec = load_accounts(accounts, servers)
     filters = Filters(tuple(folders or ()), tuple(exclude or ()), since_date(since) if since else None,
                       max_bytes_per_second)  # fmt: skip
-    paths = StatePaths(_state_dir(state_dir))
-    paths.ensure()
-    state = MigrationState(paths.root / "migrate.db")
+    state = _state(state_dir, create=True)
+    assert state is not None
+    chosen = _engines(spec, state, engine)
+
+    def move(a: Account, show: Progress) -> AccountResult:
+        if chosen[a.source_user] == "doveadm":
+            return run_account_dsync(spec, a, state, filters=filters, dry_run=dry_run, progress=show)
+        if not dry_run:
+            state.set_engine(a.source_user, "imap")  # later runs, syncs and rollbacks place folders alike
+        return run_account(spec, a, state, filters=filters, dry_run=dry_run, progress=show)
+
     with count_progress("messages") as show, ThreadPoolExecutor(spec.options.parallel_accounts) as pool:
-        results = list(pool.map(
-            lambda a: run_account(spec, a, state, filters=filters, dry_run=dry_run, progress=show), spec.accounts
-        ))  # fmt: skip
+        results = list(pool.map(lambda a: move(a, show), spec.accounts))
     # an account stopped before its provider's daily cap is known to be incomplete: no verify for it
     checks = [] if (no_verify or dry_run) else [
-        verify_account(spec, a, filters) for a, r in zip(spec.accounts, results, strict=True) if not r.paused
+        verify_account(spec, a, filters, mapper(chosen[a.source_user], spec.options.preset))
+        for a, r in zip(spec.accounts, results, strict=True) if not r.paused
     ]  # fmt: skip
     failed = any(r.error or r.paused or any(f.rejected or f.skipped for f in r.folders) for r in results)
     failed = failed or any(not c.ok for c in checks)
@@ -136,8 +187,13 @@ def run(
         count = pending if dry_run else r.copied
         found = sum(f.found_on_destination for f in r.folders)
         line = f"{r.source_user} -> {r.destination_user}: {verb} {count} messages, {human_bytes(r.bytes)}"
-        line += f" in {r.seconds:.1f} s"
+        line += f" in {r.seconds:.1f} s (engine {r.engine})"
         stdout.print(line + (f"; {found} were already there" if found else ""), highlight=False, markup=False)
+        if r.engine == "doveadm":
+            dsynced = [f.source for f in r.folders if f.engine == "dsync"]
+            stdout.print(f"  dsync (UIDs kept): {', '.join(dsynced) or 'no folder'}", highlight=False, markup=False)
+        for note in r.notes:
+            stdout.print(f"  note: {note}", highlight=False, markup=False)
         for f in r.folders:
             for rej in f.rejected:
                 stdout.print(f"  REFUSED {f.source} UID {rej.uid} ({human_bytes(rej.size)}): {rej.reason}",
@@ -148,6 +204,8 @@ def run(
             stdout.print(f"  PAUSED: {r.paused}", highlight=False, markup=False)
         if r.error:
             stdout.print(f"  ERROR: {r.error}", highlight=False, markup=False)
+            for detail in r.error_details:
+                stdout.print(f"    {detail}", highlight=False, markup=False)
     _print_checks(checks)
     raise typer.Exit(1 if failed else 0)
 
@@ -158,17 +216,22 @@ def verify(
     servers: ServersOpt = None,
     folders: FoldersOpt = None,
     exclude: ExcludeOpt = None,
+    state_dir: StateDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Per folder on both sides: counts, sizes, and the message identities; what is missing or extra.
-    Exit 0 when nothing is missing, 1 otherwise."""
+    """Per folder on both sides: counts, sizes, the message identities (what is missing or extra) and
+    whether UIDVALIDITY and UIDs were kept. Exit 0 when nothing is missing, 1 otherwise."""
     wants_json(json)
     from mailvault.migrate.accounts import load_accounts
     from mailvault.migrate.copy import Filters
+    from mailvault.migrate.engines import mapper
     from mailvault.migrate.verify import verify_account
 
     spec = load_accounts(accounts, servers)
-    checks = [verify_account(spec, a, Filters(tuple(folders or ()), tuple(exclude or ()))) for a in spec.accounts]
+    chosen = _engines(spec, _state(state_dir, create=False), None)
+    filters = Filters(tuple(folders or ()), tuple(exclude or ()))
+    checks = [verify_account(spec, a, filters, mapper(chosen[a.source_user], spec.options.preset))
+              for a in spec.accounts]  # fmt: skip
     ok = all(c.ok for c in checks)
     if json:
         emit_json({"ok": ok, "accounts": [c.as_dict() for c in checks]})
@@ -185,9 +248,10 @@ def _print_checks(checks: list) -> None:  # type: ignore[type-arg]
             stdout.print(f"  ERROR: {c.error}", highlight=False, markup=False)
             continue
         rows = [[f.source, f.destination, f"{f.source_messages}/{f.destination_messages}",
-                 f"{human_bytes(f.source_bytes)}/{human_bytes(f.destination_bytes)}", str(f.missing), str(f.extra)]
+                 f"{human_bytes(f.source_bytes)}/{human_bytes(f.destination_bytes)}", str(f.missing), str(f.extra),
+                 "yes" if f.uids_kept else "UIDVALIDITY only" if f.uidvalidity_kept else "no"]
                 for f in c.folders]  # fmt: skip
-        table("folders", ["source", "destination", "messages", "size", "missing", "extra"], rows)
+        table("folders", ["source", "destination", "messages", "size", "missing", "extra", "UIDs kept"], rows)
 
 
 @app.command()
@@ -206,17 +270,19 @@ def sync(
 
     from mailvault.migrate.accounts import load_accounts
     from mailvault.migrate.copy import Filters
-    from mailvault.migrate.state import MigrationState
+    from mailvault.migrate.engines import mapper
     from mailvault.migrate.sync import sync_account
-    from mailvault.state.paths import StatePaths
 
     spec = load_accounts(accounts, servers)
-    paths = StatePaths(_state_dir(state_dir))
-    paths.ensure()
-    state = MigrationState(paths.root / "migrate.db")
+    state = _state(state_dir, create=True)
+    assert state is not None
+    chosen = _engines(spec, state, None)
     filters = Filters(tuple(folders or ()), tuple(exclude or ()))
     with ThreadPoolExecutor(spec.options.parallel_accounts) as pool:
-        results = list(pool.map(lambda a: sync_account(spec, a, state, filters), spec.accounts))
+        results = list(pool.map(
+            lambda a: sync_account(spec, a, state, filters, mapper(chosen[a.source_user], spec.options.preset)),
+            spec.accounts,
+        ))  # fmt: skip
     failed = any(r.error for r in results)
     if json:
         emit_json({"ok": not failed, "accounts": [r.as_dict() for r in results]})
@@ -266,15 +332,13 @@ def cutover(
     wants_json(json)
     from mailvault.actions.migrate_cutover import migrate_cutover
     from mailvault.migrate.accounts import load_accounts
-    from mailvault.migrate.state import MigrationState
-    from mailvault.state.paths import StatePaths
 
     spec = load_accounts(accounts, servers)
     ctx = _dns_for(domain, required=True)
     assert ctx is not None
-    paths = StatePaths(_state_dir(state_dir))
-    paths.ensure()
-    result = migrate_cutover(spec, MigrationState(paths.root / "migrate.db"), ctx, force=force)
+    state = _state(state_dir, create=True)
+    assert state is not None
+    result = migrate_cutover(spec, state, ctx, engines=_engines(spec, state, None), force=force)
     if json:
         emit_json(result.as_dict())
         raise typer.Exit(0 if result.ok else 1)
@@ -316,17 +380,17 @@ def rollback(
     from mailvault.cli.progress import count_progress
     from mailvault.migrate.accounts import load_accounts
     from mailvault.migrate.copy import Filters, since_date
-    from mailvault.migrate.state import MigrationState
-    from mailvault.state.paths import StatePaths
 
     spec = load_accounts(accounts, servers)
     ctx = _dns_for(domain, required=False)
-    paths = StatePaths(_state_dir(state_dir))
-    paths.ensure()
-    state = MigrationState(paths.root / "migrate.db")
+    state = _state(state_dir, create=True)
+    assert state is not None
+    engines = _engines(spec, state, None)
     filters = Filters(since=since_date(since) if since else None)
     with count_progress("messages") as show:
-        result = migrate_rollback(spec, state, ctx, plan_only=plan_only, force=force, filters=filters, progress=show)
+        result = migrate_rollback(
+            spec, state, ctx, engines=engines, plan_only=plan_only, force=force, filters=filters, progress=show
+        )
     if json:
         emit_json({**result.as_dict(), "plan": plan_only})
         raise typer.Exit(0 if result.ok else 1)

@@ -152,11 +152,13 @@ def _strip(path: tuple[str, ...], preset: Preset | None) -> tuple[str, ...]:
     return path
 
 
-def map_folders(source: Side, destination: Side, *, preset: str | None = None) -> FolderPlan:
-    """Where each of ``source``'s folders goes on ``destination``."""
+def map_folders(source: Side, destination: Side, *, preset: str | None = None, by_role: bool = True) -> FolderPlan:
+    """Where each of ``source``'s folders goes on ``destination``. ``by_role=False``: by path only,
+    as Dovecot's dsync maps them (Sent lands in Sent even where the destination's \\Sent folder is
+    "Sent Messages")."""
     chosen = PRESETS[preset] if preset else None
     plan = FolderPlan()
-    wanted_roles = destination.by_role()
+    wanted_roles = destination.by_role() if by_role else {}
     existing = {f.name for f in destination.folders}
     all_mail: list[Folder] = []
     for folder in source.folders:

@@ -90,6 +90,17 @@ class Options(_Strict):
         None, description="The same as source.preset (the provider being left): kept for older files.",
         examples=["gmail"],
     )  # fmt: skip
+    doveadm_config: Path = Field(
+        Path("/etc/dovecot/dovecot.conf"),
+        description="With --engine doveadm: the config of the Dovecot on this host that serves [destination]."
+        " doveadm reads it (its userdb, mail_location, namespaces, base_dir) to write the mail straight into"
+        " that Dovecot's storage.",
+        examples=["/etc/dovecot/dovecot.conf"],
+    )
+    doveadm: str = Field(
+        "doveadm", description="With --engine doveadm: the doveadm program (a name on PATH or a path).",
+        examples=["doveadm", "/usr/bin/doveadm"],
+    )  # fmt: skip
 
 
 class AccountsFile(_Strict):

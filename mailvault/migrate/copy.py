@@ -85,6 +85,7 @@ class FolderResult:
     rejected: list[Rejected] = field(default_factory=list)
     skipped: list[Rejected] = field(default_factory=list)  # over the destination provider's size limit
     finished: bool = False
+    engine: str = "imap"  # how this folder was copied: "imap" (APPEND) or "dsync" (UIDs kept)
 
 
 @dataclass
@@ -96,6 +97,9 @@ class AccountResult:
     error: str | None = None
     paused: str | None = None  # stopped before the destination provider's daily cap: run again later
     dry_run: bool = False
+    engine: str = "imap"
+    notes: list[str] = field(default_factory=list)  # what the engine chose and why (the doveadm engine)
+    error_details: list[str] = field(default_factory=list)  # a failed command's evidence: argv, stderr
 
     @property
     def copied(self) -> int:

@@ -38,12 +38,13 @@ def turned_around(accounts: AccountsFile) -> tuple[AccountsFile, dict[str, Accou
     return spec, originals
 
 
-def inverse_mapper(preset: str | None) -> Mapper:
-    """Folders back where they came from: the forward mapping inverted; folders made on the new side
-    after the cutover map by path."""
+def inverse_mapper(preset: str | None, *, by_role: bool = True) -> Mapper:
+    """Folders back where they came from: the forward mapping inverted (``by_role=False`` after the
+    doveadm engine, which placed them by path); folders made on the new side after the cutover map
+    by path."""
 
     def mapper(new: Side, old: Side) -> FolderPlan:
-        forward = map_folders(old, new, preset=preset)
+        forward = map_folders(old, new, preset=preset, by_role=by_role)
         back = {m.destination: m.source for m in forward.mappings}
         plan = FolderPlan()
         rest = map_folders(new, old)
@@ -66,11 +67,12 @@ def rollback_account(
     filters: Filters | None = None,
     plan_only: bool = False,
     progress: Progress | None = None,
+    engine: str = "imap",
 ) -> AccountResult:
     turned, _originals = turned_around(accounts)
     reverse = next(t for t in turned.accounts if t.destination_user == account.source_user)
     return run_account(
         turned, reverse, state, filters=filters, dry_run=plan_only, progress=progress,
-        mapper=inverse_mapper(accounts.options.preset),
+        mapper=inverse_mapper(accounts.options.preset, by_role=engine != "doveadm"),
         key=STATE_PREFIX + reverse.source_user,
     )  # fmt: skip

@@ -5,6 +5,10 @@ folder, UIDVALIDITY, UID), with the destination folder and UID (APPENDUID) and i
 killed at any instant leaves at most messages that are on the destination but not recorded here;
 the next run finds those by identity (see copy.py), so nothing is copied twice. With each batch the
 bytes uploaded to the destination mailbox are tallied with their time, for a provider's daily cap.
+
+It also records which engine moved an account (``imap`` or ``doveadm``), before the engine writes
+anything: the engines place folders differently (by role, by path), and every later run, sync,
+verify and rollback of the account must place them the same way.
 """
 
 from __future__ import annotations
@@ -41,6 +45,10 @@ CREATE TABLE IF NOT EXISTS cursors (
     side TEXT NOT NULL,
     value TEXT NOT NULL,
     PRIMARY KEY (account, folder, side)
+);
+CREATE TABLE IF NOT EXISTS engines (
+    account TEXT PRIMARY KEY,
+    engine TEXT NOT NULL
 );
 """
 
@@ -129,3 +137,21 @@ class MigrationState:
                 " ON CONFLICT(account, folder, side) DO UPDATE SET value=excluded.value",
                 (account, folder, side, value),
             )
+
+    def engine(self, account: str) -> str | None:
+        """The engine that moved ``account`` (None: none yet)."""
+        with self._conn() as c:
+            row = c.execute("SELECT engine FROM engines WHERE account=?", (account,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_engine(self, account: str, engine: str) -> None:
+        with self._lock, self._conn() as c:
+            c.execute(
+                "INSERT INTO engines(account, engine) VALUES (?,?)"
+                " ON CONFLICT(account) DO UPDATE SET engine=excluded.engine",
+                (account, engine),
+            )
+
+    def has_copies(self, account: str) -> bool:
+        with self._conn() as c:
+            return c.execute("SELECT 1 FROM copied WHERE account=? LIMIT 1", (account,)).fetchone() is not None

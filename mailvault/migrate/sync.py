@@ -25,6 +25,7 @@ from mailvault.migrate.caps import DailyTally, pace
 from mailvault.migrate.copy import (
     Filters,
     FolderResult,
+    Mapper,
     Throttle,
     copy_folder,
     destination_tally,
@@ -59,8 +60,15 @@ class SyncResult:
 
 
 def sync_account(
-    accounts: AccountsFile, account: Account, state: MigrationState, filters: Filters | None = None
+    accounts: AccountsFile,
+    account: Account,
+    state: MigrationState,
+    filters: Filters | None = None,
+    mapper: Mapper | None = None,
 ) -> SyncResult:
+    """Catch one account up; ``mapper``: how the engine that moved it placed its folders (default by
+    role). After the doveadm engine the state holds no copies yet: the first sync finds every message
+    on the destination by identity and records it, copying nothing twice."""
     filters = filters or Filters()
     result = SyncResult(account.source_user, account.destination_user)
     began = time.monotonic()
@@ -68,7 +76,8 @@ def sync_account(
     tally = destination_tally(accounts, account, state)  # the destination provider's caps hold here too
     try:
         with session_pair(accounts, account) as (src, dst):
-            plan = map_folders(describe(src), describe(dst), preset=accounts.options.preset)
+            sides = describe(src), describe(dst)
+            plan = mapper(*sides) if mapper else map_folders(*sides, preset=accounts.options.preset)
             subs = subscribed(src)
             condstore = src.has_capability("CONDSTORE")
             for m in plan.mappings:

@@ -2,7 +2,8 @@
 
 A message on the source that is not on the destination is *missing* (the migration is not done);
 one on the destination that is not on the source is *extra* (mail that arrived there, or was there
-before): reported, not a failure.
+before): reported, not a failure. Each folder also says whether the destination kept the source's
+UIDVALIDITY and every message's UID (the doveadm engine's promise: clients download nothing again).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from mailvault.imap.folders import map_folders
 from mailvault.imap.session import describe
 from mailvault.mail import utf7
 from mailvault.migrate.accounts import Account, AccountsFile
-from mailvault.migrate.copy import Filters, light_fetch, session_pair, side_identities
+from mailvault.migrate.copy import Filters, Mapper, light_fetch, session_pair, side_identities
 from mailvault.migrate.identity import repeated_ids
 
 EXAMPLES = 5
@@ -35,6 +36,8 @@ class FolderCheck:
     missing: int
     extra: int
     missing_examples: list[str] = field(default_factory=list)
+    uidvalidity_kept: bool = False  # the destination folder has the source folder's UIDVALIDITY
+    uids_kept: bool = False  # ... and each source message sits under its source UID
 
     @property
     def ok(self) -> bool:
@@ -57,12 +60,16 @@ class AccountCheck:
                 "extra": sum(f.extra for f in self.folders)}  # fmt: skip
 
 
-def verify_account(accounts: AccountsFile, account: Account, filters: Filters | None = None) -> AccountCheck:
+def verify_account(
+    accounts: AccountsFile, account: Account, filters: Filters | None = None, mapper: Mapper | None = None
+) -> AccountCheck:
+    """Check every mapped folder (``mapper``: how the account's engine placed them; default by role)."""
     filters = filters or Filters()
     result = AccountCheck(account.source_user, account.destination_user)
     try:
         with session_pair(accounts, account) as (src, dst):
-            plan = map_folders(describe(src), describe(dst), preset=accounts.options.preset)
+            sides = describe(src), describe(dst)
+            plan = mapper(*sides) if mapper else map_folders(*sides, preset=accounts.options.preset)
             for m in plan.mappings:
                 if filters.wants(utf7.decode(m.source)):
                     result.folders.append(_folder(src, dst, m.source, m.destination))
@@ -71,27 +78,32 @@ def verify_account(accounts: AccountsFile, account: Account, filters: Filters | 
     return result
 
 
-def _all(client: IMAPClient, folder: str) -> list[Any]:
+def _all(client: IMAPClient, folder: str) -> tuple[int | None, list[Any]]:
+    """The folder's UIDVALIDITY (None: no such folder) and its messages."""
     if not client.folder_exists(folder):
-        return []
+        return None, []
     selected = client.select_folder(folder, readonly=True)
+    uidvalidity = int(selected.get(b"UIDVALIDITY", 0))
     if not int(selected.get(b"EXISTS", 0)):
-        return []
-    return light_fetch(client, sorted(client.search(["ALL"])))
+        return uidvalidity, []
+    return uidvalidity, light_fetch(client, sorted(client.search(["ALL"])))
 
 
 def _folder(src: IMAPClient, dst: IMAPClient, source: str, destination: str) -> FolderCheck:
-    src_seen, dst_seen = _all(src, source), _all(dst, destination)
+    (src_validity, src_seen), (dst_validity, dst_seen) = _all(src, source), _all(dst, destination)
     repeated = repeated_ids(src_seen, dst_seen)
     if src_seen:
         src.select_folder(source, readonly=True)
-    src_ids = Counter(side_identities(src, src_seen, repeated).values())
+    src_by_uid = side_identities(src, src_seen, repeated)
     if dst_seen:
         dst.select_folder(destination, readonly=True)
-    dst_ids = Counter(side_identities(dst, dst_seen, repeated).values())
+    dst_by_uid = side_identities(dst, dst_seen, repeated)
+    src_ids, dst_ids = Counter(src_by_uid.values()), Counter(dst_by_uid.values())
     missing, extra = src_ids - dst_ids, dst_ids - src_ids
+    validity_kept = src_validity is not None and src_validity == dst_validity
     return FolderCheck(
         utf7.decode(source), utf7.decode(destination), len(src_seen), len(dst_seen),
         sum(s.size for s in src_seen), sum(s.size for s in dst_seen),
         sum(missing.values()), sum(extra.values()), sorted(missing)[:EXAMPLES],
+        validity_kept, validity_kept and all(dst_by_uid.get(uid) == i for uid, i in src_by_uid.items()),
     )  # fmt: skip

@@ -92,3 +92,12 @@ def test_office365_preset_limits() -> None:
     from mailvault.imap.folders import PRESETS
 
     assert PRESETS["office365"].max_message_bytes == 35 * 2**20 and PRESETS["gmail"].max_upload_bytes_per_day
+
+
+def test_by_path_only_as_dsync_places_folders() -> None:
+    plan = map_folders(OLD, NEW, by_role=False)
+    got = {m.source: (m.destination, m.role) for m in plan.mappings}
+    assert got["Sent"] == ("INBOX.Sent", "\\Sent"), "the role is kept for the plan to warn about"
+    assert got["Trash"] == ("INBOX.Trash", "\\Trash") and got["Spam"] == ("INBOX.Spam", "\\Junk")
+    assert got["Drafts"] == ("INBOX.Drafts", "\\Drafts")
+    assert got["Kunden/A.B Müller"][0] == "INBOX.Kunden.A_B M&APw-ller", "dsync renames the separator to _ too"
