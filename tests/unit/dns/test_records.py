@@ -38,3 +38,20 @@ def test_changes() -> None:
         Change(None, None)
     with pytest.raises(ValueError, match="keeps its name"):
         Change(a, RRset("other.org.", "MX", 300, ("10 a.",)))
+
+
+def test_the_issues_reference_dns_section_validates_as_written() -> None:
+    import tomllib
+
+    from mailvault.config.schema import DnsSection
+
+    text = """
+[dns]
+backend = "rfc2136"
+server = "127.0.0.1:15353"                 # where updates are sent (the primary)
+tsig_key_file = "/etc/mailvault/tsig.key"  # BIND key-file format: key "name" { algorithm hmac-sha256; secret "..."; };
+resolvers = ["127.0.0.1:15353"]            # the panel that `gate` and `verify` ask
+"""
+    section = DnsSection.model_validate(tomllib.loads(text)["dns"])
+    assert section.backend == "rfc2136" and section.server == "127.0.0.1:15353"
+    assert section.resolvers == ["127.0.0.1:15353"] and section.authoritative == []
