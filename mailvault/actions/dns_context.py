@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ class DnsContext:
     settings: DnsSection
     domain: str
     state_dir: Path
+    _found: list[Server] | None = field(default=None, init=False, repr=False)
 
     @property
     def directory(self) -> Path:
@@ -42,12 +43,16 @@ class DnsContext:
         return self.directory / "plan.json"
 
     def authoritative(self) -> list[Server]:
+        """``[dns] authoritative``, else the primary in ``server``, else the zone's NS hosts (port 53) as the
+        resolver panel names them."""
         listed = self.settings.authoritative or ([self.settings.server] if self.settings.server else [])
-        if not listed:
-            raise ConfigError(
-                "[dns] lists no authoritative server to ask", hint="set dns.authoritative (or dns.server, the primary)"
-            )
-        return _servers(listed, "authoritative")
+        if listed:
+            return _servers(listed, "authoritative")
+        if self._found is None:
+            from mailvault.dns.discover import nameservers
+
+            self._found = nameservers(self.domain, self.resolvers(), timeout=self.settings.timeout)
+        return self._found
 
     def primary(self) -> Server:
         """Where the zone is read before a change: the update server, else the first authoritative one."""

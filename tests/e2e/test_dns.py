@@ -293,3 +293,13 @@ def test_the_manual_backend_prints_records_and_the_gate_confirms_them(zone: Dns)
     zone.edit(ZONE, "TXT", OLD_TTL, '"v=spf1 ip4:127.0.0.2 ip4:127.0.0.3 -all"')
     code, verdict = zone.json("gate", ZONE, "--wait", "--timeout", "20")
     assert code == 0, verdict
+
+
+def test_without_a_listed_server_the_zones_nameservers_are_found_through_the_resolvers(zone: Dns) -> None:
+    from mailvault.actions.dns_context import dns_context
+    from mailvault.config.load import load_config
+    from mailvault.dns.query import Server
+
+    zone.ws.write_config(extra=f'[dns]\nbackend = "manual"\nresolvers = ["{zone.resolver.address}"]\ntimeout = 1\n')
+    ctx = dns_context(load_config(zone.ws.config_path), "mx.old-provider." + ZONE)
+    assert ctx.authoritative() == [Server("127.0.0.1", 53)]  # ns1.example.test's address, on port 53
