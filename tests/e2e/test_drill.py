@@ -199,3 +199,55 @@ def test_the_drill_without_a_container_runtime(drilled: Workspace) -> None:
     assert report["runtime"].startswith("local (unshare") and (report["mailboxes"], report["messages"]) == (4, 80)
     assert report["samples"] == 10 and drill_containers(drilled) == []
     assert restored_copies(drilled) == []
+
+
+def test_restored_dkim_keys_are_checked_against_a_real_zone(ws: Workspace, tmp_path: Path) -> None:
+    """BIND serves the restored key's p= at mail._domainkey, another key's at old._domainkey, nothing
+    at gone._domainkey; a key configured but never backed up is missing from the restore."""
+    from mailvault.demo.bind import BindAuthority
+    from mailvault.dns.spf import quote
+    from mailvault.drill.dkim import public_p
+
+    ws.generate()
+    subprocess.run(["chown", "-R", "5000:5000", str(ws.vmail)], check=True)
+    key = ws.key_dirs[0] / "mail.private"
+    right = public_p(key.read_bytes())
+    other = ws.key_dirs[0].parent / "not-backed-up.private"
+    other.write_bytes(_another_rsa_key())
+    zone = (
+        "$ORIGIN example.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\n"
+        "ns1 IN A 127.0.0.1\n"
+        f"mail._domainkey IN TXT {quote('v=DKIM1; k=rsa; p=' + right)}\n"
+        f"old._domainkey IN TXT {quote('v=DKIM1; k=rsa; p=' + public_p(other.read_bytes()))}\n"
+    )
+    authority = BindAuthority(tmp_path / "bind", zone="example.test", zone_text=zone).start()
+    try:
+        dkim = {f"{s}._domainkey.example.test": key for s in ("mail", "old", "gone")}
+        dkim["lost._domainkey.example.test"] = other
+        table = ", ".join(f'"{name}" = "{path}"' for name, path in dkim.items())
+        ws.write_config(extra=f'[drill]\ndkim = {{ {table} }}\ndns_resolvers = ["{authority.address}"]\n')
+        ws.cli("init")
+        ws.cli("backup")
+        proc = ws.cli("restore-test", "--json", "--runtime", "local", check=False)
+    finally:
+        authority.stop()
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1 and report["verdict"] == "fail", proc.stderr
+    dkim_found = {f["message"].split("(")[1].split(")")[0]: f for f in report["findings"] if "DKIM key" in f["message"]}
+    levels = {name.split(".")[0]: f["level"] for name, f in dkim_found.items()}
+    assert levels == {"mail": "pass", "old": "fail", "gone": "warn", "lost": "fail"}, dkim_found
+    assert "would fail DKIM" in dkim_found["old._domainkey.example.test"]["message"]
+    assert "no TXT record (nxdomain)" in dkim_found["gone._domainkey.example.test"]["message"]
+    assert "not in the snapshot" in dkim_found["lost._domainkey.example.test"]["message"]
+    assert (report["messages"], report["samples"]) == (80, 10), "the rest of the drill ran as usual"
+    private = "".join(key.read_text().splitlines()[1:-1])
+    assert private[:40] not in proc.stdout + proc.stderr + Path(report["paths"]["markdown"]).read_text()
+
+
+def _another_rsa_key() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    pem, pkcs8 = serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8
+    return key.private_bytes(pem, pkcs8, serialization.NoEncryption())
