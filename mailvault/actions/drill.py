@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mailvault import execute
+from mailvault.actions.drill_upload import store_beside_backups
 from mailvault.actions.engine import Engine, password_source, s3_credentials
 from mailvault.actions.snapshot_pick import list_snapshots, pick_for_drill, read_manifest
 from mailvault.config.schema import Config
@@ -106,6 +107,10 @@ def restore_test(
                 discard_tree(work)
         report = _report(config, st, run.id, started_at, t0)
         report.paths = write_reports(run.paths.root / "reports", report)
+        if config.drill.upload_report:  # after the local copy: whatever happens, that one is written
+            say("drill: storing the report beside the backups...")
+            store_beside_backups(config, report)
+            report.paths = write_reports(run.paths.root / "reports", report)
         run.summary = report.summary()
         if report.verdict == "fail":
             run.failure = "drill failed: " + "; ".join(f.message for f in report.findings if f.level == "fail")[:500]

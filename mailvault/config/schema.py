@@ -396,6 +396,13 @@ class DrillSection(Section):
         " host:port; default: [dns] resolvers), each given [dns] timeout (3 s without a [dns] section).",
         examples=[["127.0.0.53", "9.9.9.9"]],
     )
+    upload_report: bool = Field(
+        False,
+        description="Also store each drill's JSON and Markdown report beside the backups: in <prefix>-reports/"
+        " next to an S3 repository's prefix (with the backup credentials), in <path>-reports/ next to a local"
+        " one. A failed upload is a warning in the report.",
+        examples=[True],
+    )
 
 
 def _valid_cron(value: str) -> str:

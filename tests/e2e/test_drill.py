@@ -251,3 +251,32 @@ def _another_rsa_key() -> bytes:
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     pem, pkcs8 = serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8
     return key.private_bytes(pem, pkcs8, serialization.NoEncryption())
+
+
+def test_the_report_is_stored_beside_the_backups_in_an_object_lock_bucket(ws: Workspace, s3server) -> None:  # type: ignore[no-untyped-def]
+    """[drill] upload_report: next to the repository's prefix (not inside it), with the backup
+    credentials, into a bucket with Object Lock (AWS S3 demands Content-MD5 there; SeaweedFS does not,
+    but checks it when sent), where the report falls under the default retention like the backups."""
+    from tests.e2e.test_storage import admin_client
+    from tests.e2e.workspace import unique_prefix
+
+    bucket = f"mv-lock-{unique_prefix()}"
+    ws.url = f"s3:{s3server.endpoint}/{bucket}/mail1"
+    ws.extra_toml = "[drill]\nupload_report = true\n"
+    ws.generate()
+    subprocess.run(["chown", "-R", "5000:5000", str(ws.vmail)], check=True)
+    ws.cli("init", "--object-lock-days", "1")
+    ws.cli("backup")
+    report = ws.cli_json("restore-test", "--runtime", "local")
+    assert report["verdict"] == "pass", [f for f in report["findings"] if f["level"] != "pass"]
+    stem = f"mail1-reports/drill-{report['started_at'][:19].replace('-', '').replace(':', '')}Z-{report['run_id']}"
+    base = f"s3:{s3server.endpoint}/{bucket}/{stem}"
+    assert report["upload"] == {"json": f"{base}.json", "markdown": f"{base}.md"}
+    s3 = admin_client(s3server)
+    stored = s3.get_object(Bucket=bucket, Key=f"{stem}.json")
+    assert stored["Body"].read().decode() == Path(report["paths"]["json"]).read_text()
+    assert stored.get("ObjectLockMode") == "GOVERNANCE", "the report is under the bucket's retention too"
+    md = s3.get_object(Bucket=bucket, Key=f"{stem}.md")["Body"].read().decode()
+    assert md == Path(report["paths"]["markdown"]).read_text() and f"stored beside the backups: {base}.json" in md
+    inside = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="mail1/").get("Contents", [])]
+    assert not [k for k in inside if "drill-" in k], "nothing is written inside restic's repository"
