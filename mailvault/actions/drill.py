@@ -21,10 +21,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mailvault import execute
+from mailvault.actions.drill_upload import store_beside_backups
 from mailvault.actions.engine import Engine, password_source, s3_credentials
 from mailvault.actions.snapshot_pick import list_snapshots, pick_for_drill, read_manifest
 from mailvault.config.schema import Config
-from mailvault.drill import dovecot_conf, image
+from mailvault.drill import dkim, dovecot_conf, image
 from mailvault.drill.judge import Finding, band, largest_gap, verdict
 from mailvault.drill.lint import LintResult, lint_certificates, lint_mail
 from mailvault.drill.place import RESTORE_IN, RUN_IN, SECRETS_IN, ContainerPlace, LocalPlace
@@ -45,6 +46,7 @@ Say = Callable[[str], None]
 Place = ContainerPlace | LocalPlace
 GAP_WINDOW = timedelta(days=30)
 NOBODY = 65534
+DNS_TIMEOUT = 3.0  # seconds for one DNS answer without a [dns] section
 
 # Inside the container the S3 keys are read from the mounted files into restic's environment:
 # they are never in an argv, nor in the container's configuration (`docker inspect`).
@@ -105,6 +107,10 @@ def restore_test(
                 discard_tree(work)
         report = _report(config, st, run.id, started_at, t0)
         report.paths = write_reports(run.paths.root / "reports", report)
+        if config.drill.upload_report:  # after the local copy: whatever happens, that one is written
+            say("drill: storing the report beside the backups...")
+            store_beside_backups(config, report)
+            report.paths = write_reports(run.paths.root / "reports", report)
         run.summary = report.summary()
         if report.verdict == "fail":
             run.failure = "drill failed: " + "; ".join(f.message for f in report.findings if f.level == "fail")[:500]
@@ -221,6 +227,16 @@ def _forget_secrets(work: Path) -> None:
 
 
 def _inside(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, manifest: Manifest, say: Say) -> None:
+    names = list(config.drill.dkim)
+    timeout = config.dns.timeout if config.dns is not None else DNS_TIMEOUT
+    with ThreadPoolExecutor(max_workers=max(1, len(names))) as dns:  # DNS answers while restic restores
+        published = [dns.submit(dkim.look_up, n, config.drill_resolvers, timeout=timeout) for n in names]
+        if _restore(config, st, box, work, snap, say):
+            _check(config, st, box, work, snap, manifest, say, [p.result() for p in published])
+
+
+def _restore(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, say: Say) -> bool:
+    """restic restores the snapshot inside the box; False (and a finding) when it fails."""
     with _phase(st, "restore", say):
         env = {
             "MV_REPOSITORY": config.repository.url,
@@ -239,15 +255,34 @@ def _inside(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, 
             st.findings.append(
                 Finding("fail", "restore", f"restic restore of {snap.short_id} failed (exit {exc.returncode}): {tail}")
             )
-            return
+            return False
     _forget_secrets(work)  # restic was their only reader
+    return True
+
+
+def _check(
+    config: Config,
+    st: _State,
+    box: Place,
+    work: Path,
+    snap: Snapshot,
+    manifest: Manifest,
+    say: Say,
+    published: list[dkim.Published],
+) -> None:
+    """Lint the restored tree while Dovecot starts on it, then check it over IMAP."""
     root = work / "restore"
     key_dirs = [restored(root, str(p)) for p in config.sources.keys if str(p) in snap.paths]
 
     def lint() -> tuple[LintResult, list[Finding], float]:
         began = time.monotonic()
         result = lint_mail(root, manifest)
-        found = [*result.findings, *lint_certificates(key_dirs), *_lint_configs(box, snap)]
+        found = [
+            *result.findings,
+            *lint_certificates(key_dirs),
+            *_lint_configs(box, snap),
+            *_lint_dkim(config, root, snap, published),
+        ]
         return result, found, time.monotonic() - began
 
     say("drill: lint (while Dovecot starts)...")
@@ -272,6 +307,15 @@ def _inside(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, 
                 f"{outcome.folders} folders, {outcome.messages} messages and {outcome.samples} sampled message"
                 " hashes match the manifest over IMAP"
             )))  # fmt: skip
+
+
+def _lint_dkim(config: Config, root: Path, snap: Snapshot, published: list[dkim.Published]) -> list[Finding]:
+    """Each configured DKIM key's restored copy against the p= its record publishes."""
+    found = []
+    for (name, path), answer in zip(config.drill.dkim.items(), published, strict=True):
+        public, why = dkim.restored_key_p(root, path, snap.paths)
+        found.append(dkim.judge(name, str(path), public, answer, why=why))
+    return found
 
 
 def _lint_configs(box: Place, snap: Snapshot) -> list[Finding]:

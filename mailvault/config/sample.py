@@ -33,10 +33,16 @@ def toml_value(value: Any) -> str:
     if isinstance(value, Path):
         return json.dumps(str(value))
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{_key(str(k))} = {toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return json.dumps(str(value), ensure_ascii=False)
+
+
+def _key(name: str) -> str:
+    """A TOML key: bare when it can be (``mail``), quoted otherwise (``"mail._domainkey.example.org"``:
+    bare, its dots would make nested tables)."""
+    return name if name and all(c.isalnum() or c in "-_" for c in name) and name.isascii() else json.dumps(name)
 
 
 def _line(name: str, info: FieldInfo) -> list[str]:

@@ -325,6 +325,46 @@ class ImapRestoreSection(Section):
         return self
 
 
+def _server_address(value: str) -> str:
+    port: str | None = None
+    if value.startswith("["):
+        port = value.partition("]")[2][1:] or None
+    elif value.count(":") == 1:
+        port = value.split(":")[1]
+    if not value.strip() or (port is not None and not (port.isdigit() and 0 < int(port) < 65536)):
+        raise ValueError(f"{value!r} is not host, host:port or [v6]:port")
+    return value
+
+
+ServerAddress = Annotated[str, AfterValidator(_server_address)]
+
+
+def _flat_names(value: Any) -> Any:
+    """``{mail = {_domainkey = {example = {org = "/k"}}}}`` (an unquoted dotted TOML key) -> the one name."""
+    if not isinstance(value, dict):
+        return value
+    flat: dict[str, Any] = {}
+    for key, inner in value.items():
+        if isinstance(inner, dict):
+            flat |= {f"{key}.{k}": v for k, v in _flat_names(inner).items()}
+        else:
+            flat[key] = inner
+    return flat
+
+
+def _dkim_keys(value: dict[str, Path]) -> dict[str, Path]:
+    for name, path in value.items():
+        selector, _, domain = name.partition("._domainkey.")
+        if not selector or not domain.strip("."):
+            raise ValueError(f"{name!r} is not a DKIM key record name (selector._domainkey.domain)")
+        if not path.is_absolute():
+            raise ValueError(f"{name!r}: {path} is not an absolute path on this host")
+    return {name.lower().rstrip("."): path for name, path in value.items()}
+
+
+DkimKeys = Annotated[dict[str, Path], BeforeValidator(_flat_names), AfterValidator(_dkim_keys)]
+
+
 class DrillSection(Section):
     """`mailvault restore-test`: the verified restore drill."""
 
@@ -342,6 +382,26 @@ class DrillSection(Section):
     )
     ready_timeout: int = Field(
         60, ge=5, description="Seconds to wait for the drill's Dovecot to accept connections.", examples=[60]
+    )
+    dkim: DkimKeys = Field(
+        {},
+        description="DKIM keys the drill checks: the name of the key's TXT record (selector._domainkey.domain,"
+        " quoted) -> the private key's path on this host. The drill reads the restored copy and fails when its"
+        " public half no longer matches the p= that DNS publishes (the key must be in sources.keys).",
+        examples=[{"mail._domainkey.example.org": "/etc/opendkim/keys/mail.private"}],
+    )
+    dns_resolvers: list[ServerAddress] = Field(
+        [],
+        description="Resolvers the drill asks for the DKIM records, in turn until one answers (host or"
+        " host:port; default: [dns] resolvers), each given [dns] timeout (3 s without a [dns] section).",
+        examples=[["127.0.0.53", "9.9.9.9"]],
+    )
+    upload_report: bool = Field(
+        False,
+        description="Also store each drill's JSON and Markdown report beside the backups: in <prefix>-reports/"
+        " next to an S3 repository's prefix (with the backup credentials), in <path>-reports/ next to a local"
+        " one. A failed upload is a warning in the report.",
+        examples=[True],
     )
 
 
@@ -523,20 +583,6 @@ class MigrateSection(Section):
     )  # fmt: skip
 
 
-def _server_address(value: str) -> str:
-    port: str | None = None
-    if value.startswith("["):
-        port = value.partition("]")[2][1:] or None
-    elif value.count(":") == 1:
-        port = value.split(":")[1]
-    if not value.strip() or (port is not None and not (port.isdigit() and 0 < int(port) < 65536)):
-        raise ValueError(f"{value!r} is not host, host:port or [v6]:port")
-    return value
-
-
-ServerAddress = Annotated[str, AfterValidator(_server_address)]
-
-
 class DnsSection(Section):
     """The mail domain's DNS, for `mailvault dns` (the MX cutover of a provider switch)."""
 
@@ -662,7 +708,14 @@ class Config(Section):
             raise ValueError(
                 "schedule.migrate_sync is enabled but [migrate] accounts is not set: set it or disable the job"
             )
+        if self.drill.dkim and not self.drill_resolvers:
+            raise ValueError("drill.dkim needs resolvers to ask: set drill.dns_resolvers (or a [dns] section)")
         return self
+
+    @property
+    def drill_resolvers(self) -> list[str]:
+        """The resolvers the drill asks: [drill] dns_resolvers, else [dns] resolvers, else none."""
+        return list(self.drill.dns_resolvers) or (list(self.dns.resolvers) if self.dns is not None else [])
 
     def has_inline_secrets(self) -> bool:
         """True when a secret value is written in the config file itself."""

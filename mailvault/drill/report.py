@@ -37,6 +37,7 @@ class DrillReport:
     image_built: bool
     findings: list[Finding]
     paths: dict[str, str] = field(default_factory=dict)
+    upload: dict[str, str] = field(default_factory=dict)  # "json"/"markdown" -> where stored beside the backups
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -66,6 +67,7 @@ def markdown(report: DrillReport) -> str:
         f" {report.samples} sampled messages hashed over IMAP",
         f"- runtime: {report.runtime or '-'}, image {report.image or '-'}"
         + (" (built for this drill)" if report.image_built else ""),
+        *([f"- stored beside the backups: {report.upload['json']} (and .md)"] if report.upload else []),
         "",
         "| phase | seconds |",
         "|---|---|",
@@ -90,11 +92,20 @@ def duration_text(seconds: float | None) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{int(seconds % 60):02d}s"
 
 
+def render(report: DrillReport) -> dict[str, str]:
+    """The report's files: ``{"json": ..., "markdown": ...}``, every registered secret masked (findings
+    quote command output, which is masked as everything echoed is)."""
+    return {
+        "json": execute.mask(json.dumps(report.as_dict(), indent=2)) + "\n",
+        "markdown": execute.mask(markdown(report)),
+    }
+
+
 def write_reports(directory: Path, report: DrillReport) -> dict[str, str]:
     """Write ``drill-<run>.json`` and ``drill-<run>.md``; return their paths."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     json_path, md_path = directory / f"drill-{report.run_id}.json", directory / f"drill-{report.run_id}.md"
-    # findings quote command output; mask every registered secret as everything echoed is
-    write_atomic(json_path, execute.mask(json.dumps(report.as_dict(), indent=2)) + "\n")
-    write_atomic(md_path, execute.mask(markdown(report)))
+    texts = render(report)
+    write_atomic(json_path, texts["json"])
+    write_atomic(md_path, texts["markdown"])
     return {"json": str(json_path), "markdown": str(md_path)}

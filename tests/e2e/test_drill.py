@@ -199,3 +199,84 @@ def test_the_drill_without_a_container_runtime(drilled: Workspace) -> None:
     assert report["runtime"].startswith("local (unshare") and (report["mailboxes"], report["messages"]) == (4, 80)
     assert report["samples"] == 10 and drill_containers(drilled) == []
     assert restored_copies(drilled) == []
+
+
+def test_restored_dkim_keys_are_checked_against_a_real_zone(ws: Workspace, tmp_path: Path) -> None:
+    """BIND serves the restored key's p= at mail._domainkey, another key's at old._domainkey, nothing
+    at gone._domainkey; a key configured but never backed up is missing from the restore."""
+    from mailvault.demo.bind import BindAuthority
+    from mailvault.dns.spf import quote
+    from mailvault.drill.dkim import public_p
+
+    ws.generate()
+    subprocess.run(["chown", "-R", "5000:5000", str(ws.vmail)], check=True)
+    key = ws.key_dirs[0] / "mail.private"
+    right = public_p(key.read_bytes())
+    other = ws.key_dirs[0].parent / "not-backed-up.private"
+    other.write_bytes(_another_rsa_key())
+    zone = (
+        "$ORIGIN example.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\n"
+        "ns1 IN A 127.0.0.1\n"
+        f"mail._domainkey IN TXT {quote('v=DKIM1; k=rsa; p=' + right)}\n"
+        f"old._domainkey IN TXT {quote('v=DKIM1; k=rsa; p=' + public_p(other.read_bytes()))}\n"
+    )
+    authority = BindAuthority(tmp_path / "bind", zone="example.test", zone_text=zone).start()
+    try:
+        dkim = {f"{s}._domainkey.example.test": key for s in ("mail", "old", "gone")}
+        dkim["lost._domainkey.example.test"] = other
+        table = ", ".join(f'"{name}" = "{path}"' for name, path in dkim.items())
+        ws.write_config(extra=f'[drill]\ndkim = {{ {table} }}\ndns_resolvers = ["{authority.address}"]\n')
+        ws.cli("init")
+        ws.cli("backup")
+        proc = ws.cli("restore-test", "--json", "--runtime", "local", check=False)
+    finally:
+        authority.stop()
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1 and report["verdict"] == "fail", proc.stderr
+    dkim_found = {f["message"].split("(")[1].split(")")[0]: f for f in report["findings"] if "DKIM key" in f["message"]}
+    levels = {name.split(".")[0]: f["level"] for name, f in dkim_found.items()}
+    assert levels == {"mail": "pass", "old": "fail", "gone": "warn", "lost": "fail"}, dkim_found
+    assert "would fail DKIM" in dkim_found["old._domainkey.example.test"]["message"]
+    assert "no TXT record (nxdomain)" in dkim_found["gone._domainkey.example.test"]["message"]
+    assert "not in the snapshot" in dkim_found["lost._domainkey.example.test"]["message"]
+    assert (report["messages"], report["samples"]) == (80, 10), "the rest of the drill ran as usual"
+    private = "".join(key.read_text().splitlines()[1:-1])
+    assert private[:40] not in proc.stdout + proc.stderr + Path(report["paths"]["markdown"]).read_text()
+
+
+def _another_rsa_key() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    pem, pkcs8 = serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8
+    return key.private_bytes(pem, pkcs8, serialization.NoEncryption())
+
+
+def test_the_report_is_stored_beside_the_backups_in_an_object_lock_bucket(ws: Workspace, s3server) -> None:  # type: ignore[no-untyped-def]
+    """[drill] upload_report: next to the repository's prefix (not inside it), with the backup
+    credentials, into a bucket with Object Lock (AWS S3 demands Content-MD5 there; SeaweedFS does not,
+    but checks it when sent), where the report falls under the default retention like the backups."""
+    from tests.e2e.test_storage import admin_client
+    from tests.e2e.workspace import unique_prefix
+
+    bucket = f"mv-lock-{unique_prefix()}"
+    ws.url = f"s3:{s3server.endpoint}/{bucket}/mail1"
+    ws.extra_toml = "[drill]\nupload_report = true\n"
+    ws.generate()
+    subprocess.run(["chown", "-R", "5000:5000", str(ws.vmail)], check=True)
+    ws.cli("init", "--object-lock-days", "1")
+    ws.cli("backup")
+    report = ws.cli_json("restore-test", "--runtime", "local")
+    assert report["verdict"] == "pass", [f for f in report["findings"] if f["level"] != "pass"]
+    stem = f"mail1-reports/drill-{report['started_at'][:19].replace('-', '').replace(':', '')}Z-{report['run_id']}"
+    base = f"s3:{s3server.endpoint}/{bucket}/{stem}"
+    assert report["upload"] == {"json": f"{base}.json", "markdown": f"{base}.md"}
+    s3 = admin_client(s3server)
+    stored = s3.get_object(Bucket=bucket, Key=f"{stem}.json")
+    assert stored["Body"].read().decode() == Path(report["paths"]["json"]).read_text()
+    assert stored.get("ObjectLockMode") == "GOVERNANCE", "the report is under the bucket's retention too"
+    md = s3.get_object(Bucket=bucket, Key=f"{stem}.md")["Body"].read().decode()
+    assert md == Path(report["paths"]["markdown"]).read_text() and f"stored beside the backups: {base}.json" in md
+    inside = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="mail1/").get("Contents", [])]
+    assert not [k for k in inside if "drill-" in k], "nothing is written inside restic's repository"

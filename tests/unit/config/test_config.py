@@ -126,3 +126,26 @@ def test_durations() -> None:
     assert format_duration(timedelta(hours=26)) == "26h"
     assert format_duration(timedelta(days=14)) == "14d"
     assert format_duration(timedelta(seconds=90)) == "90s"
+
+
+def test_drill_dkim_keys_take_quoted_or_dotted_names_and_need_a_resolver() -> None:
+    from mailvault.config.schema import Config
+
+    quoted = tomllib.loads('[drill]\ndkim = { "Mail._domainkey.example.org." = "/etc/dkim/mail.private" }\n')
+    dotted = tomllib.loads('[drill]\ndkim = { mail._domainkey.example.org = "/etc/dkim/mail.private" }\n')
+    for drill in (quoted, dotted):
+        data = _base() | {"drill": {**drill["drill"], "dns_resolvers": ["127.0.0.1:5353"]}}
+        config = Config.model_validate(data)
+        assert config.drill.dkim == {"mail._domainkey.example.org": Path("/etc/dkim/mail.private")}
+        assert config.drill_resolvers == ["127.0.0.1:5353"]
+    without = _base() | {"drill": {"dkim": {"mail._domainkey.example.org": "/k"}}}
+    assert problems(without) == [
+        "(top level): drill.dkim needs resolvers to ask: set drill.dns_resolvers (or a [dns] section)"
+    ]
+    with_dns = without | {"dns": {"resolvers": ["127.0.0.1:53"]}}
+    assert Config.model_validate(with_dns).drill_resolvers == ["127.0.0.1:53"]
+    bad = _base() | {
+        "drill": {"dkim": {"example.org": "/k", "mail._domainkey.example.org": "k"}, "dns_resolvers": ["x"]}
+    }
+    assert [p.split(": ", 1)[0] for p in problems(bad)] == ["drill.dkim"]
+    assert "'example.org' is not a DKIM key record name" in problems(bad)[0]

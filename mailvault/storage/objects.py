@@ -1,0 +1,55 @@
+"""Putting small files into the bucket (boto3 edge): the drill's reports, beside the backups.
+
+Every object carries its Content-MD5: AWS S3 refuses a PUT without an integrity header into a bucket
+with Object Lock, and the server rejects a body that does not match it (BadDigest; SeaweedFS too).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from mailvault.errors import StorageError
+from mailvault.storage.credentials import S3Credentials
+from mailvault.storage.location import S3Location
+from mailvault.storage.reach import unreachable
+from mailvault.storage.s3 import client, error_code
+
+logger = logging.getLogger(__name__)
+
+
+def content_md5(body: bytes) -> str:
+    """The Content-MD5 header of ``body``: base64 of its MD5 digest.
+
+    >>> content_md5(b"")
+    '1B2M2Y8AsgTpgAmY7PhCfg=='
+    """
+    return base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
+
+
+def put_objects(
+    location: S3Location, creds: S3Credentials, objects: dict[str, tuple[bytes, str]], *, timeout: int
+) -> None:
+    """PUT each ``key -> (body, content type)`` into ``location.bucket``, in order.
+
+    Raise StorageError naming the endpoint, the key and the server's error code when one is refused
+    or the endpoint does not answer (objects before it stay written).
+    """
+    s3 = client(location, creds, timeout=timeout)
+    for key, (body, content_type) in objects.items():
+        try:
+            s3.put_object(
+                Bucket=location.bucket, Key=key, Body=body, ContentType=content_type, ContentMD5=content_md5(body)
+            )
+        except ClientError as exc:
+            raise StorageError(
+                f"S3 endpoint {location.endpoint} refused to store {key} in bucket {location.bucket}"
+                f" ({error_code(exc)})",
+                hint="the backup credentials need the right to write objects in the bucket",
+            ) from exc
+        except (EndpointConnectionError, BotoCoreError) as exc:
+            raise unreachable(location, str(exc)) from exc
+        logger.debug("stored %s (%d bytes) in bucket %s", key, len(body), location.bucket)
