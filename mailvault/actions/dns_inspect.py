@@ -3,7 +3,6 @@ TTLs, and what is inconsistent about them."""
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,18 +85,17 @@ class InspectResult:
 
 
 def dkim_p(private_key: Path) -> str:
-    """The base64 ``p=`` value that goes with a PEM private key."""
-    from cryptography.hazmat.primitives import serialization
+    """The base64 ``p=`` value that goes with a PEM private key (RSA or Ed25519)."""
+    from mailvault.dns.dkim import public_p
 
     try:
-        key = serialization.load_pem_private_key(private_key.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
+        return public_p(private_key.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"dns.dkim_private_keys: cannot read {private_key}: {exc.strerror}") from None
+    except ValueError as exc:
         raise ConfigError(
-            f"dns.dkim_private_keys: cannot read {private_key}: {exc}",
-            hint="point it at the unencrypted PEM key the signer uses",
+            f"dns.dkim_private_keys: {private_key} {exc}", hint="point it at the unencrypted PEM key the signer uses"
         ) from None
-    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return base64.b64encode(der).decode()
 
 
 def mta_sts_view(ctx: DnsContext, seen: Observation) -> PolicyView | None:
