@@ -32,7 +32,7 @@ def test_cutover_syncs_switches_waits_and_syncs_and_rollback_undoes_both_halves(
         assert zone.zone_state() == original, "the MX moved before the TTLs were lowered"
 
         move.ws.cli("dns", "lower-ttl", DOMAIN)
-        move.ws.cli("dns", "gate", DOMAIN, "--wait", "--timeout", "30")
+        move.ws.cli("dns", "gate", DOMAIN, "--wait", "--timeout", "60")
         proc = move.ws.cli("migrate", "cutover", accounts, "--domain", DOMAIN, "--json")
         result = json.loads(proc.stdout)
         assert result["ok"], result

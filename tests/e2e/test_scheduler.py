@@ -48,7 +48,7 @@ class Daemon:
             [sys.executable, "-m", "mailvault", "--config", str(ws.config_path), "schedule", "run"],
             stdout=self.out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        wait_for(lambda: b"scheduler running" in log.read_bytes(), 30, "the daemon to start")
+        wait_for(lambda: b"scheduler running" in log.read_bytes(), 120, "the daemon to start")
 
     def stop(self, timeout: float = 60) -> int:
         self.proc.send_signal(signal.SIGTERM)
@@ -96,7 +96,7 @@ def test_the_daemon_runs_backup_and_check_on_time_and_refuses_a_twin(ws: Workspa
     twin = ws.cli("schedule", "run", check=False, timeout=30)
     assert twin.returncode == 1 and "another mailvault scheduler is already running" in twin.stderr
 
-    wait_for(lambda: [r["status"] for r in runs(ws, "check")] == ["ok"], 90, "the scheduled check")
+    wait_for(lambda: [r["status"] for r in runs(ws, "check")] == ["ok"], 120, "the scheduled check")
     assert [r["status"] for r in runs(ws, "backup")] == ["ok"]
     backup, check = runs(ws, "backup")[0], runs(ws, "check")[0]
     assert backup["started"] < check["started"]
@@ -116,7 +116,7 @@ def test_a_run_missed_while_the_daemon_was_down_runs_once_when_it_is_back(ws: Wo
     time.sleep(8)  # ...past the run time
     assert runs(ws, "backup") == []
     back = daemons(ws)
-    wait_for(lambda: len(runs(ws, "backup")) >= 1, 60, "the missed backup to run")
+    wait_for(lambda: len(runs(ws, "backup")) >= 1, 120, "the missed backup to run")
     time.sleep(3)
     assert [r["status"] for r in runs(ws, "backup")] == ["ok"], "once, not once per missed time"
     assert back.stop() == 0
@@ -130,7 +130,7 @@ def test_a_run_missed_beyond_the_grace_is_reported_not_run(ws: Workspace, daemon
         daemons(ws).stop()
         time.sleep(10)
         back = daemons(ws)
-        wait_for(lambda: any(r.path == "/hook" for r in http.requests), 30, "the missed-run alert")
+        wait_for(lambda: any(r.path == "/hook" for r in http.requests), 120, "the missed-run alert")
         event = json.loads(next(r.body for r in http.requests if r.path == "/hook"))
         assert back.stop() == 0
     assert event["kind"] == "missed_run" and event["job"] == "backup" and "was skipped" in event["summary"]
@@ -143,13 +143,13 @@ def test_sigterm_during_a_job_gives_it_its_grace_then_stops_it_cleanly(ws: Works
     slow = '[hooks]\nbefore = ["sleep 6"]\n'
     scheduled(ws, backup=at(4), extra=slow, grace="30s")
     daemon = daemons(ws)
-    wait_for(lambda: [r["status"] for r in runs(ws, "backup")] == ["running"], 30, "the backup to start")
+    wait_for(lambda: [r["status"] for r in runs(ws, "backup")] == ["running"], 120, "the backup to start")
     assert daemon.stop() == 0  # within its grace the job finishes...
     assert [r["status"] for r in runs(ws, "backup")] == ["ok"]
 
     scheduled(ws, backup=at(4), extra=slow)  # stop_grace 1 s: the job is asked to stop
     daemon = daemons(ws)
-    wait_for(lambda: runs(ws, "backup")[-1]["status"] == "running", 30, "the second backup to start")
+    wait_for(lambda: runs(ws, "backup")[-1]["status"] == "running", 120, "the second backup to start")
     assert daemon.stop() == 0
     last = runs(ws, "backup")[-1]
     assert last["status"] == "failed" and "interrupted by SIGTERM" in last["error"]
