@@ -11,8 +11,7 @@ import typer
 
 from mailvault.cli.context import GLOBALS, JsonOpt, current_config, wants_json
 from mailvault.cli.output import emit_json, stdout
-from mailvault.config.load import config_path, problems, read_toml
-from mailvault.config.sample import sample_config, toml_value
+from mailvault.config.where import config_path
 from mailvault.errors import ConfigError
 
 app = typer.Typer(help="Write, check and show the configuration.", no_args_is_help=True)
@@ -23,6 +22,8 @@ def init(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write it; '-' for stdout.")] = None,
 ) -> None:
     """Write a commented sample config (never over an existing file)."""
+    from mailvault.config.sample import sample_config
+
     text = sample_config()
     if out is not None and str(out) == "-":
         sys.stdout.write(text)
@@ -50,6 +51,8 @@ def validate(
 ) -> None:
     """List every problem in the config as path.to.key: message."""
     wants_json(json)
+    from mailvault.config.load import problems, read_toml
+
     path = file or config_path(GLOBALS.config)
     found = problems(read_toml(path))
     if not found:
@@ -82,6 +85,8 @@ def show(json: JsonOpt = False) -> None:
 
 
 def _print_toml(data: dict[str, object], prefix: str) -> None:
+    from mailvault.config.sample import toml_value
+
     tables = {k: v for k, v in data.items() if isinstance(v, dict)}
     for key, value in data.items():
         if key not in tables:

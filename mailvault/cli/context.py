@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mailvault.config.load import config_path, load_config
-from mailvault.config.schema import Config
+from mailvault.config.where import config_path
+
+if TYPE_CHECKING:
+    from mailvault.config.schema import Config
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 KitOpt = Annotated[
@@ -56,4 +58,6 @@ def current_config() -> Config:
 
         passphrase = read_passphrase(GLOBALS.kit_passphrase_file, confirm=False)
         return open_kit(GLOBALS.kit, passphrase).to_config()
+    from mailvault.config.load import load_config  # pydantic and the schema: only for commands that read it
+
     return load_config(config_path(GLOBALS.config))

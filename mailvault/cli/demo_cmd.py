@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from mailvault.demo.flow import default_workdir, run_demo
-
 
 def demo(
     workdir: Annotated[Path | None, typer.Option(help="Scratch directory (emptied first).")] = None,
@@ -17,6 +15,7 @@ def demo(
     """Start an embedded S3, generate a mail store, then init, back up twice, list snapshots and check."""
     from mailvault.cli.edge import guarded
     from mailvault.cli.main import app
+    from mailvault.demo.flow import default_workdir, run_demo
 
     def runner(args: list[str]) -> int:
         return guarded(lambda: app(args))

@@ -10,7 +10,7 @@ import typer
 
 from mailvault.cli.context import GLOBALS, DryRunOpt, JsonOpt, current_config, wants_json
 from mailvault.cli.output import emit_json, stdout, table, use_timestamps
-from mailvault.config.load import config_path
+from mailvault.config.where import config_path
 from mailvault.errors import MailvaultError
 
 app = typer.Typer(help="When the jobs run: systemd timers, cron, or the built-in daemon.", no_args_is_help=True)

@@ -7,26 +7,18 @@ Problems are reported as ``path.to.key: message``; unknown keys get a
 from __future__ import annotations
 
 import difflib
-import os
-import stat
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from mailvault.config.schema import DEFAULT_CONFIG_PATH, Config
-from mailvault.errors import ConfigError, SecretError
+from mailvault.config.schema import Config
+from mailvault.config.where import DEFAULT_CONFIG_PATH, ENV_VAR, config_path
+from mailvault.errors import ConfigError
+from mailvault.keys.secrets import refuse_if_readable_by_others
 
-ENV_VAR = "MAILVAULT_CONFIG"
-
-
-def config_path(explicit: Path | None) -> Path:
-    """The config file to use: ``--config``, then ``$MAILVAULT_CONFIG``, then the default."""
-    if explicit is not None:
-        return explicit
-    env = os.environ.get(ENV_VAR)
-    return Path(env) if env else DEFAULT_CONFIG_PATH
+__all__ = ["DEFAULT_CONFIG_PATH", "ENV_VAR", "config_path", "load_config", "problems", "read_toml"]
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -112,14 +104,3 @@ def load_config(path: Path) -> Config:
     if config.has_inline_secrets():
         refuse_if_readable_by_others(path, what="config file holding secrets")
     return config
-
-
-def refuse_if_readable_by_others(path: Path, *, what: str, group_ok: bool = False) -> None:
-    """Raise SecretError when ``path`` can be read by other users (and, unless ``group_ok``, its group)."""
-    mode = stat.S_IMODE(path.stat().st_mode)
-    forbidden = stat.S_IROTH | (0 if group_ok else stat.S_IRGRP)
-    if mode & forbidden:
-        raise SecretError(
-            f"{what} {path} is readable by others (mode {mode:04o})",
-            hint=f"run: chmod 600 {path}",
-        )

@@ -22,8 +22,7 @@ from pydantic import (
 )
 
 from mailvault.config.durations import format_duration, parse_duration
-
-DEFAULT_CONFIG_PATH = Path("/etc/mailvault/mailvault.toml")
+from mailvault.config.where import DEFAULT_CONFIG_PATH  # noqa: F401  (its home before where.py)
 
 
 def _to_duration(value: Any) -> Any:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import secrets as pysecrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from mailvault import execute
-from mailvault.config.load import refuse_if_readable_by_others
 from mailvault.errors import SecretError
 
 
@@ -144,3 +144,14 @@ def sync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def refuse_if_readable_by_others(path: Path, *, what: str, group_ok: bool = False) -> None:
+    """Raise SecretError when ``path`` can be read by other users (and, unless ``group_ok``, its group)."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    forbidden = stat.S_IROTH | (0 if group_ok else stat.S_IRGRP)
+    if mode & forbidden:
+        raise SecretError(
+            f"{what} {path} is readable by others (mode {mode:04o})",
+            hint=f"run: chmod 600 {path}",
+        )

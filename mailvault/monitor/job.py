@@ -14,13 +14,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailvault.config.durations import format_duration
-from mailvault.config.schema import Config
 from mailvault.errors import CommandFailed, MailvaultError
 from mailvault.monitor.events import Event
 from mailvault.state.run import Run, describe, recorded_run
+
+if TYPE_CHECKING:
+    from mailvault.config.schema import Config
 
 logger = logging.getLogger(__name__)
 JOB_OF_KIND = {"backup": "backup", "prune": "prune", "check": "check", "drill": "restore-test"}
