@@ -117,6 +117,14 @@ def _show_plan(p: dict[str, Any]) -> None:
         _say(f"problem in the zone now: {problem}")
 
 
+def _show_manual(lines: list[str]) -> None:
+    """The records a human enters (manual backend)."""
+    if lines:
+        _say("enter these records at your DNS provider:")
+        for line in lines:
+            _say(f"  {line}")
+
+
 def _show_step(result: StepResult, json: bool) -> None:
     if json:
         emit_json(result.as_dict())
@@ -126,10 +134,7 @@ def _show_step(result: StepResult, json: bool) -> None:
         _say(f"{verb}: {c.describe()}")
     for c in result.already:
         _say(f"already in place: {c.describe()}")
-    if result.manual:
-        _say("enter these records at your DNS provider:")
-        for line in result.manual:
-            _say(f"  {line}")
+    _show_manual(result.manual)
     if result.journal_entry is not None:
         _say(f"journal entry {result.journal_entry}")
     for n in result.notes:
@@ -270,10 +275,7 @@ def rollback(domain: DomainArg, force: ForceOpt = False, dry_run: DryRunOpt = Fa
             _say(f"{verb} ({step}, journal entry {entry}): {c.describe()}")
     for entry in result.nothing_to_undo:
         _say(f"journal entry {entry}: not in the zone, nothing to undo")
-    if result.manual:
-        _say("enter these records at your DNS provider:")
-        for line in result.manual:
-            _say(f"  {line}")
+    _show_manual(result.manual)
     if not result.undone and not result.nothing_to_undo:
         _say("nothing to roll back")
 
