@@ -14,7 +14,9 @@ def demo(
 ) -> None:
     """Start an embedded S3, generate a mail store, then init, back up twice, list snapshots and check."""
     from mailvault.cli.edge import guarded
-    from mailvault.cli.main import app
+    from mailvault.cli.main import register
+
+    app = register()  # the demo runs every kind of command in this process
     from mailvault.demo.flow import default_workdir, run_demo
 
     def runner(args: list[str]) -> int:

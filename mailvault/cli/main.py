@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from mailvault import __version__
-from mailvault.cli import (
-    config_cmd,
-    demo_cmd,
-    dns_cmd,
-    drill_cmd,
-    keys_cmd,
-    kit_cmd,
-    migrate_cmd,
-    monitor_cmds,
-    repo_cmds,
-    restore_cmd,
-    schedule_cmd,
-    storage_cmd,
-)
 from mailvault.cli.context import GLOBALS
 from mailvault.cli.edge import guarded
 from mailvault.cli.output import setup_logging
@@ -68,23 +56,79 @@ def main(
     setup_logging(verbose, quiet)
 
 
-repo_cmds.register(app)
-app.command()(restore_cmd.restore)
-app.command("restore-test")(drill_cmd.restore_test)
-app.add_typer(drill_cmd.app, name="drill")
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(dns_cmd.app, name="dns")
-app.add_typer(kit_cmd.app, name="kit")
-app.add_typer(keys_cmd.app, name="keys")
-app.add_typer(storage_cmd.app, name="storage")
-app.command()(monitor_cmds.status)
-app.add_typer(monitor_cmds.metrics_app, name="metrics")
-app.add_typer(monitor_cmds.alerts_app, name="alerts")
-app.add_typer(schedule_cmd.app, name="schedule")
-app.add_typer(migrate_cmd.app, name="migrate")
-demo_cmd.register(app)
+def _add(module: str, name: str, attribute: str = "app") -> Callable[[typer.Typer], None]:
+    def register(target: typer.Typer) -> None:
+        target.add_typer(getattr(import_module(f"mailvault.cli.{module}"), attribute), name=name)
+
+    return register
+
+
+def _command(module: str, function: str, name: str | None = None) -> Callable[[typer.Typer], None]:
+    def register(target: typer.Typer) -> None:
+        target.command(name)(getattr(import_module(f"mailvault.cli.{module}"), function))
+
+    return register
+
+
+def _repo(target: typer.Typer) -> None:
+    import_module("mailvault.cli.repo_cmds").register(target)
+
+
+# Each top-level command and how to register it. A command imports its module (and what that module
+# imports) only when it runs, so `mailvault migrate sync` does not pay for restic's or the drill's code.
+COMMANDS: dict[str, Callable[[typer.Typer], None]] = {
+    **dict.fromkeys(("init", "backup", "snapshots", "prune", "check", "history"), _repo),
+    "restore": _command("restore_cmd", "restore"),
+    "restore-test": _command("drill_cmd", "restore_test", "restore-test"),
+    "drill": _add("drill_cmd", "drill"),
+    "config": _add("config_cmd", "config"),
+    "dns": _add("dns_cmd", "dns"),
+    "kit": _add("kit_cmd", "kit"),
+    "keys": _add("keys_cmd", "keys"),
+    "storage": _add("storage_cmd", "storage"),
+    "status": _command("monitor_cmds", "status"),
+    "metrics": _add("monitor_cmds", "metrics", "metrics_app"),
+    "alerts": _add("monitor_cmds", "alerts", "alerts_app"),
+    "schedule": _add("schedule_cmd", "schedule"),
+    "migrate": _add("migrate_cmd", "migrate"),
+    "demo": _command("demo_cmd", "demo"),
+}
+_registered: list[Callable[[typer.Typer], None]] = []
+
+
+def register(names: list[str] | None = None) -> typer.Typer:
+    """Register ``names`` (every command when None) on :data:`app`, each once; return the app."""
+    for name in names if names is not None else list(COMMANDS):
+        add = COMMANDS[name]
+        if add not in _registered:
+            add(app)
+            _registered.append(add)
+    return app
+
+
+_VALUED = {"--config", "-c", "--kit", "--kit-passphrase-file"}
+
+
+def invoked(argv: list[str]) -> str | None:
+    """The top-level command named in ``argv`` (global options skipped), or None.
+
+    >>> invoked(["-c", "/etc/mv.toml", "-v", "migrate", "sync", "a.toml"])
+    'migrate'
+    """
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _VALUED:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: only the invoked command is registered (all of them for help, or
+    when none is recognised, so that typer can list them or say what is wrong)."""
+    name = invoked(sys.argv[1:])
+    register([name] if name else None)
     sys.exit(guarded(app))

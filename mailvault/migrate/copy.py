@@ -195,6 +195,21 @@ def destination_tally(accounts: AccountsFile, account: Account, state: Migration
     return DailyTally(destination_caps(accounts.destination.preset), history, who=account.source_user, mailbox=mailbox)
 
 
+RUN_MARK = "run"  # the state cursor of a folder `run` copied completely: see run_mark
+
+
+def run_mark(status: dict[bytes, Any]) -> str:
+    """What a folder's STATUS says about new mail: ``"UIDVALIDITY:UIDNEXT:MESSAGES"``. Taken before a
+    folder is copied and recorded once it was copied completely (nothing refused, skipped or filtered
+    out), it lets the next run skip the folder while it is unchanged: no message can have arrived
+    without moving UIDNEXT.
+
+    >>> run_mark({b"UIDVALIDITY": 7, b"UIDNEXT": 1201, b"MESSAGES": 1200})
+    '7:1201:1200'
+    """
+    return f"{int(status[b'UIDVALIDITY'])}:{int(status[b'UIDNEXT'])}:{int(status[b'MESSAGES'])}"
+
+
 def _lost(user: str, exc: BaseException) -> str:
     """``alice@example.com: connection lost while copying folder 'Archive/2025' ([Errno 32] Broken pipe)``"""
     if isinstance(exc, ImapUnreachable):
@@ -227,14 +242,20 @@ def _copy_account(
         if plan.collisions:
             names = "; ".join(f"{', '.join(s)} -> {d}" for d, s in plan.collisions.items())
             raise MailvaultError(f"{user}: folders would merge ({names})", hint="see `mailvault migrate plan`")
-        totals = {m.source: int(src.folder_status(m.source, [b"MESSAGES"])[b"MESSAGES"]) for m in mappings}
+        status = {m.source: src.folder_status(m.source, [b"MESSAGES", b"UIDNEXT", b"UIDVALIDITY"]) for m in mappings}
+        totals = {name: int(st[b"MESSAGES"]) for name, st in status.items()}
+        marks = {name: run_mark(st) for name, st in status.items()}
+        for m in mappings:  # copied completely, and no message has arrived since: one STATUS is enough
+            if m.source not in done and state.cursor(user, m.source, RUN_MARK) == marks[m.source]:
+                done[m.source] = FolderResult(utf7.decode(m.source), utf7.decode(m.destination), finished=True)
         todo = [m for m in mappings if not (m.source in done and done[m.source].finished)]
         if not dry_run:
             for m in todo:
                 ensure_folder(dst, m, subscribe=m.source in subs, user=user)
     total = sum(totals.values())
     lock = threading.Lock()
-    counter = [sum(r.copied + r.found_on_destination for r in done.values()), 0]
+    unchanged = sum(totals[m.source] for m in mappings if m not in todo and not done[m.source].copied)
+    counter = [sum(r.copied + r.found_on_destination for r in done.values()) + unchanged, 0]
     throttle = Throttle(pace(filters.max_bytes_per_second, tally.caps))
 
     def tick(messages: int, nbytes: int) -> None:
@@ -267,7 +288,13 @@ def _copy_account(
                     raise ImapError(f"{user}: copying folder {folder.source!r} failed: {exc}",
                                     hint="see the server's log; run again to resume") from exc  # fmt: skip
                 folder.finished = True
+                if not dry_run and filters.since is None and not folder.rejected and not folder.skipped:
+                    state.set_cursor(user, m.source, RUN_MARK, marks[m.source])
 
+    if not queue:
+        if progress is not None:
+            progress(user, counter[0], counter[1], total)
+        return
     limits = (accounts.options.parallel_folders, accounts.source.connections, accounts.destination.connections)
     workers = connections(min(*limits, len(queue)), tally.caps)
     with ThreadPoolExecutor(max_workers=workers) as pool:

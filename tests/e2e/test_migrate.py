@@ -165,6 +165,16 @@ def test_run_copies_everything_exactly_and_a_rerun_copies_nothing(move: Move) ->
     assert again["ok"] and again["accounts"][0]["copied"] == 0
     assert_same_mail(move)
 
+    from mailvault.demo.imap_servers import imap, message
+
+    client = imap(move.old, "alice@example.com")  # an unchanged folder is skipped on one STATUS...
+    client.append("Archive/2025", message(777, subject="arrived after the run"))
+    client.logout()
+    move.seeded.folders["Archive/2025"].append(b"")
+    later = run(move)  # ...and a folder whose UIDNEXT moved is not
+    assert later["ok"] and later["accounts"][0]["copied"] == 1, later
+    assert_same_mail(move)
+
 
 def test_a_lost_state_db_copies_nothing_twice(move: Move) -> None:
     run(move)
