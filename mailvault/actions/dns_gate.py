@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mailvault.actions.dns_context import DnsContext
+from mailvault.actions.dns_inspect import policy_address
 from mailvault.dns.mtasts import fetch_policy, parse_policy
 from mailvault.dns.query import Answer, Server, ask
 from mailvault.dns.records import Change, RRset
@@ -185,7 +186,12 @@ def _mta_sts(ctx: DnsContext, plan: dict[str, Any]) -> list[Check]:
     where = f"mta-sts.{plan['domain'].rstrip('.')}"
     try:
         policy = parse_policy(
-            fetch_policy(plan["domain"], ca_file=ctx.settings.mta_sts_ca_file, timeout=ctx.settings.timeout)
+            fetch_policy(
+                plan["domain"],
+                ca_file=ctx.settings.mta_sts_ca_file,
+                timeout=ctx.settings.timeout,
+                address=policy_address(ctx, plan["domain"]),
+            )
         )
     except (OSError, ValueError) as exc:
         return [Check(where, "MTA-STS policy", False, f"cannot be fetched: {exc}", fatal=sts["mode"] == "enforce")]

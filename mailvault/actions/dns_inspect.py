@@ -98,13 +98,29 @@ def dkim_p(private_key: Path) -> str:
         ) from None
 
 
+def policy_address(ctx: DnsContext, domain: str) -> str | None:
+    """The first address the zone's own servers publish for ``mta-sts.DOMAIN`` (None: not in the zone)."""
+    from mailvault.dns.query import ask
+
+    for server in ctx.authoritative():
+        answer = ask(server, f"mta-sts.{domain}", "A", timeout=ctx.settings.timeout)
+        if answer.answered:
+            return answer.rrset.values[0] if answer.rrset else None
+    return None
+
+
 def mta_sts_view(ctx: DnsContext, seen: Observation) -> PolicyView | None:
     record = seen.rrset(f"_mta-sts.{seen.domain}", "TXT")
     if record is None:
         return None
     ident = next((i for v in record.values if (i := txt_id(unquote(v)))), None)
     try:
-        text = fetch_policy(seen.domain, ca_file=ctx.settings.mta_sts_ca_file, timeout=ctx.settings.timeout)
+        text = fetch_policy(
+            seen.domain,
+            ca_file=ctx.settings.mta_sts_ca_file,
+            timeout=ctx.settings.timeout,
+            address=policy_address(ctx, seen.domain),
+        )
         return PolicyView(ident, parse_policy(text), None)
     except (OSError, ValueError) as exc:
         return PolicyView(ident, None, str(exc))

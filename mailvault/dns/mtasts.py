@@ -3,9 +3,9 @@ policy over HTTPS is :func:`fetch_policy`."""
 
 from __future__ import annotations
 
+import http.client
+import socket
 import ssl
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,13 +68,33 @@ def txt_id(txt: str) -> str | None:
     return fields.get("id") if fields.get("v") == "STSv1" else None
 
 
-def fetch_policy(domain: str, *, ca_file: Path | None, timeout: float, url: str | None = None) -> str:
-    """The policy text from ``https://mta-sts.DOMAIN/.well-known/mta-sts.txt`` (or ``url``), with the
-    certificate verified; raise OSError (with the reason) when it cannot be fetched."""
-    target = url or f"https://mta-sts.{domain.rstrip('.')}/.well-known/mta-sts.txt"
+def fetch_policy(domain: str, *, ca_file: Path | None, timeout: float, address: str | None = None) -> str:
+    """The policy text from ``https://mta-sts.DOMAIN/.well-known/mta-sts.txt``, its certificate verified
+    for that name; raise OSError (with the reason) when it cannot be fetched.
+
+    ``address``: connect there (the policy host's address as the zone's own servers publish it)
+    instead of resolving the name through this machine's resolver, which may be split-horizon or
+    still caching an old answer. The TLS name and the Host header stay ``mta-sts.DOMAIN``.
+    """
+    host = f"mta-sts.{domain.rstrip('.')}"
+    target = f"https://{host}/.well-known/mta-sts.txt"
     context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    connection = http.client.HTTPSConnection(host, 443, timeout=timeout, context=context)
+    if address is not None:
+        connection._create_connection = (  # type: ignore[attr-defined]
+            lambda where, *args, **kwargs: socket.create_connection((address, where[1]), *args, **kwargs)
+        )
     try:
-        with urllib.request.urlopen(target, timeout=timeout, context=context) as response:
-            return str(response.read(65536).decode("utf-8", "replace"))
-    except urllib.error.URLError as exc:
-        raise OSError(f"{target}: {exc.reason}") from None
+        connection.request("GET", "/.well-known/mta-sts.txt", headers={"Host": host})
+        response = connection.getresponse()
+        if response.status != 200:
+            raise OSError(f"{target}: HTTP {response.status} {response.reason}")
+        return response.read(65536).decode("utf-8", "replace")
+    except ssl.SSLError as exc:
+        raise OSError(f"{target}: TLS: {exc.reason or exc}") from None
+    except (OSError, http.client.HTTPException) as exc:
+        if isinstance(exc, OSError) and str(exc).startswith(target):
+            raise
+        raise OSError(f"{target}: {exc}") from None
+    finally:
+        connection.close()

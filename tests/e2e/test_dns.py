@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dns.message
@@ -90,15 +91,16 @@ def dns_section(
 
 
 @contextmanager
-def served_zone(ws: Workspace, root: Path, name: str = ZONE) -> Iterator[Dns]:
+def served_zone(ws: Workspace, root: Path, name: str = ZONE, *, records: str = "", dns_keys: str = "") -> Iterator[Dns]:
     """A BIND authority for ``name`` (the demo zone, TTL 10 s), a caching resolver in front of it, and
     ``ws``'s config pointed at both."""
-    authority = BindAuthority(root / "auth", zone=name, zone_text=demo_zone(name, ttl=OLD_TTL, negative_ttl=3))
+    zone_text = demo_zone(name, ttl=OLD_TTL, negative_ttl=3) + records
+    authority = BindAuthority(root / "auth", zone=name, zone_text=zone_text)
     authority.start()
     resolver = BindResolver(root / "resolver", zone=name, upstream=authority.address).start()
     assert ws.watch is not None
     ws.watch.secret(load_key(authority.key_file).secret)
-    ws.write_config(extra=dns_section(authority, [resolver.address]))
+    ws.write_config(extra=dns_section(authority, [resolver.address]) + dns_keys)
     try:
         yield Dns(ws, authority, resolver, name)
     finally:
@@ -303,3 +305,45 @@ def test_without_a_listed_server_the_zones_nameservers_are_found_through_the_res
     zone.ws.write_config(extra=f'[dns]\nbackend = "manual"\nresolvers = ["{zone.resolver.address}"]\ntimeout = 1\n')
     ctx = dns_context(load_config(zone.ws.config_path), "mx.old-provider." + ZONE)
     assert ctx.authoritative() == [Server("127.0.0.1", 53)]  # ns1.example.test's address, on port 53
+
+
+def test_the_mta_sts_policy_is_read_over_https_and_holds_the_gate_until_it_lists_the_new_mx(
+    local_ws: Workspace, tmp_path: Path
+) -> None:
+    """The policy host is found at the address the zone itself publishes, its certificate verified."""
+    from tests.e2e.policy_server import PolicyHost
+
+    host = PolicyHost(ZONE, tmp_path / "policy")
+    policy = "version: STSv1\nmode: enforce\nmx: mx.old-provider.example.test\nmax_age: 86400\n"
+    host.policy = policy
+    records = '_mta-sts IN TXT "v=STSv1; id=20261129"\nmta-sts IN A 127.0.0.1\n'
+    ca = f'mta_sts_ca_file = "{host.ca_file}"\n'
+    with served_zone(local_ws, tmp_path, records=records, dns_keys=ca) as zone, host.serving():
+        _, seen = zone.json("inspect", ZONE)
+        assert seen["mta_sts"] == {  # type: ignore[index]
+            "id": "20261129",
+            "error": None,
+            "policy": {"mode": "enforce", "max_age": 86400, "mx": ["mx.old-provider.example.test"]},
+        }
+        _, plan = zone.json("plan", ZONE, "--new-mx", "mx.new." + ZONE, "--new-ip", "127.0.0.3")
+        steps = {s["name"]: s for s in plan["timeline"]["steps"]}  # type: ignore[index]
+        assert steps["widen-mta-sts"]["manual"], "enforce mode and the new MX not listed: widen first"
+        lead = datetime.fromisoformat(plan["timeline"]["cutover_at"]) - datetime.fromisoformat(plan["created"])  # type: ignore[index]
+        assert lead >= timedelta(seconds=86400), "the cutover waits out the policy's max_age"
+
+        zone.cli("lower-ttl", ZONE)
+        _, verdict = zone.json("gate", ZONE, check=False)
+        (sts,) = [c for c in verdict["checks"] if c["what"] == "MTA-STS policy"]  # type: ignore[index]
+        assert not sts["ok"] and sts["fatal"] and "does not list mx.new.example.test." in sts["detail"]
+
+        host.policy = policy.replace("max_age", "mx: mx.new.example.test\nmax_age")  # the operator widens it
+        _, verdict = zone.json("gate", ZONE, check=False)
+        (sts,) = [c for c in verdict["checks"] if c["what"] == "MTA-STS policy"]  # type: ignore[index]
+        assert sts["ok"] and "lists mx.new.example.test." in sts["detail"]
+
+        broken = PolicyHost(ZONE, tmp_path / "other-ca")  # a certificate this config does not trust
+        zone.ws.write_config(
+            extra=dns_section(zone.authority, [zone.resolver.address]) + f'mta_sts_ca_file = "{broken.ca_file}"\n'
+        )
+        _, seen = zone.json("inspect", ZONE, check=False)
+        assert "TLS: CERTIFICATE_VERIFY_FAILED" in seen["mta_sts"]["error"]  # type: ignore[index]

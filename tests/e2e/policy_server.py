@@ -1,0 +1,94 @@
+"""An MTA-STS policy host on 127.0.0.1:443 with a certificate from a throwaway CA (a real TLS server;
+the test's config trusts the CA through `mta_sts_ca_file`)."""
+
+from __future__ import annotations
+
+import datetime
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.e2e.conftest import across_workers
+
+
+def _certificate(
+    subject: str,
+    issuer: x509.Name | None,
+    key: ec.EllipticCurvePrivateKey,
+    signer: ec.EllipticCurvePrivateKey,
+    *,
+    ca: bool,
+) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer or name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if not ca:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
+    return builder.sign(signer, hashes.SHA256())
+
+
+class PolicyHost:
+    """Serves :attr:`policy` at /.well-known/mta-sts.txt for ``mta-sts.DOMAIN``; :attr:`ca_file` is the CA."""
+
+    def __init__(self, domain: str, directory: Path) -> None:
+        self.policy = ""
+        ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+        ca = _certificate("mailvault test CA", None, ca_key, ca_key, ca=True)
+        leaf = _certificate(f"mta-sts.{domain}", ca.subject, key, ca_key, ca=False)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.ca_file = directory / "ca.pem"
+        self.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+        chain, key_file = directory / "cert.pem", directory / "key.pem"
+        chain.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.context.load_cert_chain(chain, key_file)
+
+    @contextmanager
+    def serving(self) -> Iterator[PolicyHost]:
+        """On 127.0.0.1:443 (the port is fixed by RFC 8461; one test worker at a time holds it)."""
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                ok = self.path == "/.well-known/mta-sts.txt"
+                body = owner.policy.encode() if ok else b"not found"
+                self.send_response(200 if ok else 404)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        with across_workers("port-443"):
+            server = ThreadingHTTPServer(("127.0.0.1", 443), Handler)
+            server.socket = self.context.wrap_socket(server.socket, server_side=True)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            try:
+                yield self
+            finally:
+                server.shutdown()
+                server.server_close()
