@@ -133,7 +133,7 @@ def run_demo(work: Path, runner: Runner, say: Callable[[str], None]) -> int:
                 return 1
     if migrate_demo(runner, say, config, work):
         return 1
-    say(f"== demo finished: all of it ran against real restic, SeaweedFS, Docker and Dovecot; files are in {work}")
+    say(f"== demo finished: real restic, SeaweedFS, Docker, Dovecot and BIND ran all of it; files are in {work}")
     return 0
 
 
