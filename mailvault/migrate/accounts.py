@@ -83,7 +83,7 @@ class Account(_Strict):
 
 class Options(_Strict):
     parallel_accounts: int = Field(2, ge=1, le=32, description="Accounts copied at once.")
-    parallel_folders: int = Field(3, ge=1, le=16, description="Folders of one account copied at once.")
+    parallel_folders: int = Field(5, ge=1, le=16, description="Folders of one account copied at once.")
     batch_messages: int = Field(50, ge=1, le=1000, description="Messages fetched per UID FETCH.")
     batch_bytes: int = Field(16 * 2**20, ge=2**20, description="Bytes fetched per batch at most.")
     preset: PresetName | None = Field(
