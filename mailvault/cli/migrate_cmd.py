@@ -188,7 +188,10 @@ def run(
         found = sum(f.found_on_destination for f in r.folders)
         line = f"{r.source_user} -> {r.destination_user}: {verb} {count} messages, {human_bytes(r.bytes)}"
         line += f" in {r.seconds:.1f} s (engine {r.engine})"
-        stdout.print(line + (f"; {found} were already there" if found else ""), highlight=False, markup=False)
+        held = sum(f.held_elsewhere for f in r.folders)
+        line += f"; {found} were already there" if found else ""
+        line += f"; {held} in All Mail came through their labels" if held else ""
+        stdout.print(line, highlight=False, markup=False)
         if r.engine == "doveadm":
             dsynced = [f.source for f in r.folders if f.engine == "dsync"]
             stdout.print(f"  dsync (UIDs kept): {', '.join(dsynced) or 'no folder'}", highlight=False, markup=False)

@@ -82,6 +82,7 @@ class FolderResult:
     copied: int = 0
     bytes: int = 0
     found_on_destination: int = 0  # already there (an earlier interrupted run, a lost state): not copied again
+    held_elsewhere: int = 0  # Gmail's All Mail: copied already through one of the account's labels
     rejected: list[Rejected] = field(default_factory=list)
     skipped: list[Rejected] = field(default_factory=list)  # over the destination provider's size limit
     finished: bool = False
@@ -266,6 +267,10 @@ def _copy_account(
                 progress(user, counter[0], counter[1], total)
 
     queue = sorted(todo, key=lambda m: -totals[m.source])  # the largest first: the workers end together
+    # Gmail's All Mail holds every message of every label: it goes after them all, so that what they
+    # brought is known and only what no label held is copied from it.
+    last = [m for m in queue if m.dedupe_account]
+    queue = [m for m in queue if not m.dedupe_account]
 
     def worker() -> None:
         with sessions() as (src, dst):
@@ -291,15 +296,19 @@ def _copy_account(
                 if not dry_run and filters.since is None and not folder.rejected and not folder.skipped:
                     state.set_cursor(user, m.source, RUN_MARK, marks[m.source])
 
-    if not queue:
+    if not queue and not last:
         if progress is not None:
             progress(user, counter[0], counter[1], total)
         return
     limits = (accounts.options.parallel_folders, accounts.source.connections, accounts.destination.connections)
-    workers = connections(min(*limits, len(queue)), tally.caps)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for future in [pool.submit(worker) for _ in range(workers)]:
-            future.result()  # the first worker's error is the account's (the others finish their folder)
+    for round_ in (list(queue), last):
+        if not round_:
+            continue
+        queue[:] = round_
+        workers = connections(min(*limits, len(queue)), tally.caps)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for future in [pool.submit(worker) for _ in range(workers)]:
+                future.result()  # the first worker's error is the account's (the others finish their folder)
 
 
 @contextlib.contextmanager
@@ -385,6 +394,11 @@ def copy_folder(
     folder.found_on_destination += len(matched)
     tick(len(matched), 0)
     pending = [u for u in pending if u not in matched]
+    if m.dedupe_account and pending:
+        held = _held_elsewhere(src, pending, state, user, m.source)
+        folder.held_elsewhere = len(held)
+        tick(len(held), 0)
+        pending = [u for u in pending if u not in held]
     if dry_run:
         folder.copied = 0
         folder.pending = len(pending)
@@ -477,6 +491,18 @@ def _reconcile(
         return {u: Copied(u, m.destination, d, src_ids[u], sizes[u]) for u, d in match(src_ids, dst_ids).items()}
     finally:
         dst.unselect_folder() if dst.has_capability("UNSELECT") else dst.close_folder()
+
+
+def _held_elsewhere(src: IMAPClient, pending: list[int], state: MigrationState, user: str, folder: str) -> set[int]:
+    """Pending UIDs of an All Mail folder whose message was copied from another folder of the account
+    (identities as recorded with each copy; each copy answers for one message)."""
+    elsewhere = state.identities_elsewhere(user, folder)
+    if not elsewhere:
+        return set()
+    seen = light_fetch(src, pending)
+    seen = _with_headers(src, seen, {s.uid for s in seen if not s.message_id})
+    mine = {s.uid: identity(s, use_header=s.message_id is None) for s in seen}
+    return set(match(mine, dict(enumerate(elsewhere))))
 
 
 def _identity_of(data: dict[bytes, Any]) -> str:

@@ -110,6 +110,12 @@ class MigrationState:
             if uploaded is not None and uploaded[2]:
                 c.execute("INSERT INTO uploads(destination, at, bytes) VALUES (?,?,?)", uploaded)
 
+    def identities_elsewhere(self, account: str, folder: str) -> list[str]:
+        """The identities of the messages copied for ``account`` from its other folders, one per copy."""
+        with self._conn() as c:
+            rows = c.execute("SELECT identity FROM copied WHERE account=? AND folder!=?", (account, folder)).fetchall()
+        return [str(r[0]) for r in rows]
+
     def uploads(self, destination: str, since: float) -> list[tuple[float, int]]:
         """(epoch seconds, bytes) of the uploads to ``destination`` since ``since``."""
         with self._conn() as c:

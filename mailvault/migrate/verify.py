@@ -70,9 +70,12 @@ def verify_account(
         with session_pair(accounts, account) as (src, dst):
             sides = describe(src), describe(dst)
             plan = mapper(*sides) if mapper else map_folders(*sides, preset=accounts.options.preset)
-            for m in plan.mappings:
+            present: set[str] = set()  # identities on the destination, for All Mail (checked last)
+            for m in sorted(plan.mappings, key=lambda m: m.dedupe_account):
                 if filters.wants(utf7.decode(m.source)):
-                    result.folders.append(_folder(src, dst, m.source, m.destination))
+                    check, ids = _folder(src, dst, m.source, m.destination, present if m.dedupe_account else None)
+                    result.folders.append(check)
+                    present |= ids
     except MailvaultError as exc:
         result.error = exc.one_line()
     return result
@@ -89,7 +92,12 @@ def _all(client: IMAPClient, folder: str) -> tuple[int | None, list[Any]]:
     return uidvalidity, light_fetch(client, sorted(client.search(["ALL"])))
 
 
-def _folder(src: IMAPClient, dst: IMAPClient, source: str, destination: str) -> FolderCheck:
+def _folder(
+    src: IMAPClient, dst: IMAPClient, source: str, destination: str, elsewhere: set[str] | None = None
+) -> tuple[FolderCheck, set[str]]:
+    """The check of one folder, and the identities its destination holds. ``elsewhere``: for Gmail's
+    All Mail, the identities the account's other destination folders hold; a message found there is
+    not missing (it came through its label)."""
     (src_validity, src_seen), (dst_validity, dst_seen) = _all(src, source), _all(dst, destination)
     repeated = repeated_ids(src_seen, dst_seen)
     if src_seen:
@@ -100,10 +108,12 @@ def _folder(src: IMAPClient, dst: IMAPClient, source: str, destination: str) -> 
     dst_by_uid = side_identities(dst, dst_seen, repeated)
     src_ids, dst_ids = Counter(src_by_uid.values()), Counter(dst_by_uid.values())
     missing, extra = src_ids - dst_ids, dst_ids - src_ids
+    if elsewhere is not None:
+        missing = Counter({i: n for i, n in missing.items() if i not in elsewhere})
     validity_kept = src_validity is not None and src_validity == dst_validity
     return FolderCheck(
         utf7.decode(source), utf7.decode(destination), len(src_seen), len(dst_seen),
         sum(s.size for s in src_seen), sum(s.size for s in dst_seen),
         sum(missing.values()), sum(extra.values()), sorted(missing)[:EXAMPLES],
         validity_kept, validity_kept and all(dst_by_uid.get(uid) == i for uid, i in src_by_uid.items()),
-    )  # fmt: skip
+    ), set(dst_ids)  # fmt: skip
