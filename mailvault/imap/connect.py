@@ -27,6 +27,11 @@ def connect(
         client = IMAPClient(host, port=port, ssl=tls == "implicit", ssl_context=context, timeout=timeout)
         if tls == "starttls":
             client.starttls(context)
+    except ssl.SSLCertVerificationError as exc:  # reached, but not trusted: trying again will not help
+        raise ImapError(
+            f"IMAP server {host}:{port}: its TLS certificate is not trusted ({exc.verify_message})",
+            hint="for a private CA set ca_file in the accounts file's server section; else fix the certificate",
+        ) from exc
     except (OSError, IMAPClientError) as exc:
         raise ImapUnreachable(
             f"IMAP server {host}:{port} cannot be reached: {exc}", hint="check host, port and tls"

@@ -28,6 +28,8 @@ def session(endpoint: Endpoint, user: str, secret: SecretSource, *, role: str) -
         client = connect(endpoint.host, endpoint.port, tls=endpoint.tls, ca_file=ca_file, timeout=endpoint.timeout)
     except ImapUnreachable as exc:
         raise ImapUnreachable(f"{user}: {where} cannot be reached: {exc.__cause__}", hint=exc.hint) from exc
+    except ImapError as exc:  # reached but refused (an untrusted certificate): no point in trying again
+        raise ImapError(f"{user}: {where}: {exc.message.split(': ', 1)[-1]}", hint=exc.hint) from exc
     try:
         client.folder_encode = False  # names stay as on the wire (modified UTF-7); folders.py decodes them
         token = resolve(secret)

@@ -1,9 +1,10 @@
-"""An MTA-STS policy host on 127.0.0.1:443 with a certificate from a throwaway CA (a real TLS server;
-the test's config trusts the CA through `mta_sts_ca_file`)."""
+"""Throwaway TLS certificates (a CA and one certificate it signed), and an MTA-STS policy host on
+127.0.0.1:443 serving with one (a real TLS server; the test's config trusts the CA)."""
 
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import ssl
 import threading
 from collections.abc import Iterator
@@ -40,8 +41,29 @@ def _certificate(
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
     if not ca:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
+        try:
+            alt: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(subject))
+        except ValueError:
+            alt = x509.DNSName(subject)
+        builder = builder.add_extension(x509.SubjectAlternativeName([alt]), critical=False)
     return builder.sign(signer, hashes.SHA256())
+
+
+def throwaway_tls(directory: Path, subject: str) -> tuple[Path, Path, Path]:
+    """A CA and a certificate it signed for ``subject`` (a host name or an IP address), written to
+    ``directory``: (CA file, certificate, key)."""
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = _certificate("mailvault test CA", None, ca_key, ca_key, ca=True)
+    leaf = _certificate(subject, ca.subject, key, ca_key, ca=False)
+    directory.mkdir(parents=True, exist_ok=True)
+    ca_file, chain, key_file = directory / "ca.pem", directory / "cert.pem", directory / "key.pem"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    chain.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    key_file.chmod(0o644)  # the test servers' unprivileged processes read it
+    return ca_file, chain, key_file
 
 
 class PolicyHost:
@@ -49,19 +71,7 @@ class PolicyHost:
 
     def __init__(self, domain: str, directory: Path) -> None:
         self.policy = ""
-        ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-        ca = _certificate("mailvault test CA", None, ca_key, ca_key, ca=True)
-        leaf = _certificate(f"mta-sts.{domain}", ca.subject, key, ca_key, ca=False)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.ca_file = directory / "ca.pem"
-        self.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-        chain, key_file = directory / "cert.pem", directory / "key.pem"
-        chain.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-        key_file.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
+        self.ca_file, chain, key_file = throwaway_tls(directory, f"mta-sts.{domain}")
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.context.load_cert_chain(chain, key_file)
 
