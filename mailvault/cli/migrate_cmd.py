@@ -175,7 +175,7 @@ def run(
         verify_account(spec, a, filters, mapper(chosen[a.source_user], spec.options.preset))
         for a, r in zip(spec.accounts, results, strict=True) if not r.paused
     ]  # fmt: skip
-    failed = any(r.error or r.paused or any(f.rejected or f.skipped for f in r.folders) for r in results)
+    failed = any(r.error or r.paused or any(f.rejected or f.skipped or f.error for f in r.folders) for r in results)
     failed = failed or any(not c.ok for c in checks)
     if json:
         emit_json({"ok": not failed, "accounts": [r.as_dict() for r in results],
@@ -201,6 +201,8 @@ def run(
             for rej in f.rejected:
                 stdout.print(f"  REFUSED {f.source} UID {rej.uid} ({human_bytes(rej.size)}): {rej.reason}",
                              highlight=False, markup=False)  # fmt: skip
+            if f.error:
+                stdout.print(f"  FOLDER NOT COPIED {f.source}: {f.error}", highlight=False, markup=False)
             for skip in f.skipped:
                 stdout.print(f"  SKIPPED {f.source} UID {skip.uid}: {skip.reason}", highlight=False, markup=False)
         if r.paused:

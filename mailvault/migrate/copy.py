@@ -83,6 +83,7 @@ class FolderResult:
     bytes: int = 0
     found_on_destination: int = 0  # already there (an earlier interrupted run, a lost state): not copied again
     held_elsewhere: int = 0  # Gmail's All Mail: copied already through one of the account's labels
+    error: str | None = None  # the folder could not be copied at all (the destination refused to create it)
     rejected: list[Rejected] = field(default_factory=list)
     skipped: list[Rejected] = field(default_factory=list)  # over the destination provider's size limit
     finished: bool = False
@@ -251,11 +252,18 @@ def _copy_account(
                 done[m.source] = FolderResult(utf7.decode(m.source), utf7.decode(m.destination), finished=True)
         todo = [m for m in mappings if not (m.source in done and done[m.source].finished)]
         if not dry_run:
-            for m in todo:
-                ensure_folder(dst, m, subscribe=m.source in subs, user=user)
+            for m in list(todo):
+                try:
+                    ensure_folder(dst, m, subscribe=m.source in subs, user=user)
+                except ImapError as exc:  # that folder cannot be copied; the others still are
+                    failed = FolderResult(utf7.decode(m.source), utf7.decode(m.destination), error=exc.one_line())
+                    done[m.source] = failed
+                    todo.remove(m)
     total = sum(totals.values())
     lock = threading.Lock()
-    unchanged = sum(totals[m.source] for m in mappings if m not in todo and not done[m.source].copied)
+    unchanged = sum(
+        totals[m.source] for m in mappings if m not in todo and not done[m.source].copied and not done[m.source].error
+    )
     counter = [sum(r.copied + r.found_on_destination for r in done.values()) + unchanged, 0]
     throttle = Throttle(pace(filters.max_bytes_per_second, tally.caps))
 

@@ -1,5 +1,6 @@
-"""TLS to the IMAP servers is verified by default: STARTTLS against a Dovecot whose certificate comes
-from a private CA works with `ca_file` and fails, in one line naming account and server, without it."""
+"""What a destination refuses: a certificate it presents that is not trusted (STARTTLS against a
+Dovecot whose certificate a private CA signed: works with `ca_file`, one line naming account and
+server without it), and a folder it will not create (named; every other folder still copied)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,39 @@ def test_starttls_is_verified_against_the_ca_file(local_ws: Workspace, tmp_path:
         write(f'ca_file = "{ca_file}"')
         done = json.loads(local_ws.cli("migrate", "run", str(accounts), "--json").stdout)
         assert done["ok"] and done["accounts"][0]["copied"] == seeded.messages, done
+    finally:
+        old.stop()
+        new.stop()
+
+
+def test_a_folder_the_destination_will_not_create_is_named_and_the_rest_is_copied(
+    local_ws: Workspace, tmp_path: Path
+) -> None:
+    from mailvault.demo.imap_servers import imap, message, this_host
+
+    old = old_provider(tmp_path / "old", USERS)
+    new = this_host(tmp_path / "new", NEW_USERS)
+    try:
+        seeded = seed(old, USER)
+        long_name = "N" * 255  # fine on the source's fs layout; too long for the destination's Maildir++
+        client = imap(old, USER)
+        client.create_folder(long_name)
+        client.append(long_name, message(500))
+        client.logout()
+        old_pw, new_pw = local_ws.write_secret("o", USERS[USER]), local_ws.write_secret("n", NEW_USERS[USER])
+        accounts = tmp_path / "accounts.toml"
+        accounts.write_text(
+            f'[source]\nhost = "127.0.0.1"\nport = {old.port}\ntls = "none"\n\n'
+            f'[destination]\nhost = "127.0.0.1"\nport = {new.port}\ntls = "none"\n\n'
+            f'[[accounts]]\nsource_user = "{USER}"\nsource_password_file = "{old_pw}"\n'
+            f'destination_user = "{USER}"\ndestination_password_file = "{new_pw}"\n'
+        )
+        proc = local_ws.cli("migrate", "run", str(accounts), "--no-verify", check=False)
+        assert proc.returncode == 1
+        assert f"FOLDER NOT COPIED {long_name}: {USER}: the destination refused to create folder" in proc.stdout
+        assert f"copied {seeded.messages} messages" in proc.stdout, "every other folder was copied"
+        again = json.loads(local_ws.cli("migrate", "run", str(accounts), "--exclude", "NNN*", "--json").stdout)
+        assert again["ok"] and again["accounts"][0]["copied"] == 0, again
     finally:
         old.stop()
         new.stop()
