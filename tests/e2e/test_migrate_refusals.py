@@ -80,3 +80,34 @@ def test_a_folder_the_destination_will_not_create_is_named_and_the_rest_is_copie
     finally:
         old.stop()
         new.stop()
+
+
+def test_a_mailbox_over_quota_is_reported_and_a_rerun_after_raising_it_completes(
+    local_ws: Workspace, tmp_path: Path
+) -> None:
+    from mailvault.demo.imap_servers import this_host
+
+    old = old_provider(tmp_path / "old", USERS)
+    new = this_host(tmp_path / "new", NEW_USERS, quota="4k")  # the source holds about 12 KiB
+    try:
+        seeded = seed(old, USER)
+        old_pw, new_pw = local_ws.write_secret("o", USERS[USER]), local_ws.write_secret("n", NEW_USERS[USER])
+        accounts = tmp_path / "accounts.toml"
+        accounts.write_text(
+            f'[source]\nhost = "127.0.0.1"\nport = {old.port}\ntls = "none"\n\n'
+            f'[destination]\nhost = "127.0.0.1"\nport = {new.port}\ntls = "none"\n\n'
+            f'[[accounts]]\nsource_user = "{USER}"\nsource_password_file = "{old_pw}"\n'
+            f'destination_user = "{USER}"\ndestination_password_file = "{new_pw}"\n'
+        )
+        full = local_ws.cli("migrate", "run", str(accounts), check=False)
+        assert full.returncode == 1 and "REFUSED" in full.stdout and "Quota exceeded" in full.stdout, full.stdout
+        new.stop()
+        new.extra = NEW_NAMESPACE % "200M"  # the operator raises the quota
+        new.start()
+        done = json.loads(local_ws.cli("migrate", "run", str(accounts), "--json").stdout)
+        assert done["ok"] and done["verify"][0]["missing"] == 0, done
+        copied = sum(f["copied"] for f in done["accounts"][0]["folders"])
+        assert 0 < copied < seeded.messages, "the second run copied only what the quota had refused"
+    finally:
+        old.stop()
+        new.stop()
