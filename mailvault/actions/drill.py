@@ -70,6 +70,7 @@ class _State:
     image_built: bool = False
     runtime: str = ""
     gap: timedelta | None = None
+    failed_in: str | None = None  # the phase whose error ended the drill (phases may overlap)
 
 
 def restore_test(
@@ -93,7 +94,7 @@ def restore_test(
         try:
             kept = _run(config, st, work, run.id, snapshot, runtime or config.drill.runtime, keep, say)
         except MailvaultError as exc:
-            phase = next(reversed(st.phases), "snapshot") if st.phases else "snapshot"
+            phase = st.failed_in or "snapshot"
             evidence = exc.stderr_tail[-1:] if isinstance(exc, CommandFailed) else exc.details[-1:]
             st.findings.append(Finding("fail", phase, exc.one_line() + "".join(f" ({line})" for line in evidence)))
         except BaseException:
@@ -117,53 +118,94 @@ def restore_test(
     return report
 
 
+PHASES = ("snapshot", "container", "restore", "lint", "serve", "verify")
+
+
 @contextmanager
-def _phase(st: _State, name: str, say: Say) -> Iterator[None]:
+def _phase(st: _State, name: str, say: Say, *, blame: bool = True) -> Iterator[None]:
+    """Time one phase (a phase done in two parts adds them up). With ``blame``, an error raised here
+    is the phase's; a phase run in a worker thread is blamed where the main thread takes its result."""
     say(f"drill: {name}...")
     began = time.monotonic()
     try:
         yield
+    except BaseException:
+        if blame:
+            st.failed_in = name
+        raise
     finally:
-        st.phases[name] = round(time.monotonic() - began, 3)
+        st.phases[name] = round(st.phases.get(name, 0.0) + time.monotonic() - began, 3)
 
 
 def _run(config: Config, st: _State, work: Path, run_id: int, spec: str, runtime: str, keep: float, say: Say) -> bool:
-    """The phases; return True when a failed drill's container (and its files) are kept."""
-    with _phase(st, "snapshot", say):
+    """The phases; return True when a failed drill's container (and its files) are kept.
+
+    restic lists the snapshots and reads the manifest while the container starts: neither needs the
+    other. The container goes on leaving whatever happened (kept if asked), before the pool is shut."""
+    with ThreadPoolExecutor(max_workers=1) as pool, contextlib.ExitStack() as stack:
+        picked = pool.submit(_snapshot, config, st, spec, say)
+        try:
+            box, sandbox = _container(config, st, work, run_id, runtime, keep, say, stack)
+        except BaseException:
+            picked.cancel()
+            raise
+        try:
+            snap, manifest = picked.result()
+        except BaseException:
+            st.failed_in = "snapshot"
+            if sandbox is not None:  # nothing was restored in it: nothing to keep for inspection
+                sandbox.keep_hours = 0
+            raise
+        _inside(config, st, box, work, snap, manifest, say)
+        if sandbox is None:
+            return False
+        sandbox.failed = verdict(st.findings) == "fail"
+        return sandbox.failed and keep > 0
+
+
+def _snapshot(config: Config, st: _State, spec: str, say: Say) -> tuple[Snapshot, Manifest]:
+    """Pick the snapshot, measure the gaps between snapshots, read its manifest (in a worker thread)."""
+    with _phase(st, "snapshot", say, blame=False):
         engine = Engine.open(config)
         engine.require_reachable()
         snaps = list_snapshots(engine)
         st.snap = pick_for_drill(snaps, spec, now=datetime.now(UTC))
         st.gap = largest_gap([s.time for s in snaps], now=datetime.now(UTC), window=GAP_WINDOW)
         st.manifest = read_manifest(engine, st.snap)
-    snap, manifest = st.snap, st.manifest
-    if runtime == "local":
-        with _phase(st, "container", say):  # here: private namespaces on this host
+    return st.snap, st.manifest
+
+
+def _container(
+    config: Config,
+    st: _State,
+    work: Path,
+    run_id: int,
+    runtime: str,
+    keep: float,
+    say: Say,
+    stack: contextlib.ExitStack,
+) -> tuple[Place, Sandbox | None]:
+    """Start the box the drill runs in (its removal or stop registered on ``stack``)."""
+    with _phase(st, "container", say):
+        if runtime == "local":  # here: private namespaces on this host
             sweep_work_dirs(work.parent, keep={work.name})
             _prepare(config, work)
             local = LocalPlace(work)
+            stack.callback(local.stop)
             st.runtime = "local (unshare: private mount and PID namespaces on this host)"
-        try:
-            _inside(config, st, local, work, snap, manifest, say)
-        finally:
-            local.stop()
-        return False
-    with contextlib.ExitStack() as stack:  # the container goes on leaving, whatever happened (kept if asked)
-        with _phase(st, "container", say):
-            cli = pick_cli(runtime)
-            require_daemon(cli)
-            owner = owner_of(str(config.state.dir.resolve()))
-            remove_expired(cli, owner)
-            sweep_work_dirs(work.parent, keep=kept_runs(cli, owner) | {work.name})
-            st.runtime = cli
-            st.image, st.image_built = image.ensure(cli)
-            if st.image_built:
-                st.findings.append(Finding("pass", "container", f"built the missing restore-target image {st.image}"))
-            mounts = _prepare(config, work)
-            sandbox = stack.enter_context(Sandbox(cli, st.image, run_id, mounts, owner=owner, keep_hours=keep))
-        _inside(config, st, ContainerPlace(sandbox), work, snap, manifest, say)
-        sandbox.failed = verdict(st.findings) == "fail"
-    return sandbox.failed and keep > 0
+            return local, None
+        cli = pick_cli(runtime)
+        require_daemon(cli)
+        owner = owner_of(str(config.state.dir.resolve()))
+        remove_expired(cli, owner)
+        sweep_work_dirs(work.parent, keep=kept_runs(cli, owner) | {work.name})
+        st.runtime = cli
+        st.image, st.image_built = image.ensure(cli)
+        if st.image_built:
+            st.findings.append(Finding("pass", "container", f"built the missing restore-target image {st.image}"))
+        mounts = _prepare(config, work)
+        sandbox = stack.enter_context(Sandbox(cli, st.image, run_id, mounts, owner=owner, keep_hours=keep))
+        return ContainerPlace(sandbox), sandbox
 
 
 def _prepare(config: Config, work: Path) -> list[Mount]:
@@ -293,7 +335,11 @@ def _check(
             with _phase(st, "serve", say):
                 port = _serve(config, box, work, manifest)
         finally:
-            st.lint, found, took = linting.result()
+            try:
+                st.lint, found, took = linting.result()
+            except BaseException:
+                st.failed_in = "lint"
+                raise
             st.findings += found
             st.phases["lint"] = round(took, 3)
     with _phase(st, "verify", say):
@@ -432,7 +478,7 @@ def _report(config: Config, st: _State, run_id: int, started_at: datetime, t0: f
         largest_gap_s=st.gap.total_seconds() if st.gap is not None else None,
         rto_s=round(rto.total_seconds(), 3) if rto is not None else None,
         rto_target_s=config.targets.rto.total_seconds(),
-        phases=dict(st.phases),
+        phases={name: st.phases[name] for name in PHASES if name in st.phases},
         total_s=round(time.monotonic() - t0, 3),
         mailboxes=len(st.manifest.mailboxes) if st.manifest else 0,
         messages=lint.messages if lint else 0,
