@@ -273,8 +273,10 @@ def _inside(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, 
     timeout = config.dns.timeout if config.dns is not None else DNS_TIMEOUT
     with ThreadPoolExecutor(max_workers=max(1, len(names))) as dns:  # DNS answers while restic restores
         published = [dns.submit(dkim.look_up, n, config.drill_resolvers, timeout=timeout) for n in names]
+        with _phase(st, "serve", say):  # Dovecot starts while restic restores; nobody logs in before the check
+            port = _start_dovecot(box, work)
         if _restore(config, st, box, work, snap, say):
-            _check(config, st, box, work, snap, manifest, say, [p.result() for p in published])
+            _check(config, st, box, work, snap, manifest, say, [p.result() for p in published], port)
 
 
 def _restore(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, say: Say) -> bool:
@@ -311,8 +313,9 @@ def _check(
     manifest: Manifest,
     say: Say,
     published: list[dkim.Published],
+    port: int,
 ) -> None:
-    """Lint the restored tree while Dovecot starts on it, then check it over IMAP."""
+    """Lint the restored tree while it is handed to Dovecot's mail user, then check it over IMAP."""
     root = work / "restore"
     key_dirs = [restored(root, str(p)) for p in config.sources.keys if str(p) in snap.paths]
 
@@ -327,13 +330,13 @@ def _check(
         ]
         return result, found, time.monotonic() - began
 
-    say("drill: lint (while Dovecot starts)...")
+    say("drill: lint (while the restored mail is handed to Dovecot)...")
     st.phases["lint"] = 0.0
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the lint reads files, Dovecot starts: both at once
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the lint reads files, the hand-over chmods: both at once
         linting = pool.submit(lint)
         try:
             with _phase(st, "serve", say):
-                port = _serve(config, box, work, manifest)
+                _serve(config, box, work, manifest, port)
         finally:
             try:
                 st.lint, found, took = linting.result()
@@ -393,11 +396,24 @@ def _password(work: Path) -> str:
     return (work / "run" / "login").read_text().strip()
 
 
-def _serve(config: Config, box: Place, work: Path, manifest: Manifest) -> int:
-    """Start Dovecot in the container on a free loopback port; return the port once it answers."""
+def _start_dovecot(box: Place, work: Path) -> int:
+    """Start Dovecot in the box on a free loopback port, before there is anything to serve: its
+    passwd-file stays empty (no login succeeds) until :func:`_serve` fills it. Return the port."""
     password = secrets.token_urlsafe(18)
     execute.register_secret(password)
     write_atomic(work / "run" / "login", password + "\n")
+    write_atomic(work / "run" / "users", "")
+    (work / "run" / "dovecot").mkdir(exist_ok=True)
+    port = _free_port()
+    conf = dovecot_conf.render(port=port, run_dir=f"{box.run_dir}/dovecot", users=f"{box.run_dir}/users")
+    (work / "run" / "dovecot.conf").write_text(conf)
+    box.start_dovecot(f"{box.run_dir}/dovecot.conf")
+    return port
+
+
+def _serve(config: Config, box: Place, work: Path, manifest: Manifest, port: int) -> None:
+    """Give the restored mailboxes to the running Dovecot (it re-reads a changed passwd-file at the
+    next login); return once it answers on ``port``."""
     first = restored(work / "restore", manifest.mailboxes[0].path) if manifest.mailboxes else work / "restore"
     owner = first.stat() if first.exists() else (work / "restore").stat()
     uid, gid = owner.st_uid, owner.st_gid
@@ -406,26 +422,21 @@ def _serve(config: Config, box: Place, work: Path, manifest: Manifest) -> int:
     _hand_over(box, [box.restore_root + root for root in manifest.roots], chown=owner.st_uid == 0)
     users = dovecot_conf.users_file(
         ((m.name, box.restore_root + m.path) for m in manifest.mailboxes),
-        password=password,
+        password=_password(work),
         uid=uid,
         gid=gid,
         folder_layout=manifest.folder_layout,
     )
     write_atomic(work / "run" / "users", users)
-    (work / "run" / "dovecot").mkdir(exist_ok=True)
-    port = _free_port()
-    conf = dovecot_conf.render(port=port, run_dir=f"{box.run_dir}/dovecot", users=f"{box.run_dir}/users")
-    (work / "run" / "dovecot.conf").write_text(conf)
-    box.start_dovecot(f"{box.run_dir}/dovecot.conf")
     deadline = time.monotonic() + config.drill.ready_timeout
     while time.monotonic() < deadline:
         with socket.socket() as sock:
             sock.settimeout(1)
             if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return port
+                return
         time.sleep(0.1)
-    log = work / "run" / "dovecot" / "dovecot.log"
-    tail = log.read_text(errors="replace").splitlines()[-3:] if log.exists() else []
+    logs = [work / "run" / "dovecot" / name for name in ("start.log", "dovecot.log")]
+    tail = [line for log in logs if log.exists() for line in log.read_text(errors="replace").splitlines()][-3:]
     raise MailvaultError(
         f"the drill's Dovecot did not answer on 127.0.0.1:{port} within {config.drill.ready_timeout} s",
         details=tail,
