@@ -27,7 +27,7 @@ from mailvault.actions.snapshot_pick import list_snapshots, pick_for_drill, read
 from mailvault.config.schema import Config
 from mailvault.drill import dkim, dovecot_conf, image
 from mailvault.drill.judge import Finding, band, largest_gap, verdict
-from mailvault.drill.lint import LintResult, lint_certificates, lint_mail
+from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, planned_folders
 from mailvault.drill.place import RESTORE_IN, RUN_IN, SECRETS_IN, ContainerPlace, LocalPlace
 from mailvault.drill.report import DrillReport, duration_text, write_reports
 from mailvault.drill.sandbox import Sandbox, kept_runs, pick_cli, remove_expired, require_daemon
@@ -315,7 +315,7 @@ def _check(
     published: list[dkim.Published],
     port: int,
 ) -> None:
-    """Lint the restored tree while it is handed to Dovecot's mail user, then check it over IMAP."""
+    """Lint the restored tree while it is handed to Dovecot's mail user and checked over IMAP."""
     root = work / "restore"
     key_dirs = [restored(root, str(p)) for p in config.sources.keys if str(p) in snap.paths]
 
@@ -330,13 +330,17 @@ def _check(
         ]
         return result, found, time.monotonic() - began
 
-    say("drill: lint (while the restored mail is handed to Dovecot)...")
+    from mailvault.imap.drill_check import check, size_findings
+
+    say("drill: lint (while Dovecot serves the restored mail and it is checked over IMAP)...")
     st.phases["lint"] = 0.0
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the lint reads files, the hand-over chmods: both at once
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the lint and the IMAP check only read the tree: both at once
         linting = pool.submit(lint)
         try:
             with _phase(st, "serve", say):
                 _serve(config, box, work, manifest, port)
+            with _phase(st, "verify", say):  # the sizes are judged against the lint's once it is done
+                outcome = check(port, _password(work), manifest, planned_folders(root, manifest))
         finally:
             try:
                 st.lint, found, took = linting.result()
@@ -345,17 +349,13 @@ def _check(
                 raise
             st.findings += found
             st.phases["lint"] = round(took, 3)
-    with _phase(st, "verify", say):
-        from mailvault.imap.drill_check import check
-
-        outcome = check(port, _password(work), manifest, st.lint.folders)
-        st.findings += outcome.findings
-        st.t_ready, st.samples = outcome.t_ready, outcome.samples
-        if outcome.folders:
-            st.findings.append(Finding("pass", "verify", (
-                f"{outcome.folders} folders, {outcome.messages} messages and {outcome.samples} sampled message"
-                " hashes match the manifest over IMAP"
-            )))  # fmt: skip
+    st.findings += outcome.findings + size_findings(outcome.sizes, st.lint.folders)
+    st.t_ready, st.samples = outcome.t_ready, outcome.samples
+    if outcome.folders:
+        st.findings.append(Finding("pass", "verify", (
+            f"{outcome.folders} folders, {outcome.messages} messages and {outcome.samples} sampled message"
+            " hashes match the manifest over IMAP"
+        )))  # fmt: skip
 
 
 def _lint_dkim(config: Config, root: Path, snap: Snapshot, published: list[dkim.Published]) -> list[Finding]:

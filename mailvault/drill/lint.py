@@ -96,6 +96,22 @@ def lint_mail(root: Path, manifest: Manifest) -> LintResult:
     return result
 
 
+def planned_folders(root: Path, manifest: Manifest) -> list[FolderFacts]:
+    """The manifest's folders where the restore put them, before the lint has read them: what the
+    IMAP check asks for while the lint runs. Counts are the manifest's; sizes unknown (-1)."""
+    return [
+        FolderFacts(
+            box.name,
+            entry.name,
+            entry.messages,
+            -1,
+            restored(root, folder_dir(box.path, entry.name, manifest.folder_layout)),
+        )
+        for box in manifest.mailboxes
+        for entry in box.folders
+    ]
+
+
 def lint_certificates(paths: list[Path], *, now: datetime | None = None) -> list[Finding]:
     """Every restored PEM certificate has a restored private key that matches it, and time left."""
     from cryptography import x509
