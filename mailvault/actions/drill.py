@@ -27,7 +27,7 @@ from mailvault.actions.snapshot_pick import list_snapshots, pick_for_drill, read
 from mailvault.config.schema import Config
 from mailvault.drill import dkim, dovecot_conf, image
 from mailvault.drill.judge import Finding, band, largest_gap, verdict
-from mailvault.drill.lint import LintResult, lint_certificates, lint_mail
+from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, planned_folders
 from mailvault.drill.place import RESTORE_IN, RUN_IN, SECRETS_IN, ContainerPlace, LocalPlace
 from mailvault.drill.report import DrillReport, duration_text, write_reports
 from mailvault.drill.sandbox import Sandbox, kept_runs, pick_cli, remove_expired, require_daemon
@@ -70,6 +70,7 @@ class _State:
     image_built: bool = False
     runtime: str = ""
     gap: timedelta | None = None
+    failed_in: str | None = None  # the phase whose error ended the drill (phases may overlap)
 
 
 def restore_test(
@@ -93,7 +94,7 @@ def restore_test(
         try:
             kept = _run(config, st, work, run.id, snapshot, runtime or config.drill.runtime, keep, say)
         except MailvaultError as exc:
-            phase = next(reversed(st.phases), "snapshot") if st.phases else "snapshot"
+            phase = st.failed_in or "snapshot"
             evidence = exc.stderr_tail[-1:] if isinstance(exc, CommandFailed) else exc.details[-1:]
             st.findings.append(Finding("fail", phase, exc.one_line() + "".join(f" ({line})" for line in evidence)))
         except BaseException:
@@ -117,53 +118,94 @@ def restore_test(
     return report
 
 
+PHASES = ("snapshot", "container", "restore", "lint", "serve", "verify")
+
+
 @contextmanager
-def _phase(st: _State, name: str, say: Say) -> Iterator[None]:
+def _phase(st: _State, name: str, say: Say, *, blame: bool = True) -> Iterator[None]:
+    """Time one phase (a phase done in two parts adds them up). With ``blame``, an error raised here
+    is the phase's; a phase run in a worker thread is blamed where the main thread takes its result."""
     say(f"drill: {name}...")
     began = time.monotonic()
     try:
         yield
+    except BaseException:
+        if blame:
+            st.failed_in = name
+        raise
     finally:
-        st.phases[name] = round(time.monotonic() - began, 3)
+        st.phases[name] = round(st.phases.get(name, 0.0) + time.monotonic() - began, 3)
 
 
 def _run(config: Config, st: _State, work: Path, run_id: int, spec: str, runtime: str, keep: float, say: Say) -> bool:
-    """The phases; return True when a failed drill's container (and its files) are kept."""
-    with _phase(st, "snapshot", say):
+    """The phases; return True when a failed drill's container (and its files) are kept.
+
+    restic lists the snapshots and reads the manifest while the container starts: neither needs the
+    other. The container goes on leaving whatever happened (kept if asked), before the pool is shut."""
+    with ThreadPoolExecutor(max_workers=1) as pool, contextlib.ExitStack() as stack:
+        picked = pool.submit(_snapshot, config, st, spec, say)
+        try:
+            box, sandbox = _container(config, st, work, run_id, runtime, keep, say, stack)
+        except BaseException:
+            picked.cancel()
+            raise
+        try:
+            snap, manifest = picked.result()
+        except BaseException:
+            st.failed_in = "snapshot"
+            if sandbox is not None:  # nothing was restored in it: nothing to keep for inspection
+                sandbox.keep_hours = 0
+            raise
+        _inside(config, st, box, work, snap, manifest, say)
+        if sandbox is None:
+            return False
+        sandbox.failed = verdict(st.findings) == "fail"
+        return sandbox.failed and keep > 0
+
+
+def _snapshot(config: Config, st: _State, spec: str, say: Say) -> tuple[Snapshot, Manifest]:
+    """Pick the snapshot, measure the gaps between snapshots, read its manifest (in a worker thread)."""
+    with _phase(st, "snapshot", say, blame=False):
         engine = Engine.open(config)
         engine.require_reachable()
         snaps = list_snapshots(engine)
         st.snap = pick_for_drill(snaps, spec, now=datetime.now(UTC))
         st.gap = largest_gap([s.time for s in snaps], now=datetime.now(UTC), window=GAP_WINDOW)
         st.manifest = read_manifest(engine, st.snap)
-    snap, manifest = st.snap, st.manifest
-    if runtime == "local":
-        with _phase(st, "container", say):  # here: private namespaces on this host
+    return st.snap, st.manifest
+
+
+def _container(
+    config: Config,
+    st: _State,
+    work: Path,
+    run_id: int,
+    runtime: str,
+    keep: float,
+    say: Say,
+    stack: contextlib.ExitStack,
+) -> tuple[Place, Sandbox | None]:
+    """Start the box the drill runs in (its removal or stop registered on ``stack``)."""
+    with _phase(st, "container", say):
+        if runtime == "local":  # here: private namespaces on this host
             sweep_work_dirs(work.parent, keep={work.name})
             _prepare(config, work)
             local = LocalPlace(work)
+            stack.callback(local.stop)
             st.runtime = "local (unshare: private mount and PID namespaces on this host)"
-        try:
-            _inside(config, st, local, work, snap, manifest, say)
-        finally:
-            local.stop()
-        return False
-    with contextlib.ExitStack() as stack:  # the container goes on leaving, whatever happened (kept if asked)
-        with _phase(st, "container", say):
-            cli = pick_cli(runtime)
-            require_daemon(cli)
-            owner = owner_of(str(config.state.dir.resolve()))
-            remove_expired(cli, owner)
-            sweep_work_dirs(work.parent, keep=kept_runs(cli, owner) | {work.name})
-            st.runtime = cli
-            st.image, st.image_built = image.ensure(cli)
-            if st.image_built:
-                st.findings.append(Finding("pass", "container", f"built the missing restore-target image {st.image}"))
-            mounts = _prepare(config, work)
-            sandbox = stack.enter_context(Sandbox(cli, st.image, run_id, mounts, owner=owner, keep_hours=keep))
-        _inside(config, st, ContainerPlace(sandbox), work, snap, manifest, say)
-        sandbox.failed = verdict(st.findings) == "fail"
-    return sandbox.failed and keep > 0
+            return local, None
+        cli = pick_cli(runtime)
+        require_daemon(cli)
+        owner = owner_of(str(config.state.dir.resolve()))
+        remove_expired(cli, owner)
+        sweep_work_dirs(work.parent, keep=kept_runs(cli, owner) | {work.name})
+        st.runtime = cli
+        st.image, st.image_built = image.ensure(cli)
+        if st.image_built:
+            st.findings.append(Finding("pass", "container", f"built the missing restore-target image {st.image}"))
+        mounts = _prepare(config, work)
+        sandbox = stack.enter_context(Sandbox(cli, st.image, run_id, mounts, owner=owner, keep_hours=keep))
+        return ContainerPlace(sandbox), sandbox
 
 
 def _prepare(config: Config, work: Path) -> list[Mount]:
@@ -231,8 +273,10 @@ def _inside(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, 
     timeout = config.dns.timeout if config.dns is not None else DNS_TIMEOUT
     with ThreadPoolExecutor(max_workers=max(1, len(names))) as dns:  # DNS answers while restic restores
         published = [dns.submit(dkim.look_up, n, config.drill_resolvers, timeout=timeout) for n in names]
+        with _phase(st, "serve", say):  # Dovecot starts while restic restores; nobody logs in before the check
+            port = _start_dovecot(box, work)
         if _restore(config, st, box, work, snap, say):
-            _check(config, st, box, work, snap, manifest, say, [p.result() for p in published])
+            _check(config, st, box, work, snap, manifest, say, [p.result() for p in published], port)
 
 
 def _restore(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, say: Say) -> bool:
@@ -269,8 +313,9 @@ def _check(
     manifest: Manifest,
     say: Say,
     published: list[dkim.Published],
+    port: int,
 ) -> None:
-    """Lint the restored tree while Dovecot starts on it, then check it over IMAP."""
+    """Lint the restored tree while it is handed to Dovecot's mail user and checked over IMAP."""
     root = work / "restore"
     key_dirs = [restored(root, str(p)) for p in config.sources.keys if str(p) in snap.paths]
 
@@ -285,28 +330,32 @@ def _check(
         ]
         return result, found, time.monotonic() - began
 
-    say("drill: lint (while Dovecot starts)...")
+    from mailvault.imap.drill_check import check, size_findings
+
+    say("drill: lint (while Dovecot serves the restored mail and it is checked over IMAP)...")
     st.phases["lint"] = 0.0
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the lint reads files, Dovecot starts: both at once
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the lint and the IMAP check only read the tree: both at once
         linting = pool.submit(lint)
         try:
             with _phase(st, "serve", say):
-                port = _serve(config, box, work, manifest)
+                _serve(config, box, work, manifest, port)
+            with _phase(st, "verify", say):  # the sizes are judged against the lint's once it is done
+                outcome = check(port, _password(work), manifest, planned_folders(root, manifest))
         finally:
-            st.lint, found, took = linting.result()
+            try:
+                st.lint, found, took = linting.result()
+            except BaseException:
+                st.failed_in = "lint"
+                raise
             st.findings += found
             st.phases["lint"] = round(took, 3)
-    with _phase(st, "verify", say):
-        from mailvault.imap.drill_check import check
-
-        outcome = check(port, _password(work), manifest, st.lint.folders)
-        st.findings += outcome.findings
-        st.t_ready, st.samples = outcome.t_ready, outcome.samples
-        if outcome.folders:
-            st.findings.append(Finding("pass", "verify", (
-                f"{outcome.folders} folders, {outcome.messages} messages and {outcome.samples} sampled message"
-                " hashes match the manifest over IMAP"
-            )))  # fmt: skip
+    st.findings += outcome.findings + size_findings(outcome.sizes, st.lint.folders)
+    st.t_ready, st.samples = outcome.t_ready, outcome.samples
+    if outcome.folders:
+        st.findings.append(Finding("pass", "verify", (
+            f"{outcome.folders} folders, {outcome.messages} messages and {outcome.samples} sampled message"
+            " hashes match the manifest over IMAP"
+        )))  # fmt: skip
 
 
 def _lint_dkim(config: Config, root: Path, snap: Snapshot, published: list[dkim.Published]) -> list[Finding]:
@@ -347,11 +396,24 @@ def _password(work: Path) -> str:
     return (work / "run" / "login").read_text().strip()
 
 
-def _serve(config: Config, box: Place, work: Path, manifest: Manifest) -> int:
-    """Start Dovecot in the container on a free loopback port; return the port once it answers."""
+def _start_dovecot(box: Place, work: Path) -> int:
+    """Start Dovecot in the box on a free loopback port, before there is anything to serve: its
+    passwd-file stays empty (no login succeeds) until :func:`_serve` fills it. Return the port."""
     password = secrets.token_urlsafe(18)
     execute.register_secret(password)
     write_atomic(work / "run" / "login", password + "\n")
+    write_atomic(work / "run" / "users", "")
+    (work / "run" / "dovecot").mkdir(exist_ok=True)
+    port = _free_port()
+    conf = dovecot_conf.render(port=port, run_dir=f"{box.run_dir}/dovecot", users=f"{box.run_dir}/users")
+    (work / "run" / "dovecot.conf").write_text(conf)
+    box.start_dovecot(f"{box.run_dir}/dovecot.conf")
+    return port
+
+
+def _serve(config: Config, box: Place, work: Path, manifest: Manifest, port: int) -> None:
+    """Give the restored mailboxes to the running Dovecot (it re-reads a changed passwd-file at the
+    next login); return once it answers on ``port``."""
     first = restored(work / "restore", manifest.mailboxes[0].path) if manifest.mailboxes else work / "restore"
     owner = first.stat() if first.exists() else (work / "restore").stat()
     uid, gid = owner.st_uid, owner.st_gid
@@ -360,26 +422,21 @@ def _serve(config: Config, box: Place, work: Path, manifest: Manifest) -> int:
     _hand_over(box, [box.restore_root + root for root in manifest.roots], chown=owner.st_uid == 0)
     users = dovecot_conf.users_file(
         ((m.name, box.restore_root + m.path) for m in manifest.mailboxes),
-        password=password,
+        password=_password(work),
         uid=uid,
         gid=gid,
         folder_layout=manifest.folder_layout,
     )
     write_atomic(work / "run" / "users", users)
-    (work / "run" / "dovecot").mkdir(exist_ok=True)
-    port = _free_port()
-    conf = dovecot_conf.render(port=port, run_dir=f"{box.run_dir}/dovecot", users=f"{box.run_dir}/users")
-    (work / "run" / "dovecot.conf").write_text(conf)
-    box.start_dovecot(f"{box.run_dir}/dovecot.conf")
     deadline = time.monotonic() + config.drill.ready_timeout
     while time.monotonic() < deadline:
         with socket.socket() as sock:
             sock.settimeout(1)
             if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return port
+                return
         time.sleep(0.1)
-    log = work / "run" / "dovecot" / "dovecot.log"
-    tail = log.read_text(errors="replace").splitlines()[-3:] if log.exists() else []
+    logs = [work / "run" / "dovecot" / name for name in ("start.log", "dovecot.log")]
+    tail = [line for log in logs if log.exists() for line in log.read_text(errors="replace").splitlines()][-3:]
     raise MailvaultError(
         f"the drill's Dovecot did not answer on 127.0.0.1:{port} within {config.drill.ready_timeout} s",
         details=tail,
@@ -432,7 +489,7 @@ def _report(config: Config, st: _State, run_id: int, started_at: datetime, t0: f
         largest_gap_s=st.gap.total_seconds() if st.gap is not None else None,
         rto_s=round(rto.total_seconds(), 3) if rto is not None else None,
         rto_target_s=config.targets.rto.total_seconds(),
-        phases=dict(st.phases),
+        phases={name: st.phases[name] for name in PHASES if name in st.phases},
         total_s=round(time.monotonic() - t0, 3),
         mailboxes=len(st.manifest.mailboxes) if st.manifest else 0,
         messages=lint.messages if lint else 0,

@@ -8,7 +8,6 @@ TLS certificates among the restored keys must match a restored key and not expir
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -78,9 +77,8 @@ def lint_mail(root: Path, manifest: Manifest) -> LintResult:
                     f"{where}: UIDVALIDITY {uidvalidity} restored, {entry.uidvalidity} backed up:"
                     " clients would download the folder again"
                 )))  # fmt: skip
-            newest = max((os.stat(path / rel).st_mtime for _, _, rel in files.files), default=None)
-            if entry.newest and newest is not None:
-                restored_newest = datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds")
+            if entry.newest and files.newest is not None:  # (the listing's own lstat: no second stat per file)
+                restored_newest = datetime.fromtimestamp(files.newest, UTC).isoformat(timespec="seconds")
                 if restored_newest != entry.newest:
                     result.findings.append(Finding("fail", "lint", (
                         f"{where}: newest message dated {restored_newest}, backed up as {entry.newest}:"
@@ -96,6 +94,22 @@ def lint_mail(root: Path, manifest: Manifest) -> LintResult:
                 virtual += virtual_size(path / rel, rel.rpartition("/")[2])
             result.folders.append(FolderFacts(box.name, entry.name, len(files.files), virtual, path))
     return result
+
+
+def planned_folders(root: Path, manifest: Manifest) -> list[FolderFacts]:
+    """The manifest's folders where the restore put them, before the lint has read them: what the
+    IMAP check asks for while the lint runs. Counts are the manifest's; sizes unknown (-1)."""
+    return [
+        FolderFacts(
+            box.name,
+            entry.name,
+            entry.messages,
+            -1,
+            restored(root, folder_dir(box.path, entry.name, manifest.folder_layout)),
+        )
+        for box in manifest.mailboxes
+        for entry in box.folders
+    ]
 
 
 def lint_certificates(paths: list[Path], *, now: datetime | None = None) -> list[Finding]:

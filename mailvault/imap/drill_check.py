@@ -35,6 +35,7 @@ class ImapOutcome:
     messages: int = 0
     samples: int = 0
     first_select: dict[str, float] = field(default_factory=dict)  # mailbox -> monotonic time of its first SELECT
+    sizes: dict[tuple[str, str], int] = field(default_factory=dict)  # (mailbox, folder) -> sum of RFC822.SIZE
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
@@ -106,16 +107,35 @@ def _folder(client: object, fact: FolderFacts, expected: int, manifest: Manifest
     if exists:
         uids = client.search(["ALL"])  # type: ignore[attr-defined]
         sizes = client.fetch(uids, ["RFC822.SIZE"])  # type: ignore[attr-defined]
-        total = sum(int(v[b"RFC822.SIZE"]) for v in sizes.values())
-        if total != fact.virtual_bytes:
-            found.append(Finding("fail", "verify", (
-                f"{where}: {total} bytes over IMAP, the restored files hold {fact.virtual_bytes}"
-            )))  # fmt: skip
+        with outcome.lock:  # judged by size_findings once the lint has counted the files' virtual sizes
+            outcome.sizes[(fact.mailbox, fact.imap_name)] = sum(int(v[b"RFC822.SIZE"]) for v in sizes.values())
     samples = [s for s in manifest.samples if s.mailbox == fact.mailbox and s.folder == fact.imap_name]
     hashed = _samples(client, fact, samples, where, found) if samples else 0
     with outcome.lock:
         outcome.findings += found
         outcome.samples += hashed
+
+
+def size_findings(sizes: dict[tuple[str, str], int], facts: list[FolderFacts]) -> list[Finding]:
+    """Each folder's RFC822.SIZE sum over IMAP (:attr:`ImapOutcome.sizes`) against the virtual size of
+    its restored files (the lint's ``facts``): a failure for every folder where they differ.
+
+    >>> from pathlib import Path
+    >>> fact = FolderFacts("a@x.org", "INBOX", 2, 300, Path("/r"))
+    >>> size_findings({("a@x.org", "INBOX"): 300}, [fact])
+    []
+    >>> size_findings({("a@x.org", "INBOX"): 299}, [fact])[0].message
+    'a@x.org INBOX: 299 bytes over IMAP, the restored files hold 300'
+    """
+    found = []
+    for fact in facts:
+        total = sizes.get((fact.mailbox, fact.imap_name))
+        if total is not None and total != fact.virtual_bytes:
+            where = f"{fact.mailbox} {fact.imap_name}"
+            found.append(Finding("fail", "verify", (
+                f"{where}: {total} bytes over IMAP, the restored files hold {fact.virtual_bytes}"
+            )))  # fmt: skip
+    return found
 
 
 def _samples(client: object, fact: FolderFacts, samples: list[SampleEntry], where: str, found: list[Finding]) -> int:
