@@ -9,6 +9,7 @@ from pathlib import Path
 
 from mailvault.demo.dovecot import DovecotServer
 from mailvault.demo.imap_servers import imap, message, this_host
+from tests.e2e.accounts_file import write_accounts
 from tests.e2e.test_migrate import NEW_USERS, USERS, snapshot
 from tests.e2e.workspace import Workspace
 
@@ -32,9 +33,7 @@ ALL_MAIL = [1, 2, 3, 4, 5, 6]  # 5 is archived: in no label
 
 
 def test_all_mail_brings_only_what_no_label_held(local_ws: Workspace, tmp_path: Path) -> None:
-    gmail = DovecotServer(
-        tmp_path / "gmail", USERS, mail_location="maildir:~/Maildir:LAYOUT=fs", extra=GMAIL
-    ).start()
+    gmail = DovecotServer(tmp_path / "gmail", USERS, mail_location="maildir:~/Maildir:LAYOUT=fs", extra=GMAIL).start()
     new = this_host(tmp_path / "new", NEW_USERS)
     try:
         client = imap(gmail, USER)
@@ -46,12 +45,7 @@ def test_all_mail_brings_only_what_no_label_held(local_ws: Workspace, tmp_path: 
         client.logout()
         accounts = tmp_path / "accounts.toml"
         old_pw, new_pw = local_ws.write_secret("g", USERS[USER]), local_ws.write_secret("n", NEW_USERS[USER])
-        accounts.write_text(
-            f'[source]\nhost = "127.0.0.1"\nport = {gmail.port}\ntls = "none"\npreset = "gmail"\n\n'
-            f'[destination]\nhost = "127.0.0.1"\nport = {new.port}\ntls = "none"\n\n'
-            f'[[accounts]]\nsource_user = "{USER}"\nsource_password_file = "{old_pw}"\n'
-            f'destination_user = "{USER}"\ndestination_password_file = "{new_pw}"\n'
-        )
+        write_accounts(accounts, gmail.port, new.port, USER, old_pw, new_pw, source='preset = "gmail"')
         report = json.loads(local_ws.cli("migrate", "run", str(accounts), "--json").stdout)
         assert report["ok"], report
         (account,) = report["accounts"]

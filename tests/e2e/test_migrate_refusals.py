@@ -9,6 +9,7 @@ from pathlib import Path
 
 from mailvault.demo.dovecot import DovecotServer
 from mailvault.demo.imap_servers import NEW_NAMESPACE, old_provider, seed
+from tests.e2e.accounts_file import write_accounts
 from tests.e2e.policy_server import throwaway_tls
 from tests.e2e.test_migrate import NEW_USERS, USERS
 from tests.e2e.workspace import Workspace
@@ -27,11 +28,8 @@ def test_starttls_is_verified_against_the_ca_file(local_ws: Workspace, tmp_path:
         accounts = tmp_path / "accounts.toml"
 
         def write(ca: str) -> None:
-            accounts.write_text(
-                f'[source]\nhost = "127.0.0.1"\nport = {old.port}\ntls = "none"\n\n'
-                f'[destination]\nhost = "127.0.0.1"\nport = {new.port}\ntls = "starttls"\n{ca}\n'
-                f'[[accounts]]\nsource_user = "{USER}"\nsource_password_file = "{old_pw}"\n'
-                f'destination_user = "{USER}"\ndestination_password_file = "{new_pw}"\n'
+            write_accounts(
+                accounts, old.port, new.port, USER, old_pw, new_pw, destination=ca, destination_tls="starttls"
             )
 
         write("")  # the system's CAs do not know the private one
@@ -65,12 +63,7 @@ def test_a_folder_the_destination_will_not_create_is_named_and_the_rest_is_copie
         client.logout()
         old_pw, new_pw = local_ws.write_secret("o", USERS[USER]), local_ws.write_secret("n", NEW_USERS[USER])
         accounts = tmp_path / "accounts.toml"
-        accounts.write_text(
-            f'[source]\nhost = "127.0.0.1"\nport = {old.port}\ntls = "none"\n\n'
-            f'[destination]\nhost = "127.0.0.1"\nport = {new.port}\ntls = "none"\n\n'
-            f'[[accounts]]\nsource_user = "{USER}"\nsource_password_file = "{old_pw}"\n'
-            f'destination_user = "{USER}"\ndestination_password_file = "{new_pw}"\n'
-        )
+        write_accounts(accounts, old.port, new.port, USER, old_pw, new_pw)
         proc = local_ws.cli("migrate", "run", str(accounts), "--no-verify", check=False)
         assert proc.returncode == 1
         assert f"FOLDER NOT COPIED {long_name}: {USER}: the destination refused to create folder" in proc.stdout
@@ -93,12 +86,7 @@ def test_a_mailbox_over_quota_is_reported_and_a_rerun_after_raising_it_completes
         seeded = seed(old, USER)
         old_pw, new_pw = local_ws.write_secret("o", USERS[USER]), local_ws.write_secret("n", NEW_USERS[USER])
         accounts = tmp_path / "accounts.toml"
-        accounts.write_text(
-            f'[source]\nhost = "127.0.0.1"\nport = {old.port}\ntls = "none"\n\n'
-            f'[destination]\nhost = "127.0.0.1"\nport = {new.port}\ntls = "none"\n\n'
-            f'[[accounts]]\nsource_user = "{USER}"\nsource_password_file = "{old_pw}"\n'
-            f'destination_user = "{USER}"\ndestination_password_file = "{new_pw}"\n'
-        )
+        write_accounts(accounts, old.port, new.port, USER, old_pw, new_pw)
         full = local_ws.cli("migrate", "run", str(accounts), check=False)
         assert full.returncode == 1 and "REFUSED" in full.stdout and "Quota exceeded" in full.stdout, full.stdout
         new.stop()

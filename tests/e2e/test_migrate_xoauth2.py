@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mailvault.demo.dovecot import DovecotServer
 from mailvault.demo.imap_servers import NEW_NAMESPACE, old_provider, seed
+from tests.e2e.accounts_file import write_accounts
 from tests.e2e.oauth2_server import Introspection
 from tests.e2e.test_migrate import USERS
 from tests.e2e.workspace import Workspace
@@ -35,11 +36,15 @@ def test_xoauth2_with_a_token_command_and_a_refused_token(local_ws: Workspace, t
         accounts = tmp_path / "accounts.toml"
 
         def write(token: Path) -> None:
-            accounts.write_text(
-                f'[source]\nhost = "127.0.0.1"\nport = {old.port}\ntls = "none"\n\n'
-                f'[destination]\nhost = "127.0.0.1"\nport = {new.port}\ntls = "none"\nauth = "xoauth2"\n\n'
-                f'[[accounts]]\nsource_user = "{USER}"\nsource_password_file = "{old_pw}"\n'
-                f'destination_user = "{USER}"\ndestination_oauth_token_command = "cat {token}"\n'
+            write_accounts(
+                accounts,
+                old.port,
+                new.port,
+                USER,
+                old_pw,
+                None,
+                destination='auth = "xoauth2"',
+                destination_login=f'destination_oauth_token_command = "cat {token}"',
             )
 
         write(tmp_path / "secrets" / "alice.stale")

@@ -210,6 +210,7 @@ def test_provider_migration_runbook(local_ws: Workspace, tmp_path: Path) -> None
     import json
 
     from mailvault.demo.imap_servers import imap, message, old_provider, seed, this_host
+    from tests.e2e.accounts_file import write_accounts
     from tests.e2e.test_dns import served_zone
     from tests.e2e.test_migrate import NEW_USERS, USERS
 
@@ -223,12 +224,7 @@ def test_provider_migration_runbook(local_ws: Workspace, tmp_path: Path) -> None
         seed(old, user)
         accounts = tmp_path / "accounts.toml"
         old_pw, new_pw = local_ws.write_secret("o", USERS[user]), local_ws.write_secret("n", NEW_USERS[user])
-        accounts.write_text(
-            f'[source]\nhost = "127.0.0.1"\nport = {old.port}\ntls = "none"\n\n'
-            f'[destination]\nhost = "127.0.0.1"\nport = {new.port}\ntls = "none"\n\n'
-            f'[[accounts]]\nsource_user = "{user}"\nsource_password_file = "{old_pw}"\n'
-            f'destination_user = "{user}"\ndestination_password_file = "{new_pw}"\n'
-        )
+        write_accounts(accounts, old.port, new.port, user, old_pw, new_pw)
         with served_zone(local_ws, tmp_path / "dns", "example.com") as zone:
             original = zone.zone_state()
             env = {**os.environ, "MAILVAULT_CONFIG": str(local_ws.config_path), "COLUMNS": "200"}
