@@ -563,12 +563,22 @@ def _append(
 
 
 def _multiappend(dst: IMAPClient, folder: str, items: list[dict[str, Any]]) -> Any:
-    """imapclient's MULTIAPPEND only sends a name it encoded itself: hand it the decoded name."""
+    """MULTIAPPEND ``items``; raise IMAPClientError when the server says NO or BAD.
+
+    imapclient's ``multiappend`` returns the server's NO (``('NO', [b'[OVERQUOTA] ...'])``) instead of
+    raising it, and only sends a folder name it encoded itself (so it gets the decoded name)."""
     dst.folder_encode = True
     try:
-        return dst.multiappend(utf7.decode(folder), items)
+        response = dst.multiappend(utf7.decode(folder), items)
     finally:
         dst.folder_encode = False
+    if isinstance(response, tuple) and len(response) == 2:
+        status, data = response
+        status_text = status.decode() if isinstance(status, bytes) else str(status)
+        if status_text.upper() != "OK":
+            detail = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace")
+            raise IMAPClientError(f"append failed: {detail}")
+    return response
 
 
 def _retrying(call: Callable[[], Any], user: str, folder: str) -> Any:
