@@ -112,6 +112,17 @@ class ImapUnreachable(ImapError):
     """The server did not answer at all: worth trying again a little later."""
 
 
+class ImapUntrusted(ImapError):
+    """The IMAP server was reached but its TLS certificate is not trusted; trying again will not help."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(
+            f"{where}: its TLS certificate is not trusted ({reason})",
+            hint="for a private CA set ca_file in the accounts file's server section; else fix the certificate",
+        )
+        self.reason = reason
+
+
 class DnsError(MailvaultError):
     """A DNS server could not be asked, or a zone cannot be planned for or changed."""
 

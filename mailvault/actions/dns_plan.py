@@ -60,8 +60,9 @@ def make_plan(
     host = absolute(new_mx)
     result = inspect(ctx, extra_hosts=(host,))
     serials = {v.serial for v in result.observation.views if v.serial is not None}
+    facts = facts_of(result)
     try:
-        changes = compute_changes(facts_of(result), new_mx=host, new_ips=new_ips, low_ttl=low)
+        changes = compute_changes(facts, new_mx=host, new_ips=new_ips, low_ttl=low)
     except PlanError as exc:
         raise DnsError(f"cannot plan the cutover of {ctx.domain.rstrip('.')}: {exc}") from None
     cname = result.observation.answer(host, "A")
@@ -74,7 +75,7 @@ def make_plan(
     sts_view = None
     if sts is not None and sts.policy is not None:
         sts_view = MtaStsView(sts.policy.mode, sts.policy.max_age, sts.policy.mx, sts.policy.covers(host))
-    watched_ttl = max((r.ttl for k in changes.watched if (r := facts_of(result).get(*k)) is not None), default=0)
+    watched_ttl = max((r.ttl for k in changes.watched if (r := facts.get(*k)) is not None), default=0)
     given = TimelineInput(
         now=now,
         low_ttl=low,

@@ -130,7 +130,7 @@ def lower_ttl(ctx: DnsContext, *, dry_run: bool = False, now: datetime | None = 
             hint=f"plan again: mailvault dns plan {ctx.domain.rstrip('.')} --new-mx {plan['new_mx']}",
         )
     result = apply_step(ctx, "lower-ttl", _changes(plan, "prepare"), plan["zone"], dry_run=dry_run)
-    if result.applied and not dry_run and ctx.backend().automatic:
+    if result.applied and not dry_run:  # applied: sent by an automatic backend (manual ones only print)
         soa = current(ctx, (plan["zone"], "SOA"))
         if soa is not None:
             plan["serial_after_prepare"] = int(soa.values[0].split()[2])

@@ -8,7 +8,7 @@ from typing import Literal
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from mailvault.errors import ImapError, ImapUnreachable
+from mailvault.errors import ImapError, ImapUnreachable, ImapUntrusted
 
 Tls = Literal["implicit", "starttls", "none"]
 
@@ -28,10 +28,7 @@ def connect(
         if tls == "starttls":
             client.starttls(context)
     except ssl.SSLCertVerificationError as exc:  # reached, but not trusted: trying again will not help
-        raise ImapError(
-            f"IMAP server {host}:{port}: its TLS certificate is not trusted ({exc.verify_message})",
-            hint="for a private CA set ca_file in the accounts file's server section; else fix the certificate",
-        ) from exc
+        raise ImapUntrusted(f"IMAP server {host}:{port}", exc.verify_message) from exc
     except (OSError, IMAPClientError) as exc:
         raise ImapUnreachable(
             f"IMAP server {host}:{port} cannot be reached: {exc}", hint="check host, port and tls"

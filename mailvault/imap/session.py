@@ -12,7 +12,7 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from mailvault.errors import ImapError, ImapUnreachable
+from mailvault.errors import ImapError, ImapUnreachable, ImapUntrusted
 from mailvault.imap.connect import connect
 from mailvault.imap.folders import Folder, Side
 from mailvault.keys.secrets import SecretSource, resolve
@@ -28,8 +28,8 @@ def session(endpoint: Endpoint, user: str, secret: SecretSource, *, role: str) -
         client = connect(endpoint.host, endpoint.port, tls=endpoint.tls, ca_file=ca_file, timeout=endpoint.timeout)
     except ImapUnreachable as exc:
         raise ImapUnreachable(f"{user}: {where} cannot be reached: {exc.__cause__}", hint=exc.hint) from exc
-    except ImapError as exc:  # reached but refused (an untrusted certificate): no point in trying again
-        raise ImapError(f"{user}: {where}: {exc.message.split(': ', 1)[-1]}", hint=exc.hint) from exc
+    except ImapUntrusted as exc:  # reached but not trusted: no point in trying again
+        raise ImapUntrusted(f"{user}: {where}", exc.reason) from exc
     try:
         client.folder_encode = False  # names stay as on the wire (modified UTF-7); folders.py decodes them
         token = resolve(secret)
