@@ -13,7 +13,6 @@ cached the domain's MTA-STS policy keeps it for ``max_age``. So, for a cutover a
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -262,7 +261,3 @@ def compute(given: TimelineInput) -> Timeline:
     )
     return Timeline(cutover, lower_by, steps, warnings)
 
-
-def remaining(until: datetime, now: datetime) -> int:
-    """Whole seconds from ``now`` to ``until`` (0 when past), rounding up."""
-    return max(0, math.ceil((until - now).total_seconds()))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mailvault.dns.timeline import Infeasible, MtaStsView, TimelineInput, compute, remaining
+from mailvault.dns.timeline import Infeasible, MtaStsView, TimelineInput, compute
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 MARGIN = timedelta(minutes=10)
@@ -111,7 +111,3 @@ def test_steps_come_in_order_and_serialise() -> None:
     assert datetime.fromisoformat(data["cutover_at"]) == t.cutover_at
     assert "publish mx.new.example.org." in t.step("lower-ttl").why
 
-
-def test_remaining_rounds_up_and_stops_at_zero() -> None:
-    assert remaining(NOW + timedelta(seconds=1.2), NOW) == 2
-    assert remaining(NOW - timedelta(seconds=5), NOW) == 0
