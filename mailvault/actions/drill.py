@@ -30,11 +30,13 @@ from mailvault.drill.judge import Finding, band, largest_gap, verdict
 from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, planned_folders
 from mailvault.drill.place import RESTORE_IN, RUN_IN, SECRETS_IN, ContainerPlace, LocalPlace
 from mailvault.drill.report import DrillReport, duration_text, write_reports
+from mailvault.drill.restore_script import restore_script
 from mailvault.drill.sandbox import Sandbox, kept_runs, pick_cli, remove_expired, require_daemon
 from mailvault.errors import CommandFailed, MailvaultError
 from mailvault.keys.secrets import resolve
 from mailvault.mail.manifest_model import Manifest
 from mailvault.mail.restore_plan import restored
+from mailvault.mail.restore_split import precreate, split
 from mailvault.monitor.job import job_run
 from mailvault.state.paths import write_atomic
 from mailvault.storage.location import local_path
@@ -47,15 +49,6 @@ Place = ContainerPlace | LocalPlace
 GAP_WINDOW = timedelta(days=30)
 NOBODY = 65534
 DNS_TIMEOUT = 3.0  # seconds for one DNS answer without a [dns] section
-
-# Inside the container the S3 keys are read from the mounted files into restic's environment:
-# they are never in an argv, nor in the container's configuration (`docker inspect`).
-RESTORE_SCRIPT = (
-    'if [ -f "$MV_SECRETS/s3-id" ]; then AWS_ACCESS_KEY_ID="$(cat "$MV_SECRETS/s3-id")";'
-    ' AWS_SECRET_ACCESS_KEY="$(cat "$MV_SECRETS/s3-secret")"; export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; fi;'
-    ' exec restic --no-cache --no-lock -r "$MV_REPOSITORY" restore "$MV_SNAPSHOT" --target "$MV_TARGET" $MV_VERIFY'
-)
-
 
 @dataclass
 class _State:
@@ -275,24 +268,29 @@ def _inside(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, 
         published = [dns.submit(dkim.look_up, n, config.drill_resolvers, timeout=timeout) for n in names]
         with _phase(st, "serve", say):  # Dovecot starts while restic restores; nobody logs in before the check
             port = _start_dovecot(box, work)
-        if _restore(config, st, box, work, snap, say):
+        if _restore(config, st, box, work, snap, manifest, say):
             _check(config, st, box, work, snap, manifest, say, [p.result() for p in published], port)
 
 
-def _restore(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, say: Say) -> bool:
-    """restic restores the snapshot inside the box; False (and a finding) when it fails."""
+def _restore(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, manifest: Manifest, say: Say) -> bool:
+    """restic restores the snapshot inside the box, in shares side by side (``drill.restore_processes``);
+    False (and a finding) when it fails."""
     with _phase(st, "restore", say):
+        shares = split(manifest, config.drill.restore_processes)
+        for path in precreate(shares):
+            restored(work / "restore", path).mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomic(work / "run" / "restore.sh", restore_script(shares, verify=config.drill.verify_restore))
         env = {
             "MV_REPOSITORY": config.repository.url,
             "MV_SNAPSHOT": snap.id,
             "MV_TARGET": box.restore_root,
             "MV_SECRETS": box.secrets_dir,
-            "MV_VERIFY": "--verify" if config.drill.verify_restore else "",
             "RESTIC_PASSWORD_FILE": f"{box.secrets_dir}/password",
             **({"AWS_DEFAULT_REGION": config.repository.s3.region} if config.repository.s3 else {}),
         }
+        what = f"restic restore ({box.label}, {len(shares)} process{'es' if len(shares) > 1 else ''})"
         try:
-            box.exec(["sh", "-c", RESTORE_SCRIPT], env=env, what=f"restic restore ({box.label})")
+            box.exec(["sh", f"{box.run_dir}/restore.sh"], env=env, what=what)
         except CommandFailed as exc:
             _forget_secrets(work)
             tail = "; ".join(exc.stderr_tail[-3:])
@@ -301,6 +299,9 @@ def _restore(config: Config, st: _State, box: Place, work: Path, snap: Snapshot,
             )
             return False
     _forget_secrets(work)  # restic was their only reader
+    read_back = ", each reading back what it wrote (--verify)" if config.drill.verify_restore else ""
+    how = f"{len(shares)} restic processes side by side" if len(shares) > 1 else "one restic process"
+    st.findings.append(Finding("pass", "restore", f"restored snapshot {snap.short_id} with {how}{read_back}"))
     return True
 
 

@@ -379,6 +379,14 @@ class DrillSection(Section):
     verify_restore: bool = Field(
         True, description="Have restic read every restored file back (restore --verify).", examples=[True]
     )
+    restore_processes: int = Field(
+        4,
+        ge=1,
+        le=32,
+        description="restic processes restoring the snapshot side by side, each a share of the mailboxes"
+        " (a restore of many small files waits more than it computes; 1: one process).",
+        examples=[4],
+    )
     ready_timeout: int = Field(
         60, ge=5, description="Seconds to wait for the drill's Dovecot to accept connections.", examples=[60]
     )

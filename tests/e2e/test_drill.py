@@ -52,6 +52,9 @@ def test_a_good_backup_passes_the_drill(drilled: Workspace) -> None:
     assert report["samples"] == 10 and report["rto_s"] > 0 and report["rpo_s"] < 600
     assert set(report["phases"]) == {"snapshot", "container", "restore", "lint", "serve", "verify"}
     assert any("match the manifest over IMAP" in f["message"] for f in report["findings"])
+    restore = [f["message"] for f in report["findings"] if f["phase"] == "restore"]
+    assert restore == [f"restored snapshot {report['snapshot_id'][:8]} with 4 restic processes side by side,"
+                       " each reading back what it wrote (--verify)"]  # fmt: skip
     assert drill_containers(ws) == [] and restored_copies(ws) == []
     md = Path(report["paths"]["markdown"]).read_text()
     assert md.startswith(f"# Restore drill {report['run_id']}: ")
@@ -197,6 +200,7 @@ def test_the_drill_without_a_container_runtime(drilled: Workspace) -> None:
     report = drilled.cli_json("restore-test", "--runtime", "local")
     assert report["verdict"] == "pass", [f for f in report["findings"] if f["level"] != "pass"]
     assert report["runtime"].startswith("local (unshare") and (report["mailboxes"], report["messages"]) == (4, 80)
+    assert any("with 4 restic processes side by side" in f["message"] for f in report["findings"])
     assert report["samples"] == 10 and drill_containers(drilled) == []
     assert restored_copies(drilled) == []
 

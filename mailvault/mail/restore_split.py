@@ -1,0 +1,103 @@
+"""Split a whole-snapshot restore into shares that restic processes restore side by side. Pure.
+
+One restic restore of many small files spends most of its time waiting (on the repository, and
+on one file's metadata after another), not computing: on 50,000 messages, five processes each
+restoring a fifth of the mailboxes took 23 s where one took 32 s, read-back verification included.
+
+The mailboxes are dealt out by weight into shares. Every share but one restores its mailboxes
+(``--include``); the last restores everything else, the other shares' mailboxes excluded, so each
+path of the snapshot is restored by exactly one process. Before restic starts, the included
+mailbox directories are created: the processes then never add entries to a directory another
+process restores, and so never disturb the modification time it sets on it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from mailvault.mail.manifest_model import Manifest
+from mailvault.mail.restore_plan import escape
+
+MAX_PATTERNS = 64  # restic tests every pattern against every path it walks: keep the lists short
+BYTES_PER_MESSAGE = 65536  # a message's files cost about as much to restore as 64 KiB of data
+
+
+@dataclass(frozen=True)
+class Share:
+    """One restic process's part: ``paths`` restored via ``--include``, or, when ``paths`` is
+    empty, everything but ``excluded`` (the other shares' paths)."""
+
+    paths: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+
+    def restic_args(self) -> tuple[str, ...]:
+        """
+        >>> Share(paths=("/v/a[1]",)).restic_args()
+        ('--include', '/v/a\\\\[1\\\\]')
+        >>> Share(excluded=("/v/a", "/v/b")).restic_args()
+        ('--exclude', '/v/a', '--exclude', '/v/b')
+        """
+        flag, paths = ("--include", self.paths) if self.paths else ("--exclude", self.excluded)
+        return tuple(arg for path in paths for arg in (flag, escape(path)))
+
+
+def split(manifest: Manifest, processes: int) -> list[Share]:
+    """At most ``processes`` shares; one share (the whole snapshot) when splitting cannot help
+    or cannot be done safely."""
+    whole = [Share()]
+    units = _units(manifest)
+    if processes < 2 or len(units) < 2:
+        return whole
+    loads: list[tuple[int, list[str]]] = [(0, []) for _ in range(min(processes, len(units)))]
+    for path, weight in sorted(units.items(), key=lambda item: (-item[1], item[0])):
+        lightest = min(range(len(loads)), key=lambda i: loads[i][0])
+        load, paths = loads[lightest]
+        loads[lightest] = (load + weight, [*paths, path])
+    loads.sort(key=lambda item: -item[0])
+    included = [tuple(sorted(paths)) for _, paths in loads[:-1]]  # the lightest share also takes the rest
+    every = tuple(sorted(path for paths in included for path in paths))
+    return [*(Share(paths=paths) for paths in included), Share(excluded=every)]
+
+
+def precreate(shares: list[Share]) -> list[str]:
+    """The directories to create (under the restore target) before the processes start."""
+    return sorted(path for share in shares for path in share.paths)
+
+
+def _units(manifest: Manifest) -> dict[str, int]:
+    """Mailbox directories with their weights, merged into their parent directories (never above a
+    maildir root) while there are more than MAX_PATTERNS; empty when no safe split exists."""
+    units: dict[str, int] = {}
+    for box in manifest.mailboxes:
+        path = posixpath.normpath(box.path)
+        units[path] = units.get(path, 0) + box.messages + box.bytes // BYTES_PER_MESSAGE + 1
+    roots = {posixpath.normpath(root) for root in manifest.roots}
+    while len(units) > MAX_PATTERNS:
+        merged: dict[str, int] = {}
+        for path, weight in units.items():
+            parent = posixpath.dirname(path)
+            up = path if path in roots or parent in roots or parent == path else parent
+            merged[up] = merged.get(up, 0) + weight
+        if merged == units:  # nothing could climb further
+            return {}
+        units = merged
+    if len(units) > MAX_PATTERNS or _nested(list(units)) or any(path in roots for path in units):
+        return {}
+    return units
+
+
+def _nested(paths: list[str]) -> bool:
+    """Whether one path lies inside another (a share would restore part of another's).
+
+    >>> _nested(["/v/a", "/v/a-b", "/v/ab"]), _nested(["/v/a", "/v/a-b", "/v/a/b"])
+    (False, True)
+    """
+    given = set(paths)
+    for path in paths:
+        parent = posixpath.dirname(path)
+        while parent != path:
+            if parent in given:
+                return True
+            path, parent = parent, posixpath.dirname(parent)
+    return False
