@@ -273,10 +273,10 @@ def _inside(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, 
 
 
 def _restore(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, manifest: Manifest, say: Say) -> bool:
-    """restic restores the snapshot inside the box, in shares side by side (``drill.restore_processes``);
+    """restic restores the snapshot inside the box, in shares side by side (``repository.restore_processes``);
     False (and a finding) when it fails."""
     with _phase(st, "restore", say):
-        shares = split(manifest, config.drill.restore_processes)
+        shares = split(manifest, config.repository.restore_processes)
         for path in precreate(shares):
             restored(work / "restore", path).mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomic(work / "run" / "restore.sh", restore_script(shares, verify=config.drill.verify_restore))

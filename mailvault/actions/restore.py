@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +26,7 @@ from mailvault.errors import RestoreError
 from mailvault.mail import restore_plan
 from mailvault.mail.maildir import folder_files
 from mailvault.mail.restore_plan import restored
+from mailvault.mail.restore_split import BYTES_PER_MESSAGE, deal, nested
 from mailvault.tools import restic
 from mailvault.tools.restic_output import Snapshot, Status
 
@@ -147,9 +150,10 @@ def restore(
     removed, mismatches = 0, []
     if not dry_run:
         target.mkdir(parents=True, exist_ok=True, mode=0o700)
-        argv = restic.restore_argv(engine.repo, snap.id, target, includes=plan.includes, verify=verify)
+        groups = shares(plan, config.repository.restore_processes)
+        argvs = [restic.restore_argv(engine.repo, snap.id, target, includes=g, verify=verify) for g in groups]
         with _watch(target, plan, progress):
-            engine.run(argv, "restic restore")
+            _side_by_side(engine, argvs)
         removed = _apply_dates(target, plan)
         mismatches = [] if (plan.since or plan.until) else compare(target, plan)
     return RestoreResult(
@@ -168,6 +172,37 @@ def restore(
         duration_s=round(time.monotonic() - started, 3),
         dry_run=dry_run,
     )
+
+
+def shares(plan: restore_plan.RestorePlan, processes: int) -> list[list[str]]:
+    """The plan's include patterns dealt into at most ``processes`` groups by the mail under each;
+    one group when a pattern lies inside another (two processes would write the same files)."""
+    if processes < 2 or len(plan.includes) < 2 or nested(plan.includes):
+        return [plan.includes]
+    weights = dict.fromkeys(plan.includes, 1)
+    folders = {
+        restore_plan.escape(f.path): f.folder.messages + f.folder.bytes // BYTES_PER_MESSAGE for f in plan.folders
+    }
+    for path, weight in folders.items():
+        while path not in weights and posixpath.dirname(path) != path:
+            path = posixpath.dirname(path)
+        if path in weights:
+            weights[path] += weight
+    for pattern in plan.includes:  # a folder chosen by name is restored as its parts (cur, new, ...)
+        weights[pattern] += folders.get(posixpath.dirname(pattern), 0)
+    return deal(weights, processes)
+
+
+def _side_by_side(engine: Engine, argvs: list[tuple[str, ...]]) -> None:
+    """Run the restores at once; when one fails, the others still finish, then the failure is raised."""
+    if len(argvs) == 1:
+        engine.run(argvs[0], "restic restore")
+        return
+    with ThreadPoolExecutor(max_workers=len(argvs)) as pool:
+        runs = [pool.submit(engine.run, argv, "restic restore") for argv in argvs]
+        wait(runs)
+    for run in runs:
+        run.result()
 
 
 def compare(target: Path, plan: restore_plan.RestorePlan) -> list[str]:

@@ -150,6 +150,14 @@ class RepositorySection(Section):
     compression: Literal["auto", "max", "off"] = Field(
         "auto", description="restic compression level (repository format 2).", examples=["auto"]
     )
+    restore_processes: int = Field(
+        4,
+        ge=1,
+        le=32,
+        description="restic processes restoring side by side, each a share of the mailboxes, in `restore`"
+        " and the drill (a restore of many small files waits more than it computes; 1: one process).",
+        examples=[4],
+    )
     s3: S3Section | None = Field(None, description="S3 credentials; required for an s3: URL.")
 
     @model_validator(mode="after")
@@ -378,14 +386,6 @@ class DrillSection(Section):
     )
     verify_restore: bool = Field(
         True, description="Have restic read every restored file back (restore --verify).", examples=[True]
-    )
-    restore_processes: int = Field(
-        4,
-        ge=1,
-        le=32,
-        description="restic processes restoring the snapshot side by side, each a share of the mailboxes"
-        " (a restore of many small files waits more than it computes; 1: one process).",
-        examples=[4],
     )
     ready_timeout: int = Field(
         60, ge=5, description="Seconds to wait for the drill's Dovecot to accept connections.", examples=[60]

@@ -11,11 +11,13 @@ import secrets as pysecrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-
-from pydantic import SecretStr
+from typing import TYPE_CHECKING
 
 from mailvault import execute
 from mailvault.errors import SecretError
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
 
 @dataclass(frozen=True)

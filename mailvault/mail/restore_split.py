@@ -45,19 +45,28 @@ class Share:
 def split(manifest: Manifest, processes: int) -> list[Share]:
     """At most ``processes`` shares; one share (the whole snapshot) when splitting cannot help
     or cannot be done safely."""
-    whole = [Share()]
     units = _units(manifest)
     if processes < 2 or len(units) < 2:
-        return whole
-    loads: list[tuple[int, list[str]]] = [(0, []) for _ in range(min(processes, len(units)))]
-    for path, weight in sorted(units.items(), key=lambda item: (-item[1], item[0])):
-        lightest = min(range(len(loads)), key=lambda i: loads[i][0])
-        load, paths = loads[lightest]
-        loads[lightest] = (load + weight, [*paths, path])
-    loads.sort(key=lambda item: -item[0])
-    included = [tuple(sorted(paths)) for _, paths in loads[:-1]]  # the lightest share also takes the rest
+        return [Share()]
+    dealt = deal(units, processes)
+    included = [tuple(sorted(paths)) for paths in dealt[:-1]]  # the lightest share also takes the rest
     every = tuple(sorted(path for paths in included for path in paths))
     return [*(Share(paths=paths) for paths in included), Share(excluded=every)]
+
+
+def deal(weights: dict[str, int], processes: int) -> list[list[str]]:
+    """The keys of ``weights`` dealt into at most ``processes`` groups of about equal weight,
+    heaviest group first (each next key to the lightest group so far).
+
+    >>> deal({"a": 5, "b": 3, "c": 2, "d": 1}, 2)
+    [['a', 'd'], ['b', 'c']]
+    """
+    groups: list[tuple[int, list[str]]] = [(0, []) for _ in range(max(1, min(processes, len(weights))))]
+    for key, weight in sorted(weights.items(), key=lambda item: (-item[1], item[0])):
+        lightest = min(range(len(groups)), key=lambda i: groups[i][0])
+        load, keys = groups[lightest]
+        groups[lightest] = (load + weight, [*keys, key])
+    return [keys for _, keys in sorted(groups, key=lambda group: -group[0]) if keys]
 
 
 def precreate(shares: list[Share]) -> list[str]:
@@ -82,15 +91,15 @@ def _units(manifest: Manifest) -> dict[str, int]:
         if merged == units:  # nothing could climb further
             return {}
         units = merged
-    if len(units) > MAX_PATTERNS or _nested(list(units)) or any(path in roots for path in units):
+    if len(units) > MAX_PATTERNS or nested(list(units)) or any(path in roots for path in units):
         return {}
     return units
 
 
-def _nested(paths: list[str]) -> bool:
+def nested(paths: list[str]) -> bool:
     """Whether one path lies inside another (a share would restore part of another's).
 
-    >>> _nested(["/v/a", "/v/a-b", "/v/ab"]), _nested(["/v/a", "/v/a-b", "/v/a/b"])
+    >>> nested(["/v/a", "/v/a-b", "/v/ab"]), nested(["/v/a", "/v/a-b", "/v/a/b"])
     (False, True)
     """
     given = set(paths)

@@ -8,12 +8,13 @@ credential, as everywhere in mailvault; never inline in a CSV.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
+from mailvault.config.plain import Invalid, build, choice, integer, optional, path, positive, text
 from mailvault.errors import ConfigError
 from mailvault.keys.secrets import SecretSource
 
@@ -25,26 +26,37 @@ PRESET_HELP = (
     " labels, All Mail and views). As [destination]: its upload caps are honoured: larger messages are"
     " skipped and reported, the copy stops before the daily upload cap and resumes on the next run."
 )
+SECRET_KEYS = ("password_file", "password_command", "password_env", "password_credential", "oauth_token_command")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Endpoint(_Strict):
+@dataclass(frozen=True)
+class Endpoint:
     """One IMAP server."""
 
-    host: str = Field(description="IMAP server name or address.")
-    port: int = Field(993, ge=1, le=65535, description="IMAP port.")
-    tls: Tls = Field("implicit", description="implicit (993), starttls (143) or none (reported as insecure).")
-    ca_file: Path | None = Field(None, description="CA bundle for a private CA (certificates are verified).")
-    auth: Auth = Field("login", description="login, plain, or xoauth2 (a token from oauth_token_command).")
-    timeout: float = Field(60, gt=0, description="Seconds before a silent server is given up on.")
-    connections: int = Field(4, ge=1, le=32, description="Connections to this server at once (all accounts).")
-    preset: PresetName | None = Field(None, description=PRESET_HELP, examples=["gmail", "office365"])
+    host: str  # IMAP server name or address
+    port: int = 993
+    tls: Tls = "implicit"  # implicit (993), starttls (143) or none (reported as insecure)
+    ca_file: Path | None = None  # CA bundle for a private CA (certificates are verified)
+    auth: Auth = "login"  # login, plain, or xoauth2 (a token from oauth_token_command)
+    timeout: float = 60  # seconds before a silent server is given up on
+    connections: int = 4  # connections to this server at once (all accounts)
+    preset: PresetName | None = None  # see PRESET_HELP
 
 
-class Account(_Strict):
+ENDPOINT_RULES = {
+    "host": text,
+    "port": integer(1, 65535),
+    "tls": choice("implicit", "starttls", "none"),
+    "ca_file": optional(path),
+    "auth": choice("login", "plain", "xoauth2"),
+    "timeout": positive,
+    "connections": integer(1, 32),
+    "preset": optional(choice("gmail", "office365")),
+}
+
+
+@dataclass(frozen=True)
+class Account:
     source_user: str
     destination_user: str
     source_password_file: Path | None = None
@@ -58,19 +70,18 @@ class Account(_Strict):
     destination_password_credential: str | None = None
     destination_oauth_token_command: str | None = None
 
-    @model_validator(mode="after")
-    def _one_secret_each(self) -> Account:
+    def problem(self) -> str | None:
+        """Each side needs exactly one source of its secret."""
         for side in ("source", "destination"):
-            given = [k for k in ("password_file", "password_command", "password_env", "password_credential",
-                                 "oauth_token_command") if getattr(self, f"{side}_{k}") is not None]  # fmt: skip
+            given = [k for k in SECRET_KEYS if getattr(self, f"{side}_{k}") is not None]
             if len(given) != 1:
-                raise ValueError(
+                return (
                     f"{getattr(self, f'{side}_user')}: give exactly one of {side}_password_file,"
                     f" {side}_password_command, {side}_password_env, {side}_password_credential"
                     f" or {side}_oauth_token_command"
                     + (f" (got {', '.join(f'{side}_{g}' for g in given)})" if given else "")
                 )
-        return self
+        return None
 
     def secret(self, side: Literal["source", "destination"]) -> SecretSource:
         """The password (or, with xoauth2, the token command) of one side."""
@@ -80,55 +91,102 @@ class Account(_Strict):
             return SecretSource(label.replace("password", "OAuth token"), command=token)
         return SecretSource.from_section(self, f"{side}_password", label)
 
-
-class Options(_Strict):
-    parallel_accounts: int = Field(2, ge=1, le=32, description="Accounts copied at once.")
-    parallel_folders: int = Field(5, ge=1, le=16, description="Folders of one account copied at once.")
-    batch_messages: int = Field(50, ge=1, le=1000, description="Messages fetched per UID FETCH.")
-    batch_bytes: int = Field(16 * 2**20, ge=2**20, description="Bytes fetched per batch at most.")
-    preset: PresetName | None = Field(
-        None, description="The same as source.preset (the provider being left): kept for older files.",
-        examples=["gmail"],
-    )  # fmt: skip
-    doveadm_config: Path = Field(
-        Path("/etc/dovecot/dovecot.conf"),
-        description="With --engine doveadm: the config of the Dovecot on this host that serves [destination]."
-        " doveadm reads it (its userdb, mail_location, namespaces, base_dir) to write the mail straight into"
-        " that Dovecot's storage.",
-        examples=["/etc/dovecot/dovecot.conf"],
-    )
-    doveadm: str = Field(
-        "doveadm", description="With --engine doveadm: the doveadm program (a name on PATH or a path).",
-        examples=["doveadm", "/usr/bin/doveadm"],
-    )  # fmt: skip
+    def turned(self) -> Account:
+        """The same account with source and destination swapped (for a rollback)."""
+        values = {
+            name.replace("source_", "@").replace("destination_", "source_").replace("@", "destination_"): value
+            for name, value in dataclasses.asdict(self).items()
+        }
+        return Account(**values)
 
 
-class AccountsFile(_Strict):
+ACCOUNT_RULES = {
+    **{f"{side}_user": text for side in ("source", "destination")},
+    **{f"{side}_{key}": optional(path if key == "password_file" else text)
+       for side in ("source", "destination") for key in SECRET_KEYS},
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Options:
+    parallel_accounts: int = 2  # accounts copied at once
+    parallel_folders: int = 5  # folders of one account copied at once
+    batch_messages: int = 50  # messages fetched per UID FETCH
+    batch_bytes: int = 16 * 2**20  # bytes fetched per batch at most
+    preset: PresetName | None = None  # the same as source.preset (the provider being left): for older files
+    # With --engine doveadm: the config of the Dovecot on this host that serves [destination]. doveadm
+    # reads it (its userdb, mail_location, namespaces, base_dir) to write the mail straight into its storage.
+    doveadm_config: Path = Path("/etc/dovecot/dovecot.conf")
+    doveadm: str = "doveadm"  # with --engine doveadm: the doveadm program (a name on PATH or a path)
+
+
+OPTIONS_RULES = {
+    "parallel_accounts": integer(1, 32),
+    "parallel_folders": integer(1, 16),
+    "batch_messages": integer(1, 1000),
+    "batch_bytes": integer(2**20),
+    "preset": optional(choice("gmail", "office365")),
+    "doveadm_config": path,
+    "doveadm": text,
+}
+
+
+@dataclass(frozen=True)
+class AccountsFile:
     source: Endpoint
     destination: Endpoint
-    accounts: list[Account] = Field(min_length=1)
-    options: Options = Field(default_factory=lambda: Options())
+    accounts: list[Account]
+    options: Options = field(default_factory=Options)
 
-    @model_validator(mode="before")
     @classmethod
-    def _one_source_preset(cls, data: object) -> object:
-        """``options.preset`` and ``source.preset`` say the same thing: either fills the other."""
-        if not isinstance(data, dict) or not isinstance(data.get("source"), dict):
-            return data
-        options: dict[str, object] = data["options"] if isinstance(data.get("options"), dict) else {}
-        given = {v for v in (data["source"].get("preset"), options.get("preset")) if v is not None}
-        if len(given) > 1:
-            raise ValueError("source.preset and options.preset differ: give the source's provider once")
-        if given:
-            (name,) = given
-            data = {**data, "source": {**data["source"], "preset": name}, "options": {**options, "preset": name}}
-        return data
+    def from_data(cls, data: Any) -> AccountsFile:
+        """Check the parsed file; raise Invalid with every problem."""
+        problems: list[str] = []
+        try:
+            data = _one_source_preset(data)
+        except ValueError as exc:
+            raise Invalid([f"(top level): {exc}"]) from None
+        if not isinstance(data, dict):
+            raise Invalid([f"(top level): Input should be a table, not {type(data).__name__}"])
+        for key in sorted(set(data) - {"source", "destination", "accounts", "options"}):
+            problems.append(f"{key}: unknown key")
+        source, destination = (build(Endpoint, data.get(side), side, ENDPOINT_RULES, problems)
+                               for side in ("source", "destination"))  # fmt: skip
+        options = build(Options, data.get("options", {}), "options", OPTIONS_RULES, problems)
+        accounts: list[Account] = []
+        rows = data.get("accounts")
+        if not isinstance(rows, list) or not rows:
+            problems.append("accounts: at least one [[accounts]] entry is needed")
+            rows = []
+        for n, row in enumerate(rows):
+            account = build(Account, row, f"accounts.{n}", ACCOUNT_RULES, problems)
+            if account is not None and (problem := account.problem()) is not None:
+                problems.append(f"accounts.{n}: {problem}")
+            elif account is not None:
+                accounts.append(account)
+        if problems or source is None or destination is None or options is None:
+            raise Invalid(problems)
+        return cls(source, destination, accounts, options)
 
     def account(self, user: str) -> Account:
         for a in self.accounts:
             if user in (a.source_user, a.destination_user):
                 return a
         raise ConfigError(f"no account {user!r} in the accounts file", hint="use a source_user listed there")
+
+
+def _one_source_preset(data: Any) -> Any:
+    """``options.preset`` and ``source.preset`` say the same thing: either fills the other."""
+    if not isinstance(data, dict) or not isinstance(data.get("source"), dict):
+        return data
+    options: dict[str, object] = data["options"] if isinstance(data.get("options"), dict) else {}
+    given = {v for v in (data["source"].get("preset"), options.get("preset")) if v is not None}
+    if len(given) > 1:
+        raise ValueError("source.preset and options.preset differ: give the source's provider once")
+    if given:
+        (name,) = given
+        data = {**data, "source": {**data["source"], "preset": name}, "options": {**options, "preset": name}}
+    return data
 
 
 def load_accounts(path: Path, servers: Path | None = None) -> AccountsFile:
@@ -147,17 +205,10 @@ def load_accounts(path: Path, servers: Path | None = None) -> AccountsFile:
     except (tomllib.TOMLDecodeError, csv.Error, UnicodeDecodeError) as exc:
         raise ConfigError(f"accounts file {path} cannot be read: {exc}", hint="fix its syntax") from exc
     try:
-        return AccountsFile.model_validate(data)
-    except ValidationError as exc:
-        lines = [_describe(err) for err in exc.errors()]
-        raise ConfigError(f"accounts file {path}: {lines[0]}", hint="fix the file", details=lines[1:]) from exc
-
-
-def _describe(err: object) -> str:
-    assert isinstance(err, dict)
-    where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    message = "unknown key" if err["type"] == "extra_forbidden" else str(err["msg"]).removeprefix("Value error, ")
-    return f"{where}: {'required key is missing' if err['type'] == 'missing' else message}"
+        return AccountsFile.from_data(data)
+    except Invalid as exc:
+        lines = exc.lines
+        raise ConfigError(f"accounts file {path}: {lines[0]}", hint="fix the file", details=lines[1:]) from None
 
 
 def _servers(servers: Path | None, csv_path: Path) -> dict[str, object]:

@@ -9,6 +9,8 @@ the identity match finds it and only mail new on the new server is copied back.
 
 from __future__ import annotations
 
+import dataclasses
+
 from mailvault.imap.folders import FolderPlan, Mapping, Side, map_folders
 from mailvault.migrate.accounts import Account, AccountsFile
 from mailvault.migrate.copy import AccountResult, Filters, Mapper, Progress, run_account
@@ -23,18 +25,15 @@ def turned_around(accounts: AccountsFile) -> tuple[AccountsFile, dict[str, Accou
     turned: list[Account] = []
     originals: dict[str, Account] = {}
     for a in accounts.accounts:
-        data = a.model_dump()
-        swapped = {
-            (k.replace("source_", "@").replace("destination_", "source_").replace("@", "destination_")): v
-            for k, v in data.items()
-        }
-        t = Account.model_validate(swapped)
+        t = a.turned()
         turned.append(t)
         originals[t.source_user] = a
-    spec = accounts.model_copy(update={
-        "source": accounts.destination, "destination": accounts.source, "accounts": turned,
-        "options": accounts.options.model_copy(update={"preset": None}),
-    })  # fmt: skip
+    spec = AccountsFile(
+        source=accounts.destination,
+        destination=accounts.source,
+        accounts=turned,
+        options=dataclasses.replace(accounts.options, preset=None),
+    )
     return spec, originals
 
 

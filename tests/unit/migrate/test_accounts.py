@@ -82,3 +82,30 @@ def test_two_different_source_presets_are_one_clear_line(tmp_path: Path) -> None
     path.write_text(REFERENCE.replace('tls = "starttls"', 'tls = "starttls"\npreset = "yahoo"'))
     with pytest.raises(ConfigError, match=r"destination\.preset"):
         load_accounts(path)
+
+
+def test_every_mistake_is_one_line_naming_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.toml"
+    path.write_text(
+        REFERENCE.replace("port = 993", 'port = 70000\ntimeout = "soon"\nhots = "x"')
+        .replace('tls = "starttls"', 'tls = "ssl"')
+        .replace('destination_user = "alice@example.com"\n', "")
+        + "\n[options]\nparallel_folders = 0\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_accounts(path)
+    err = caught.value
+    assert sorted([err.message.split(": ", 1)[1], *err.details]) == [
+        "accounts.0.destination_user: required key is missing",
+        "destination.tls: Input should be 'implicit', 'starttls' or 'none'",
+        "options.parallel_folders: Input should be greater than or equal to 1",
+        "source.hots: unknown key",
+        "source.port: Input should be less than or equal to 65535",
+        "source.timeout: Input should be a number, not a string",
+    ]
+    path.write_text("[source]\nhost = 'a'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_accounts(path)
+    assert [caught.value.message.split(": ", 1)[1], *caught.value.details] == [
+        "destination: required key is missing", "accounts: at least one [[accounts]] entry is needed"
+    ]

@@ -68,7 +68,7 @@ def test_notes_name_role_folders_dsync_cannot_place_and_folders_that_hold_mail()
 
 
 def test_what_the_doveadm_engine_cannot_do() -> None:
-    spec = AccountsFile.model_validate({
+    spec = AccountsFile.from_data({
         "source": {"host": "imap.gmail.com", "auth": "xoauth2"}, "destination": {"host": "127.0.0.1"},
         "accounts": [{"source_user": "a", "destination_user": "a", "source_oauth_token_command": "tok",
                       "destination_password_env": "PW"}],
