@@ -3,7 +3,7 @@ snapshot to a local directory, in one run, on a generated store (SeaweedFS S3 on
 
 Usage: .venv/bin/python bench/drill_vs_restore.py [--messages 50000] [--workdir DIR]
 Prints plain restore's time (measured before and after the drills; the ratios use their mean), then
-the drill's: as configured by default (drill.restore_processes = 4, restic's read-back
+the drill's: as configured by default (repository.restore_processes = 4, restic's read-back
 `restore --verify` on), with one restic process, and without the read-back; each with its phases and
 its ratio to the plain restore. Target: drill total <= 1.3x plain restore.
 Needs a running Docker engine (the demo or the tests start one: dockerd --bridge=none --iptables=false).
@@ -66,8 +66,8 @@ def main() -> None:
         config, env = configure(work, s3, url, config_dirs, key_dirs, extra="[drill]\nverify_restore = true\n")
         variants = {
             "default (4 restic processes, restore --verify)": config,
-            "one restic process (drill.restore_processes = 1), restore --verify": variant(
-                work, config, "single", "verify_restore = true\nrestore_processes = 1"
+            "one restic process (repository.restore_processes = 1), restore --verify": variant(
+                work, config, "single", "verify_restore = true", repository="restore_processes = 1"
             ),
             "4 restic processes, no read-back (drill.verify_restore = false)": variant(
                 work, config, "no-verify", "verify_restore = false"
@@ -93,9 +93,10 @@ def main() -> None:
         show(label, took, plain, report)
 
 
-def variant(work: Path, config: Path, name: str, drill_keys: str) -> Path:
+def variant(work: Path, config: Path, name: str, drill_keys: str, repository: str = "") -> Path:
     path = work / f"mailvault-{name}.toml"
-    path.write_text(config.read_text().replace("verify_restore = true", drill_keys))
+    text = config.read_text().replace("verify_restore = true", drill_keys)
+    path.write_text(text.replace("[repository]\n", f"[repository]\n{repository}\n", 1) if repository else text)
     path.chmod(0o600)
     return path
 
