@@ -31,17 +31,26 @@ from mailvault.mail import scan_cache
 from mailvault.mail.manifest import ScanResult, scan
 from mailvault.mail.manifest_model import Totals
 from mailvault.monitor.job import job_run
+from mailvault.preload import preload
 from mailvault.state.db import StateDB
 from mailvault.state.paths import StatePaths, write_atomic
 from mailvault.state.run import Run
 from mailvault.tools import restic
 from mailvault.tools.maildir_excludes import dovecot_excludes
-from mailvault.tools.restic_output import ItemError, Status, Summary, parse_backup_line
+from mailvault.tools.restic_output import ItemError, Lock, Status, Summary, parse_backup_line
 
 logger = logging.getLogger(__name__)
 
 ProgressSink = Callable[[Status], None]
 CURSOR_KEY = "manifest.sample_cursor"
+# What the run's end needs (metrics, status, the kit check): imported while restic runs.
+AFTER_RESTIC = (
+    "mailvault.monitor.metrics",
+    "mailvault.monitor.facts",
+    "mailvault.monitor.status",
+    "mailvault.actions.kit_status",
+    "mailvault.monitor.notify",
+)
 
 
 @dataclass(frozen=True)
@@ -141,21 +150,23 @@ def _after_failure(config: Config) -> None:
 def _backup(config: Config, run: Run, progress: ProgressSink | None, *, dry_run: bool) -> BackupResult:
     started = time.monotonic()
     paths, db = run.paths, run.db
-    engine = Engine.open(config)
-    engine.require_reachable()
     sources = source_paths(config, paths)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        # Stale locks on this host come from killed processes. After a killed mailvault run, sweep
-        # beside the hooks and the scan (the sweep costs restic's key derivation, ~0.5 s); otherwise
-        # only when restic finds the repository locked. A stale shared lock never blocks a backup,
-        # and prune and check sweep before they start.
-        sweep = pool.submit(engine.clear_stale_locks) if run.after_interrupted and not dry_run else None
-        run_hooks(config.hooks.before, stage="before")
-        scanned = _scan(config, paths, db)
+        # restic's version check and the endpoint's reachability run beside the hooks and the scan.
+        # Stale locks on this host come from killed processes. After a killed mailvault run they are
+        # swept there too (the sweep costs restic's key derivation, ~0.5 s); otherwise only when
+        # restic finds the repository locked. A stale shared lock never blocks a backup, and prune
+        # and check sweep before they start.
+        sweep = run.after_interrupted and not dry_run
+        opening = pool.submit(_open, config, sweep=sweep)
+        try:
+            run_hooks(config.hooks.before, stage="before")
+            scanned = _scan(config, paths, db)
+        finally:
+            engine, stale = opening.result()  # its refusal (restic, secrets, endpoint) is the backup's
         manifest = scanned.manifest
         manifest_json = manifest.to_json()
         write_atomic(paths.manifest, manifest_json)
-        stale = sweep.result() if sweep is not None else []  # its refusal (password, keys) is the backup's
     logger.debug("preflight, sweep and scan took %.2f s", time.monotonic() - started)
     argv = restic.backup_argv(
         engine.repo,
@@ -166,6 +177,7 @@ def _backup(config: Config, run: Run, progress: ProgressSink | None, *, dry_run:
         dry_run=dry_run,
     )
     restic_started = time.monotonic()
+    preload(AFTER_RESTIC)  # while restic works, not after
     try:
         summary, errors = _stream_backup(engine, argv, progress)
     except RepositoryLocked:
@@ -205,6 +217,12 @@ def _backup(config: Config, run: Run, progress: ProgressSink | None, *, dry_run:
         stale_locks_cleared=len(stale),
         dry_run=dry_run,
     )
+
+
+def _open(config: Config, *, sweep: bool) -> tuple[Engine, list[Lock]]:
+    engine = Engine.open(config)
+    engine.require_reachable()
+    return engine, (engine.clear_stale_locks() if sweep else [])
 
 
 def _scan(config: Config, paths: StatePaths, db: StateDB) -> ScanResult:
