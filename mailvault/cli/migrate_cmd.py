@@ -9,6 +9,7 @@ import typer
 
 from mailvault.cli.context import JsonOpt, wants_json
 from mailvault.cli.output import emit_json, human_bytes, stdout, table
+from mailvault.runtime import fewer_gc_pauses
 
 if TYPE_CHECKING:
     from mailvault.actions.dns_context import DnsContext
@@ -145,6 +146,7 @@ def run(
     copy pauses before the daily upload cap (run again when it says). Exit 0 when every account is
     complete and verified, 1 otherwise."""
     wants_json(json)
+    fewer_gc_pauses()
     from concurrent.futures import ThreadPoolExecutor
 
     from mailvault.cli.progress import count_progress
@@ -271,6 +273,7 @@ def sync(
     """Catch up during the overlap: new mail and flag/keyword changes since the last run or sync.
     An unchanged folder costs one STATUS. Exit 1 when an account could not be synced."""
     wants_json(json)
+    fewer_gc_pauses()
     from concurrent.futures import ThreadPoolExecutor
 
     from mailvault.migrate.accounts import load_accounts
@@ -381,6 +384,7 @@ def rollback(
     journal's inverse); then what arrived on the new server is copied back to the old one, into the
     folders it came from (nothing twice). Exit 1 on any error."""
     wants_json(json)
+    fewer_gc_pauses()
     from mailvault.actions.migrate_cutover import migrate_rollback
     from mailvault.cli.progress import count_progress
     from mailvault.migrate.accounts import load_accounts
