@@ -49,21 +49,27 @@ def add_one_percent(vmail: Path, messages: int, round_no: int) -> None:
             mailstore.deliver(maildir, data, date=now, seq=seq, flags=None)
 
 
-def best(fn: object, runs: int = 3) -> float:
-    times = []
+def interleaved(a: object, b: object, runs: int = 5) -> tuple[float, float]:
+    """Best of ``runs`` for each, alternating, so that both meet the same state of the machine."""
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
-        start = time.perf_counter()
-        fn()  # type: ignore[operator]
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for fn, into in ((a, times[0]), (b, times[1])):
+            start = time.perf_counter()
+            fn()  # type: ignore[operator]
+            into.append(time.perf_counter() - start)
+    return min(times[0]), min(times[1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/mailvault-bench"))
+    parser.add_argument("--scan-only", action="store_true", help="only the scan against find, on the workdir's store")
     args = parser.parse_args()
     work: Path = args.workdir
+    if args.scan_only:
+        compare_scan(work / "vmail")
+        return
     gen, config_dirs, key_dirs = prepare(work, args.messages)
 
     with SeaweedS3(work / "s3") as s3:
@@ -95,13 +101,16 @@ def main() -> None:
             if count > 1:
                 print(f"{phase:12s} median ratio over {count} rounds: {statistics.median(ratios):.3f}")
 
-    root = work / "vmail"
-    t_find = best(
+    compare_scan(work / "vmail")
+
+
+def compare_scan(root: Path) -> None:
+    t_find, t_scan = interleaved(
         lambda: subprocess.run(
             ["find", str(root), "-type", "f", "-printf", "%s\n"], stdout=subprocess.DEVNULL, check=True
-        )
+        ),
+        lambda: scan([root], layout="%d/%n/Maildir", folder_layout="maildir++", sample_size=200),
     )
-    t_scan = best(lambda: scan([root], layout="%d/%n/Maildir", folder_layout="maildir++", sample_size=200))
     print(f"scan         find   {t_find:7.3f} s   manifest  {t_scan:7.3f} s   ratio {t_scan / t_find:.3f}")
 
 
