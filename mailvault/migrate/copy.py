@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +34,7 @@ from mailvault.imap.folders import FolderPlan, Mapping, Side, map_folders
 from mailvault.imap.session import describe, session, subscribed
 from mailvault.mail import utf7
 from mailvault.migrate.accounts import Account, AccountsFile, Options
+from mailvault.migrate.appending import Rejected, append
 from mailvault.migrate.caps import (
     DAY,
     Caps,
@@ -45,15 +45,12 @@ from mailvault.migrate.caps import (
     pace,
     too_large,
 )
-from mailvault.migrate.identity import Seen, identities, identity, match, message_id, needs_header, repeated_ids
+from mailvault.migrate.fetched import identity_of, light_fetch, side_identities, sizes_of, with_headers
+from mailvault.migrate.identity import identity, match, repeated_ids
 from mailvault.migrate.state import Copied, MigrationState
 
 logger = logging.getLogger(__name__)
-HEADER_FIELD = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"
-HEADER_KEY = b"BODY[HEADER.FIELDS (MESSAGE-ID)]"
 RETRIES = 4  # reconnections: after 1, 2, 4 and 8 s
-_APPENDUID = re.compile(rb"APPENDUID \d+ ([\d:,]+)")
-_THROTTLED = re.compile(rb"THROTTLED|LIMIT|too many|try again|rate", re.IGNORECASE)
 Progress = Callable[[str, int, int, int], None]  # account, messages done, bytes done, messages total
 Mapper = Callable[[Side, Side], FolderPlan]
 
@@ -64,14 +61,6 @@ class Dropped(Exception):
     def __init__(self, folder: str, cause: BaseException) -> None:
         super().__init__(f"connection lost while copying folder {folder!r} ({cause})")
         self.folder = folder
-
-
-@dataclass
-class Rejected:
-    folder: str
-    uid: int
-    size: int
-    reason: str
 
 
 @dataclass
@@ -347,40 +336,6 @@ def ensure_folder(dst: IMAPClient, m: Mapping, *, subscribe: bool, user: str) ->
             dst.subscribe_folder(m.destination)
 
 
-def light_fetch(client: IMAPClient, uids: list[int]) -> list[Seen]:
-    """Message-ID, size and INTERNALDATE of ``uids`` (in chunks)."""
-    seen = []
-    for chunk in _chunks(uids, 500):
-        for uid, data in client.fetch(chunk, [HEADER_FIELD, "RFC822.SIZE", "INTERNALDATE"]).items():
-            seen.append(
-                Seen(uid, message_id(data.get(HEADER_KEY, b"")), int(data[b"RFC822.SIZE"]), data[b"INTERNALDATE"])
-            )
-    return seen
-
-
-def sizes_of(client: IMAPClient, uids: list[int]) -> dict[int, int]:
-    """RFC822.SIZE of ``uids`` alone: the batches are cut by size, and parsing less costs less."""
-    sizes: dict[int, int] = {}
-    for chunk in _chunks(uids, 1000):
-        for uid, data in client.fetch(chunk, ["RFC822.SIZE"]).items():
-            sizes[uid] = int(data[b"RFC822.SIZE"])
-    return sizes
-
-
-def _with_headers(client: IMAPClient, seen: list[Seen], uids: set[int]) -> list[Seen]:
-    if not uids:
-        return seen
-    headers: dict[int, bytes] = {}
-    for chunk in _chunks(sorted(uids), 200):
-        for uid, data in client.fetch(chunk, ["BODY.PEEK[HEADER]"]).items():
-            headers[uid] = data.get(b"BODY[HEADER]", b"")
-    return [Seen(s.uid, s.message_id, s.size, s.internaldate, headers.get(s.uid)) if s.uid in uids else s for s in seen]
-
-
-def side_identities(client: IMAPClient, seen: list[Seen], repeated: set[str]) -> dict[int, str]:
-    return identities(_with_headers(client, seen, needs_header(seen, repeated)), repeated)
-
-
 def copy_folder(
     src: IMAPClient,
     dst: IMAPClient,
@@ -453,11 +408,11 @@ def _copy_batch(
         return []
     fetched = src.fetch(uids, ["BODY.PEEK[]", "FLAGS", "INTERNALDATE"])
     messages = [(uid, fetched[uid]) for uid in uids if uid in fetched]
-    confirmed = _append(dst, m.destination, messages, folder, user)
+    confirmed = append(dst, m.destination, messages, folder, user)
     nbytes = sum(len(data[b"BODY[]"]) for (_uid, data), _d in confirmed)
     uploaded = (tally.mailbox, time.time(), nbytes) if tally is not None and tally.caps.max_bytes_per_day else None
     state.record(user, m.source, uidvalidity, [
-        Copied(uid, m.destination, dest_uid, _identity_of(data), len(data[b"BODY[]"]))
+        Copied(uid, m.destination, dest_uid, identity_of(data), len(data[b"BODY[]"]))
         for (uid, data), dest_uid in confirmed
     ], uploaded=uploaded)  # fmt: skip
     return confirmed
@@ -520,111 +475,9 @@ def _held_elsewhere(src: IMAPClient, pending: list[int], state: MigrationState, 
     if not elsewhere:
         return set()
     seen = light_fetch(src, pending)
-    seen = _with_headers(src, seen, {s.uid for s in seen if not s.message_id})
+    seen = with_headers(src, seen, {s.uid for s in seen if not s.message_id})
     mine = {s.uid: identity(s, use_header=s.message_id is None) for s in seen}
     return set(match(mine, dict(enumerate(elsewhere))))
-
-
-def _identity_of(data: dict[bytes, Any]) -> str:
-    """The identity recorded with a copy (a header hash when the message has no Message-ID).
-
-    The Message-ID is read from the header block of the fetched message, as the server would answer
-    BODY[HEADER.FIELDS (MESSAGE-ID)] (asking for that too cost a fifth of the FETCH's parsing)."""
-    body: bytes = data[b"BODY[]"]
-    header = body.split(b"\r\n\r\n", 1)[0]
-    seen = Seen(0, message_id(header), len(body), data[b"INTERNALDATE"], header)
-    return identity(seen, use_header=seen.message_id is None)
-
-
-def flags_of(data: dict[bytes, Any]) -> list[bytes]:
-    return [f for f in data.get(b"FLAGS", ()) if f.lower() != b"\\recent"]
-
-
-def _append(
-    dst: IMAPClient, folder: str, messages: list[tuple[int, dict[bytes, Any]]], result: FolderResult, user: str
-) -> list[tuple[tuple[int, dict[bytes, Any]], int | None]]:
-    """APPEND ``messages``; return those the server confirmed, with their destination UIDs."""
-    if not messages:
-        return []
-    if len(messages) > 1 and dst.has_capability("MULTIAPPEND"):
-        items = [{"msg": d[b"BODY[]"], "flags": flags_of(d), "date": d[b"INTERNALDATE"]} for _u, d in messages]
-        try:
-            response = _retrying(lambda: _multiappend(dst, folder, items), user, folder)
-            uids = _appended_uids(response)
-            return list(zip(messages, uids if len(uids) == len(messages) else [None] * len(messages), strict=True))
-        except IMAPClientAbortError:
-            raise  # the connection, not the server's answer: committed or not, the redo finds out
-        except IMAPClientError as exc:
-            logger.info("%s %s: the batch was refused (%s); sending its messages one by one", user, folder, exc)
-    confirmed: list[tuple[tuple[int, dict[bytes, Any]], int | None]] = []
-    for uid, data in messages:
-
-        def one(d: dict[bytes, Any] = data) -> Any:
-            return dst.append(folder, d[b"BODY[]"], flags=flags_of(d), msg_time=d[b"INTERNALDATE"])
-
-        try:
-            response = _retrying(one, user, folder)
-        except IMAPClientAbortError:
-            raise
-        except IMAPClientError as exc:
-            reason = str(exc)
-            result.rejected.append(Rejected(result.source, uid, len(data[b"BODY[]"]), reason))
-            logger.warning("%s %s: UID %d (%d bytes) refused by the destination: %s",
-                           user, result.source, uid, len(data[b"BODY[]"]), reason)  # fmt: skip
-            continue
-        found = _appended_uids(response)
-        confirmed.append(((uid, data), found[0] if found else None))
-    return confirmed
-
-
-def _multiappend(dst: IMAPClient, folder: str, items: list[dict[str, Any]]) -> Any:
-    """MULTIAPPEND ``items``; raise IMAPClientError when the server says NO or BAD.
-
-    imapclient's ``multiappend`` returns the server's NO (``('NO', [b'[OVERQUOTA] ...'])``) instead of
-    raising it, and only sends a folder name it encoded itself (so it gets the decoded name)."""
-    dst.folder_encode = True
-    try:
-        response = dst.multiappend(utf7.decode(folder), items)
-    finally:
-        dst.folder_encode = False
-    if isinstance(response, tuple) and len(response) == 2:
-        status, data = response
-        status_text = status.decode() if isinstance(status, bytes) else str(status)
-        if status_text.upper() != "OK":
-            detail = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace")
-            raise IMAPClientError(f"append failed: {detail}")
-    return response
-
-
-def _retrying(call: Callable[[], Any], user: str, folder: str) -> Any:
-    """Run an APPEND; a throttling answer (NO [LIMIT], "too many", "try again") waits and tries again."""
-    for attempt in range(8):
-        try:
-            return call()
-        except IMAPClientError as exc:
-            if isinstance(exc, IMAPClientAbortError) or not _THROTTLED.search(str(exc).encode()) or attempt == 7:
-                raise
-            wait = min(60, 2**attempt)
-            logger.warning("%s %s: the destination is throttling (%s); waiting %d s", user, folder, exc, wait)
-            time.sleep(wait)
-    raise AssertionError("unreachable")
-
-
-def _appended_uids(response: Any) -> list[int]:
-    text = response if isinstance(response, bytes) else str(response).encode()
-    found = _APPENDUID.search(text)
-    if not found:
-        return []
-    uids: list[int] = []
-    for part in found.group(1).decode().split(","):
-        low, _, high = part.partition(":")
-        uids.extend(range(int(low), int(high or low) + 1))
-    return uids
-
-
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _batches(uids: list[int], sizes: dict[int, int], count: int, nbytes: int) -> Iterator[list[int]]:

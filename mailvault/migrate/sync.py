@@ -30,9 +30,9 @@ from mailvault.migrate.copy import (
     copy_folder,
     destination_tally,
     ensure_folder,
-    flags_of,
     session_pair,
 )
+from mailvault.migrate.fetched import flags_of
 from mailvault.migrate.state import MigrationState
 
 

@@ -19,7 +19,8 @@ from mailvault.imap.folders import map_folders
 from mailvault.imap.session import describe
 from mailvault.mail import utf7
 from mailvault.migrate.accounts import Account, AccountsFile
-from mailvault.migrate.copy import Filters, Mapper, light_fetch, session_pair, side_identities
+from mailvault.migrate.copy import Filters, Mapper, session_pair
+from mailvault.migrate.fetched import light_fetch, side_identities
 from mailvault.migrate.identity import repeated_ids
 
 EXAMPLES = 5

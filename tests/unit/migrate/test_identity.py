@@ -39,7 +39,7 @@ def test_identical_messages_are_matched_once_each() -> None:
 
 def test_the_message_id_read_from_a_fetched_body_is_the_one_the_server_answers_for_the_field() -> None:
     """A copy's recorded identity comes from its body; light FETCHes ask the server for the field."""
-    from mailvault.migrate.copy import _identity_of
+    from mailvault.migrate.fetched import identity_of
 
     date = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
     cases = [  # (header block, what BODY[HEADER.FIELDS (MESSAGE-ID)] answers)
@@ -53,4 +53,4 @@ def test_the_message_id_read_from_a_fetched_body_is_the_one_the_server_answers_f
         body = header + b"\r\n\r\nbody text\r\n"
         seen = Seen(7, message_id(fields), len(body), date, header)
         expected = identity(seen, use_header=seen.message_id is None)
-        assert _identity_of({b"BODY[]": body, b"INTERNALDATE": date}) == expected
+        assert identity_of({b"BODY[]": body, b"INTERNALDATE": date}) == expected
