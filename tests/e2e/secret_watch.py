@@ -73,11 +73,20 @@ class ProcScanner:
 
 
 def files_containing(root: Path, secrets: list[str]) -> list[str]:
-    """Every file under ``root`` whose bytes contain one of ``secrets`` (binary files included)."""
+    """Every file under ``root`` whose bytes contain one of ``secrets`` (binary files included).
+
+    A file or directory that vanishes during the walk is skipped: the drill deletes its restored
+    copy in the background, and what is gone holds nothing."""
     hits = []
-    for path in root.rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
+    for top, _dirs, names in os.walk(root):  # os.walk skips a directory that vanished under it
+        for name in names:
+            path = Path(top, name)
+            try:
+                if not path.is_file() or path.is_symlink():
+                    continue
+                data = path.read_bytes()
+            except FileNotFoundError:
+                continue
             hits += [f"{path}: {s[:3]}..." for s in secrets if s.encode() in data]
     return hits
 

@@ -24,6 +24,9 @@ QUIET = "".join(
 )
 
 
+LEAD = 10  # seconds from writing a one-off schedule to its firing
+
+
 def at(seconds: float) -> str:
     """A six-field (seconds first) schedule firing once, ``seconds`` from now, local time."""
     when = datetime.now() + timedelta(seconds=seconds)
@@ -141,13 +144,15 @@ def test_sigterm_during_a_job_gives_it_its_grace_then_stops_it_cleanly(ws: Works
     ws.generate()
     ws.cli("init")
     slow = '[hooks]\nbefore = ["sleep 6"]\n'
-    scheduled(ws, backup=at(4), extra=slow, grace="30s")
+    # Each schedule fires once, LEAD seconds after it is written: the daemon must be up by then (it
+    # computes the next fire time from its start), which took over 4 s with three test workers busy.
+    scheduled(ws, backup=at(LEAD), extra=slow, grace="30s")
     daemon = daemons(ws)
     wait_for(lambda: [r["status"] for r in runs(ws, "backup")] == ["running"], 120, "the backup to start")
     assert daemon.stop() == 0  # within its grace the job finishes...
     assert [r["status"] for r in runs(ws, "backup")] == ["ok"]
 
-    scheduled(ws, backup=at(4), extra=slow)  # stop_grace 1 s: the job is asked to stop
+    scheduled(ws, backup=at(LEAD), extra=slow)  # stop_grace 1 s: the job is asked to stop
     daemon = daemons(ws)
     wait_for(lambda: runs(ws, "backup")[-1]["status"] == "running", 120, "the second backup to start")
     assert daemon.stop() == 0
