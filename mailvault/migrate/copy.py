@@ -45,8 +45,8 @@ from mailvault.migrate.caps import (
     pace,
     too_large,
 )
-from mailvault.migrate.fetched import identity_of, light_fetch, side_identities, sizes_of, with_headers
-from mailvault.migrate.identity import identity, match, repeated_ids
+from mailvault.migrate.fetched import identity_of, light_fetch, side_identities, sizes_of
+from mailvault.migrate.identity import match, repeated_ids
 from mailvault.migrate.state import Copied, MigrationState
 
 logger = logging.getLogger(__name__)
@@ -474,9 +474,7 @@ def _held_elsewhere(src: IMAPClient, pending: list[int], state: MigrationState, 
     elsewhere = state.identities_elsewhere(user, folder)
     if not elsewhere:
         return set()
-    seen = light_fetch(src, pending)
-    seen = with_headers(src, seen, {s.uid for s in seen if not s.message_id})
-    mine = {s.uid: identity(s, use_header=s.message_id is None) for s in seen}
+    mine = side_identities(src, light_fetch(src, pending), set())  # header hashes where the Message-ID is missing
     return set(match(mine, dict(enumerate(elsewhere))))
 
 

@@ -33,7 +33,7 @@ def sizes_of(client: IMAPClient, uids: list[int]) -> dict[int, int]:
     return sizes
 
 
-def with_headers(client: IMAPClient, seen: list[Seen], uids: set[int]) -> list[Seen]:
+def _with_headers(client: IMAPClient, seen: list[Seen], uids: set[int]) -> list[Seen]:
     if not uids:
         return seen
     headers: dict[int, bytes] = {}
@@ -44,7 +44,7 @@ def with_headers(client: IMAPClient, seen: list[Seen], uids: set[int]) -> list[S
 
 
 def side_identities(client: IMAPClient, seen: list[Seen], repeated: set[str]) -> dict[int, str]:
-    return identities(with_headers(client, seen, needs_header(seen, repeated)), repeated)
+    return identities(_with_headers(client, seen, needs_header(seen, repeated)), repeated)
 
 
 def identity_of(data: dict[bytes, Any]) -> str:
