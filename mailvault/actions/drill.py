@@ -288,9 +288,9 @@ def _restore(config: Config, st: _State, box: Place, work: Path, snap: Snapshot,
             "RESTIC_PASSWORD_FILE": f"{box.secrets_dir}/password",
             **({"AWS_DEFAULT_REGION": config.repository.s3.region} if config.repository.s3 else {}),
         }
-        what = f"restic restore ({box.label}, {len(shares)} process{'es' if len(shares) > 1 else ''})"
+        how = f"{len(shares)} restic processes side by side" if len(shares) > 1 else "one restic process"
         try:
-            box.exec(["sh", f"{box.run_dir}/restore.sh"], env=env, what=what)
+            box.exec(["sh", f"{box.run_dir}/restore.sh"], env=env, what=f"restic restore ({box.label}, {how})")
         except CommandFailed as exc:
             _forget_secrets(work)
             tail = "; ".join(exc.stderr_tail[-3:])
@@ -300,7 +300,6 @@ def _restore(config: Config, st: _State, box: Place, work: Path, snap: Snapshot,
             return False
     _forget_secrets(work)  # restic was their only reader
     read_back = ", each reading back what it wrote (--verify)" if config.drill.verify_restore else ""
-    how = f"{len(shares)} restic processes side by side" if len(shares) > 1 else "one restic process"
     st.findings.append(Finding("pass", "restore", f"restored snapshot {snap.short_id} with {how}{read_back}"))
     return True
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import posixpath
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from mailvault.errors import RestoreError
 from mailvault.mail import restore_plan
 from mailvault.mail.maildir import folder_files
 from mailvault.mail.restore_plan import restored
-from mailvault.mail.restore_split import BYTES_PER_MESSAGE, deal, nested
+from mailvault.mail.restore_split import split_includes
 from mailvault.tools import restic
 from mailvault.tools.restic_output import Snapshot, Status
 
@@ -150,7 +149,7 @@ def restore(
     removed, mismatches = 0, []
     if not dry_run:
         target.mkdir(parents=True, exist_ok=True, mode=0o700)
-        groups = shares(plan, config.repository.restore_processes)
+        groups = split_includes(plan, config.repository.restore_processes)
         argvs = [restic.restore_argv(engine.repo, snap.id, target, includes=g, verify=verify) for g in groups]
         with _watch(target, plan, progress):
             _side_by_side(engine, argvs)
@@ -172,25 +171,6 @@ def restore(
         duration_s=round(time.monotonic() - started, 3),
         dry_run=dry_run,
     )
-
-
-def shares(plan: restore_plan.RestorePlan, processes: int) -> list[list[str]]:
-    """The plan's include patterns dealt into at most ``processes`` groups by the mail under each;
-    one group when a pattern lies inside another (two processes would write the same files)."""
-    if processes < 2 or len(plan.includes) < 2 or nested(plan.includes):
-        return [plan.includes]
-    weights = dict.fromkeys(plan.includes, 1)
-    folders = {
-        restore_plan.escape(f.path): f.folder.messages + f.folder.bytes // BYTES_PER_MESSAGE for f in plan.folders
-    }
-    for path, weight in folders.items():
-        while path not in weights and posixpath.dirname(path) != path:
-            path = posixpath.dirname(path)
-        if path in weights:
-            weights[path] += weight
-    for pattern in plan.includes:  # a folder chosen by name is restored as its parts (cur, new, ...)
-        weights[pattern] += folders.get(posixpath.dirname(pattern), 0)
-    return deal(weights, processes)
 
 
 def _side_by_side(engine: Engine, argvs: list[tuple[str, ...]]) -> None:

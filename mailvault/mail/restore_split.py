@@ -9,6 +9,9 @@ The mailboxes are dealt out by weight into shares. Every share but one restores 
 path of the snapshot is restored by exactly one process. Before restic starts, the included
 mailbox directories are created: the processes then never add entries to a directory another
 process restores, and so never disturb the modification time it sets on it.
+
+A selective restore (``mailvault restore``) is already a list of include patterns: those are dealt
+the same way (``split_includes``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import posixpath
 from dataclasses import dataclass
 
 from mailvault.mail.manifest_model import Manifest
-from mailvault.mail.restore_plan import escape
+from mailvault.mail.restore_plan import RestorePlan, escape
 
 MAX_PATTERNS = 64  # restic tests every pattern against every path it walks: keep the lists short
 BYTES_PER_MESSAGE = 65536  # a message's files cost about as much to restore as 64 KiB of data
@@ -54,6 +57,33 @@ def split(manifest: Manifest, processes: int) -> list[Share]:
     return [*(Share(paths=paths) for paths in included), Share(excluded=every)]
 
 
+def split_includes(plan: RestorePlan, processes: int) -> list[list[str]]:
+    """A selective restore's include patterns dealt into at most ``processes`` groups by the mail
+    under each; one group when a pattern lies inside another (two processes would write the same
+    files)."""
+    if processes < 2 or len(plan.includes) < 2 or nested(plan.includes):
+        return [plan.includes]
+    weights = dict.fromkeys(plan.includes, 1)
+    folders = {escape(f.path): weight(f.folder.messages, f.folder.bytes) for f in plan.folders}
+    for path, mail in folders.items():
+        while path not in weights and posixpath.dirname(path) != path:
+            path = posixpath.dirname(path)
+        if path in weights:
+            weights[path] += mail
+    for pattern in plan.includes:  # a folder chosen by name is restored as its parts (cur, new, ...)
+        weights[pattern] += folders.get(posixpath.dirname(pattern), 0)
+    return deal(weights, processes)
+
+
+def weight(messages: int, nbytes: int) -> int:
+    """What restoring some mail costs, in messages.
+
+    >>> weight(10, 3 * BYTES_PER_MESSAGE)
+    13
+    """
+    return messages + nbytes // BYTES_PER_MESSAGE
+
+
 def deal(weights: dict[str, int], processes: int) -> list[list[str]]:
     """The keys of ``weights`` dealt into at most ``processes`` groups of about equal weight,
     heaviest group first (each next key to the lightest group so far).
@@ -80,14 +110,14 @@ def _units(manifest: Manifest) -> dict[str, int]:
     units: dict[str, int] = {}
     for box in manifest.mailboxes:
         path = posixpath.normpath(box.path)
-        units[path] = units.get(path, 0) + box.messages + box.bytes // BYTES_PER_MESSAGE + 1
+        units[path] = units.get(path, 0) + weight(box.messages, box.bytes) + 1
     roots = {posixpath.normpath(root) for root in manifest.roots}
     while len(units) > MAX_PATTERNS:
         merged: dict[str, int] = {}
-        for path, weight in units.items():
+        for path, load in units.items():
             parent = posixpath.dirname(path)
             up = path if path in roots or parent in roots or parent == path else parent
-            merged[up] = merged.get(up, 0) + weight
+            merged[up] = merged.get(up, 0) + load
         if merged == units:  # nothing could climb further
             return {}
         units = merged

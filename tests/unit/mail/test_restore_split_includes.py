@@ -1,6 +1,6 @@
-from mailvault.actions.restore import shares
 from mailvault.mail.manifest_model import FolderEntry, MailboxEntry, Manifest
 from mailvault.mail.restore_plan import plan
+from mailvault.mail.restore_split import split_includes as shares
 
 
 def folder(name: str, messages: int) -> FolderEntry:
