@@ -9,7 +9,7 @@ import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from cryptography import x509
@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.e2e.conftest import across_workers
+from tests.e2e.quiet_http import QuietHandler
 
 
 def _certificate(
@@ -80,18 +81,10 @@ class PolicyHost:
         """On 127.0.0.1:443 (the port is fixed by RFC 8461; one test worker at a time holds it)."""
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 ok = self.path == "/.well-known/mta-sts.txt"
-                body = owner.policy.encode() if ok else b"not found"
-                self.send_response(200 if ok else 404)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
+                self.reply(200 if ok else 404, owner.policy.encode() if ok else b"not found", "text/plain")
 
         with across_workers("port-443"):
             server = ThreadingHTTPServer(("127.0.0.1", 443), Handler)
