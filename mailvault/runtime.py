@@ -1,4 +1,5 @@
-"""Process-wide settings for the commands that move a lot of mail through Python.
+"""Process-wide settings: fewer collector pauses for the commands that move a lot of mail through
+Python, and a quick exit for every command.
 
 Parsing FETCH responses allocates millions of small objects; with CPython's default thresholds the
 cyclic collector runs every 700 allocations and walks the young objects each time. Freezing what
@@ -8,7 +9,9 @@ start-up created and collecting less often took `migrate run` of 5,000 messages 
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import sys
 
 YOUNG_THRESHOLD = 100_000
 
@@ -18,3 +21,19 @@ def fewer_gc_pauses() -> None:
     gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
+
+
+def quick_exit(code: int) -> None:
+    """Exit without the interpreter's final collections over every object start-up made.
+
+    At exit CPython tears modules down and collects cycles repeatedly; with typer, rich and the
+    config schema loaded that took 0.14-0.19 s of every command (measured on the backup of a
+    50,000-message store), more than the incremental scan. Frozen objects are skipped. Nothing is
+    lost: buffered streams are flushed here and by finalization as usual, atexit handlers still
+    run, and mailvault closes its own files where it writes them.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # closed or broken: finalization would fail too
+            stream.flush()
+    gc.freeze()
+    sys.exit(code)

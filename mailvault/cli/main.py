@@ -14,6 +14,7 @@ from mailvault import __version__
 from mailvault.cli.context import GLOBALS
 from mailvault.cli.edge import guarded
 from mailvault.cli.output import setup_logging
+from mailvault.runtime import quick_exit
 
 app = typer.Typer(
     name="mailvault",
@@ -131,4 +132,4 @@ def run() -> None:
     when none is recognised, so that typer can list them or say what is wrong)."""
     name = invoked(sys.argv[1:])
     register([name] if name else None)
-    sys.exit(guarded(app))
+    quick_exit(guarded(app))
