@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mailvault.drill.judge import Finding
-from mailvault.mail.maildir import folder_files, read_uidvalidity
+from mailvault.mail.listing import list_many
+from mailvault.mail.maildir import read_uidvalidity
 from mailvault.mail.manifest import folder_digest
 from mailvault.mail.manifest_model import Manifest
 from mailvault.mail.restore_plan import folder_dir, restored
@@ -55,44 +56,45 @@ def virtual_size(path: Path, name: str) -> int:
 def lint_mail(root: Path, manifest: Manifest) -> LintResult:
     """Compare every manifest folder with its restored copy under ``root``."""
     result = LintResult()
-    for box in manifest.mailboxes:
-        for entry in box.folders:
-            where = f"{box.name} {entry.display}"
-            path = restored(root, folder_dir(box.path, entry.name, manifest.folder_layout))
-            files = folder_files(path)
-            result.messages += len(files.files)
-            result.bytes += files.bytes
-            if len(files.files) != entry.messages or files.bytes != entry.bytes:
+    folders = [
+        (box, entry, restored(root, folder_dir(box.path, entry.name, manifest.folder_layout)))
+        for box in manifest.mailboxes
+        for entry in box.folders
+    ]
+    listings = list_many([path for _, _, path in folders])
+    for (box, entry, path), files in zip(folders, listings, strict=True):
+        where = f"{box.name} {entry.display}"
+        result.messages += len(files.files)
+        result.bytes += files.bytes
+        if len(files.files) != entry.messages or files.bytes != entry.bytes:
+            result.findings.append(Finding("fail", "lint", (
+                f"{where}: {len(files.files)} messages, {files.bytes} bytes restored; the manifest says"
+                f" {entry.messages}, {entry.bytes}: the snapshot does not hold what was scanned"
+            )))  # fmt: skip
+        elif folder_digest(files.files) != entry.digest:
+            result.findings.append(Finding("fail", "lint", f"{where}: the restored messages differ from the manifest"))
+        uidvalidity = read_uidvalidity(path)
+        if entry.uidvalidity is not None and uidvalidity != entry.uidvalidity:
+            result.findings.append(Finding("fail", "lint", (
+                f"{where}: UIDVALIDITY {uidvalidity} restored, {entry.uidvalidity} backed up:"
+                " clients would download the folder again"
+            )))  # fmt: skip
+        if entry.newest and files.newest is not None:  # (the listing's own lstat: no second stat per file)
+            restored_newest = datetime.fromtimestamp(files.newest, UTC).isoformat(timespec="seconds")
+            if restored_newest != entry.newest:
                 result.findings.append(Finding("fail", "lint", (
-                    f"{where}: {len(files.files)} messages, {files.bytes} bytes restored; the manifest says"
-                    f" {entry.messages}, {entry.bytes}: the snapshot does not hold what was scanned"
+                    f"{where}: newest message dated {restored_newest}, backed up as {entry.newest}:"
+                    " file times (IMAP INTERNALDATE) were not kept"
                 )))  # fmt: skip
-            elif folder_digest(files.files) != entry.digest:
+        virtual = 0
+        for _base, size, rel in files.files:
+            match = _SIZE.search(rel.partition(":")[0])
+            if match and int(match.group(1)) != size:
                 result.findings.append(
-                    Finding("fail", "lint", f"{where}: the restored messages differ from the manifest")
+                    Finding("fail", "lint", f"{where}: {rel} says S={match.group(1)}, holds {size} bytes")
                 )
-            uidvalidity = read_uidvalidity(path)
-            if entry.uidvalidity is not None and uidvalidity != entry.uidvalidity:
-                result.findings.append(Finding("fail", "lint", (
-                    f"{where}: UIDVALIDITY {uidvalidity} restored, {entry.uidvalidity} backed up:"
-                    " clients would download the folder again"
-                )))  # fmt: skip
-            if entry.newest and files.newest is not None:  # (the listing's own lstat: no second stat per file)
-                restored_newest = datetime.fromtimestamp(files.newest, UTC).isoformat(timespec="seconds")
-                if restored_newest != entry.newest:
-                    result.findings.append(Finding("fail", "lint", (
-                        f"{where}: newest message dated {restored_newest}, backed up as {entry.newest}:"
-                        " file times (IMAP INTERNALDATE) were not kept"
-                    )))  # fmt: skip
-            virtual = 0
-            for _base, size, rel in files.files:
-                match = _SIZE.search(rel.partition(":")[0])
-                if match and int(match.group(1)) != size:
-                    result.findings.append(
-                        Finding("fail", "lint", f"{where}: {rel} says S={match.group(1)}, holds {size} bytes")
-                    )
-                virtual += virtual_size(path / rel, rel.rpartition("/")[2])
-            result.folders.append(FolderFacts(box.name, entry.name, len(files.files), virtual, path))
+            virtual += virtual_size(path / rel, rel.rpartition("/")[2])
+        result.folders.append(FolderFacts(box.name, entry.name, len(files.files), virtual, path))
     return result
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from mailvault.mail import utf7
+from mailvault.mail import message_files, utf7
 
 FolderLayout = Literal["maildir++", "fs"]
 _MAILDIR_SUBDIRS = ("cur", "new", "tmp")
@@ -81,58 +81,10 @@ class FolderFiles:
 def folder_files(folder: Path) -> FolderFiles:
     """Every message file in ``folder``'s ``cur/`` and ``new/`` (``tmp/`` holds deliveries in progress).
 
-    This is the hot loop of the manifest scan: one ``fstatat`` per message relative to an open
-    directory (as find does), and no per-file objects. A live server renames files while we
-    list them (flag changes, new/ to cur/ moves): when a listed file is gone, the folder is
-    listed again, up to three times.
+    The hot loop lives in :mod:`mailvault.mail.message_files`, which the listing helpers import alone.
     """
-    for _attempt in range(_ATTEMPTS - 1):
-        found = _list_folder(folder)
-        if found is not None:
-            return found
-    return _list_folder(folder, tolerate_vanished=True) or FolderFiles([], 0, None, [])
-
-
-_ATTEMPTS = 3
-
-
-def _list_folder(folder: Path, *, tolerate_vanished: bool = False) -> FolderFiles | None:
-    """The folder's files, or None when a file vanished between listing and stat."""
-    files: list[tuple[str, int, str]] = []
-    unreadable: list[str] = []
-    mtimes: list[float] = []
-    total = 0
-    lstat, add, add_mtime = os.lstat, files.append, mtimes.append  # bound once: this loop runs per message
-    for sub in ("cur", "new"):
-        path = os.path.join(folder, sub)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        except PermissionError:
-            unreadable.append(path)
-            continue
-        prefix = sub + "/"
-        try:
-            for name in os.listdir(fd):
-                if name[0] == ".":
-                    continue
-                try:
-                    st = lstat(name, dir_fd=fd)
-                except FileNotFoundError:
-                    if tolerate_vanished:
-                        continue
-                    return None
-                if st.st_mode & 0o170000 != 0o100000:  # not a regular file
-                    continue
-                size = st.st_size
-                total += size
-                add_mtime(st.st_mtime)
-                add((name.partition(":")[0], size, prefix + name))  # base_name(), inlined: hot loop
-        finally:
-            os.close(fd)
-    files.sort()
-    return FolderFiles(files, total, max(mtimes) if mtimes else None, unreadable)
+    files, size, newest, unreadable = message_files.listing(os.fspath(folder))
+    return FolderFiles(files, size, newest, unreadable)
 
 
 def read_uidvalidity(folder: Path) -> int | None:

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from mailvault.errors import SourceError
 from mailvault.mail.layout import Mailbox, find_mailboxes
-from mailvault.mail.maildir import FolderLayout, folder_files, list_folders, read_uidvalidity
+from mailvault.mail.listing import list_many
+from mailvault.mail.maildir import Folder, FolderLayout, folder_files, list_folders, read_uidvalidity
 from mailvault.mail.manifest_model import FolderEntry, MailboxEntry, Manifest, SampleEntry
-from mailvault.mail.scan_cache import ScanCache, stamp
+from mailvault.mail.scan_cache import ScanCache, Stamp, stamp
 
 
 def folder_digest(pairs: list[tuple[str, int]] | list[tuple[str, int, str]]) -> str:
@@ -71,42 +72,44 @@ def scan(
     """
     taken_at = time.time()
     fresh = ScanCache(taken_at=taken_at)
-    mailboxes: list[MailboxEntry] = []
-    scanned: list[_Scanned] = []
-    reused = 0
-    unreadable_dirs: list[str] = []
+    found_folders: list[tuple[Mailbox, Folder, Stamp, FolderEntry | None]] = []
     for root in roots:
         for mbox in _mailboxes(root, layout):
-            folders = []
             for folder in list_folders(mbox.path, folder_layout):
                 current = stamp(folder.path)
-                entry = cache.lookup(folder.path, current) if cache is not None else None
-                files = None
-                if entry is None:
-                    found = folder_files(folder.path)
-                    files = found.files
-                    unreadable_dirs += found.unreadable
-                    entry = FolderEntry(
-                        name=folder.name,
-                        display=folder.display,
-                        messages=len(found.files),
-                        bytes=found.bytes,
-                        newest=_iso(found.newest),
-                        uidvalidity=read_uidvalidity(folder.path),
-                        digest=folder_digest(found.files),
-                    )
-                else:
-                    reused += 1
-                folders.append(entry)
-                fresh.folders[str(folder.path)] = (current, entry)
-                scanned.append(_Scanned(mbox.name, folder.name, folder.path, entry.messages, files))
-            mailboxes.append(MailboxEntry(mbox.name, str(mbox.path), folders))
+                cached = cache.lookup(folder.path, current) if cache is not None else None
+                found_folders.append((mbox, folder, current, cached))
+    # The stat per message: only for folders that changed, spread over processes when they are many.
+    to_list = [folder.path for _, folder, _, cached in found_folders if cached is None]
+    listed = iter(list_many(to_list))
+    mailboxes: dict[Mailbox, MailboxEntry] = {}
+    scanned: list[_Scanned] = []
+    unreadable_dirs: list[str] = []
+    for mbox, folder, current, cached in found_folders:
+        entry, files = cached, None
+        if entry is None:
+            found = next(listed)
+            files = found.files
+            unreadable_dirs += found.unreadable
+            entry = FolderEntry(
+                name=folder.name,
+                display=folder.display,
+                messages=len(found.files),
+                bytes=found.bytes,
+                newest=_iso(found.newest),
+                uidvalidity=read_uidvalidity(folder.path),
+                digest=folder_digest(found.files),
+            )
+        mailboxes.setdefault(mbox, MailboxEntry(mbox.name, str(mbox.path), [])).folders.append(entry)
+        fresh.folders[str(folder.path)] = (current, entry)
+        scanned.append(_Scanned(mbox.name, folder.name, folder.path, entry.messages, files))
+    reused = len(found_folders) - len(to_list)
     samples, unreadable, cursor = _sample(scanned, sample_size, sample_cursor)
     manifest = Manifest(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         hostname=socket.gethostname(),
         roots=[str(r) for r in roots],
-        mailboxes=mailboxes,
+        mailboxes=list(mailboxes.values()),
         samples=samples,
         unreadable=unreadable_dirs + unreadable,
         folder_layout=folder_layout,
