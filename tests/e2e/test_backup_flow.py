@@ -51,6 +51,8 @@ def test_full_backup_cycle(ws: Workspace) -> None:
     (alice / ".Sent" / "tmp" / "2.in-delivery").write_bytes(b"partial")
     (alice / ".Sent" / "dovecot.index.cache").write_bytes(b"cache")
     (alice / ".Sent" / "dovecot-keywords").write_text("0 $Forwarded\n")
+    (alice / "dovecot.list.index.log").write_bytes(b"mailbox list log")
+    (alice / "dovecot.lda-dupes").write_bytes(b"not an index: kept")
     bob_cur = ws.vmail / "example.org" / "bob" / "Maildir" / "cur"
     renamed, deleted = sorted(bob_cur.iterdir())[:2]
     renamed_to = renamed.with_name(renamed.name.split(":")[0] + ":2,FS")
@@ -59,13 +61,14 @@ def test_full_backup_cycle(ws: Workspace) -> None:
 
     second = ws.cli_json("backup")
     assert second["manifest"]["messages"] == gen.messages  # +1 new, -1 deleted
-    assert second["files_new"] == 2  # the new message and the renamed file (new name)
+    assert second["files_new"] == 3  # the new message, the renamed file (new name), dovecot.lda-dupes
     assert second["bytes_added"] < first["bytes_added"] / 10
     files2 = _listed_files(ws, second["snapshot_id"])
     assert str(new) in files2 and str(renamed_to) in files2
     assert str(deleted) not in files2 and str(renamed) not in files2
-    assert not any("in-delivery" in f or "dovecot.index" in f for f in files2)
+    assert not any("in-delivery" in f or "dovecot.index" in f or "dovecot.list.index" in f for f in files2)
     assert str(alice / ".Sent" / "dovecot-keywords") in files2
+    assert str(alice / "dovecot.lda-dupes") in files2
 
     after = Manifest.from_json(ws.restic("dump", second["snapshot_id"], manifest_path))
     changes = {(c.mailbox, c.folder): (c.before, c.after) for c in compare(in_snapshot, after)}
