@@ -52,22 +52,29 @@ def list_many(
         return [folder_files(folder) for folder in folders]
     shares = [list(range(first, len(folders), count)) for first in range(count)]
     helpers = [_Helper([folders[i] for i in share]) for share in shares[1:]]
-    found: dict[int, FolderFiles] = {i: folder_files(folders[i]) for i in shares[0]}
-    for share, helper in zip(shares[1:], helpers, strict=True):
-        answers = helper.answers()
-        for i, answer in zip(share, answers if answers is not None else [None] * len(share), strict=True):
-            found[i] = answer if answer is not None else folder_files(folders[i])
+    try:
+        found: dict[int, FolderFiles] = {i: folder_files(folders[i]) for i in shares[0]}
+        for share, helper in zip(shares[1:], helpers, strict=True):
+            answers = helper.answers()
+            if answers is None:
+                answers = [folder_files(folders[i]) for i in share]
+            found.update(zip(share, answers, strict=True))
+    finally:  # interrupted (Ctrl-C, SIGTERM) or failed here: no helper outlives the scan
+        for helper in helpers:
+            helper.stop()
     return [found[i] for i in range(len(folders))]
 
 
 class _Helper:
-    """One helper process listing ``folders``; its input is written by a thread, so that starting it
-    never waits for the new interpreter to read."""
+    """One helper process listing ``folders``. A thread talks to it (writes its input, reads its
+    answer and its stderr together, as ``communicate`` does), so that starting it never waits for
+    the new interpreter to read."""
 
     def __init__(self, folders: list[Path]) -> None:
         self.count = len(folders)
         self.proc: subprocess.Popen[bytes] | None = None
         self.failure = ""
+        self.output: tuple[bytes, bytes] = (b"", b"")
         try:
             self.proc = subprocess.Popen(
                 HELPER,
@@ -80,36 +87,35 @@ class _Helper:
             self.failure = f"could not start: {exc}"
             return
         payload = marshal.dumps([os.fsencode(folder) for folder in folders])
-        self.feeder = threading.Thread(target=self._feed, args=(payload,), name="listing-feed", daemon=True)
-        self.feeder.start()
+        self.talker = threading.Thread(target=self._talk, args=(payload,), name="listing-helper", daemon=True)
+        self.talker.start()
 
-    def _feed(self, payload: bytes) -> None:
-        assert self.proc is not None and self.proc.stdin is not None
+    def _talk(self, payload: bytes) -> None:
+        assert self.proc is not None
         try:
-            self.proc.stdin.write(payload)
-            self.proc.stdin.close()
-        except OSError:  # the helper died early: answers() reports its exit
-            pass
+            self.output = self.proc.communicate(payload)
+        except (OSError, ValueError) as exc:  # its pipes broke: answers() reports it
+            self.failure = f"could not be read: {exc}"
 
-    def answers(self) -> list[FolderFiles | None] | None:
+    def answers(self) -> list[FolderFiles] | None:
         """Its listings in order, or None (logged) when it failed."""
         if self.proc is None:
             logger.debug("folder listing helper %s; listing its share here", self.failure)
             return None
-        assert self.proc.stdout is not None and self.proc.stderr is not None
-        self.feeder.join()
-        out = self.proc.stdout.read()  # the helper writes its answer, then at most a traceback
-        err = self.proc.stderr.read()
-        self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        if self.proc.returncode == 0:
+        self.talker.join()
+        out, err = self.output
+        if self.proc.returncode == 0 and not self.failure:
             try:
                 rows = marshal.loads(out)
                 if len(rows) == self.count:
                     return [FolderFiles(*row) for row in rows]
             except (EOFError, ValueError, TypeError):
                 pass
-        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [self.failure]
         logger.debug("folder listing helper failed (exit %s) %s; listing its share here", self.proc.returncode, tail[0])
         return None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()

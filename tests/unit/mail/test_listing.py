@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,22 @@ def test_a_failing_helper_costs_only_time(
     with caplog.at_level(logging.DEBUG, logger="mailvault.mail.listing"):
         assert list_many(folders, processes=2, helpers_from=1) == [folder_files(f) for f in folders]
     assert "listing its share here" in caplog.text
+
+
+def test_an_interrupted_listing_leaves_no_helper_running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pidfile = tmp_path / "helper.pid"
+    sleeper = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    monkeypatch.setattr(listing, "HELPER", (sys.executable, "-c", sleeper))
+
+    def interrupted_once_the_helper_runs(folder: Path) -> object:
+        deadline = time.monotonic() + 10
+        while not (pidfile.exists() and pidfile.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(listing, "folder_files", interrupted_once_the_helper_runs)
+    with pytest.raises(KeyboardInterrupt):
+        list_many(_tree(tmp_path / "store"), processes=2, helpers_from=1)
+    pid = int(pidfile.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # killed and reaped, not left sleeping
