@@ -80,13 +80,19 @@ class Dns:
         return proc.returncode, json.loads(proc.stdout)
 
 
+# The plan gives its first step (lower-ttl) at least this long after planning. The gate and the
+# cutover wait on caches, not on the clock, so a longer margin costs these tests nothing; "1s" let a
+# plan made just before a minute boundary expire before the next command started (a CI failure).
+MARGIN = "15s"
+
+
 def dns_section(
     authority: BindAuthority, resolvers: list[str], *, backend: str = "rfc2136", key_file: Path | None = None
 ) -> str:
     return (
         f'[dns]\nbackend = "{backend}"\nserver = "{authority.address}"\n'
         f'tsig_key_file = "{key_file or authority.key_file}"\n'
-        f'resolvers = {json.dumps(resolvers)}\nlow_ttl = 1\nmargin = "1s"\ntimeout = 1\n'
+        f'resolvers = {json.dumps(resolvers)}\nlow_ttl = 1\nmargin = "{MARGIN}"\ntimeout = 1\n'
     )
 
 
