@@ -189,6 +189,21 @@ def stream(
     return returncode
 
 
+def start_piped(argv: tuple[str, ...], *, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start ``argv`` with binary pipes on stdin, stdout and stderr, for a caller that talks to it
+    (``communicate``). Like every child it gets SIGTERM when mailvault dies. Raise OSError when it
+    cannot start."""
+    logger.debug("starting %s", render_argv(argv))
+    return subprocess.Popen(
+        argv,
+        env=_child_env(env),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=_die_with_parent,
+    )
+
+
 def _pump(pipe: IO[str], sink: Callable[[str], None]) -> None:
     for line in pipe:
         sink(line.rstrip("\n"))

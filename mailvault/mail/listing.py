@@ -21,6 +21,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from mailvault import execute
 from mailvault.mail.maildir import FolderFiles, folder_files
 
 logger = logging.getLogger(__name__)
@@ -76,13 +77,7 @@ class _Helper:
         self.failure = ""
         self.output: tuple[bytes, bytes] = (b"", b"")
         try:
-            self.proc = subprocess.Popen(
-                HELPER,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env={**os.environ, "PYTHONPATH": PACKAGE_PARENT},
-            )
+            self.proc = execute.start_piped(HELPER, env={"PYTHONPATH": PACKAGE_PARENT})
         except OSError as exc:
             self.failure = f"could not start: {exc}"
             return
