@@ -23,6 +23,7 @@ from mailvault.actions.snapshot_pick import list_snapshots, pick, read_manifest
 from mailvault.config.schema import Config
 from mailvault.errors import RestoreError
 from mailvault.mail import restore_plan
+from mailvault.mail.listing import list_many
 from mailvault.mail.maildir import folder_files
 from mailvault.mail.restore_plan import restored
 from mailvault.mail.restore_split import split_includes
@@ -188,8 +189,8 @@ def _side_by_side(engine: Engine, argvs: list[tuple[str, ...]]) -> None:
 def compare(target: Path, plan: restore_plan.RestorePlan) -> list[str]:
     """Folders whose restored message count or bytes differ from the manifest."""
     found = []
-    for item in plan.folders:
-        files = folder_files(restored(target, item.path))
+    listings = list_many([restored(target, item.path) for item in plan.folders])
+    for item, files in zip(plan.folders, listings, strict=True):
         if len(files.files) != item.folder.messages or files.bytes != item.folder.bytes:
             found.append(
                 f"{item.mailbox} {item.folder.display}: {len(files.files)} messages, {files.bytes} bytes restored;"
