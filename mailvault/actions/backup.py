@@ -7,14 +7,16 @@ processes are cleared; an unreadable message fails the run and is listed.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mailvault import execute
+from mailvault.actions import records as engine_records
 from mailvault.actions import repo_stats
 from mailvault.actions.engine import Engine
 from mailvault.actions.hooks import run_hooks
@@ -27,9 +29,9 @@ from mailvault.errors import (
     RepositoryLocked,
     SourceError,
 )
-from mailvault.mail import scan_cache
+from mailvault.mail import message_files, reconcile, scan_cache
 from mailvault.mail.manifest import ScanResult, scan
-from mailvault.mail.manifest_model import Totals
+from mailvault.mail.manifest_model import COMPLETE, PARTIAL, SCANNED, SUPERSEDED, Churn, Manifest, Totals
 from mailvault.monitor.job import job_run
 from mailvault.preload import preload
 from mailvault.state.db import StateDB
@@ -37,12 +39,14 @@ from mailvault.state.paths import StatePaths, write_atomic
 from mailvault.state.run import Run
 from mailvault.tools import restic
 from mailvault.tools.maildir_excludes import dovecot_excludes
-from mailvault.tools.restic_output import ItemError, Lock, Status, Summary, parse_backup_line
+from mailvault.tools.restic_output import ItemError, Lock, SavedFiles, Status, Summary, parse_backup_line
 
 logger = logging.getLogger(__name__)
 
 ProgressSink = Callable[[Status], None]
 CURSOR_KEY = "manifest.sample_cursor"
+# Passes after the first when restic's walk missed messages that moved while it read their folder.
+CATCH_UP_PASSES = 2
 # What the run's end needs (metrics, status, the kit check): imported while restic runs. (The
 # alerts module is not listed: the start alert imported it before the scan.)
 AFTER_RESTIC = (
@@ -63,9 +67,11 @@ class BackupResult:
     files_processed: int
     bytes_processed: int
     duration_s: float
-    manifest: Totals
+    manifest: Totals  # of the manifest of record
     stale_locks_cleared: int
     dry_run: bool
+    record: str = SCANNED  # "scanned": the snapshot holds what was scanned; else the record's state
+    churn: Churn = field(default_factory=Churn)  # what changed while restic read the store
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -175,32 +181,31 @@ def _backup(config: Config, run: Run, progress: ProgressSink | None, *, dry_run:
         tags=manifest_tags(manifest.totals),
         compression=config.repository.compression,
         dry_run=dry_run,
+        listing=not dry_run,
     )
     restic_started = time.monotonic()
     preload(AFTER_RESTIC)  # while restic works, not after
     try:
-        summary, errors = _stream_backup(engine, argv, progress)
+        summary, errors, saved = _stream_backup(engine, argv, progress)
     except RepositoryLocked:
         cleared = [] if dry_run else engine.clear_stale_locks()
         if not cleared:
             raise
         stale += cleared
         logger.info("retrying the backup now that the stale lock is gone")
-        summary, errors = _stream_backup(engine, argv, progress)
+        summary, errors, saved = _stream_backup(engine, argv, progress)
     logger.debug("restic backup took %.2f s", time.monotonic() - restic_started)
-    unreadable = sorted({e.item for e in errors} | set(manifest.unreadable))
-    if unreadable:
-        saved = f"snapshot {summary.snapshot_id} was saved without them" if summary else "no snapshot was saved"
-        listing = ", ".join(unreadable[:5]) + (f" and {len(unreadable) - 5} more" if len(unreadable) > 5 else "")
-        raise BackupIncomplete(
-            f"backup incomplete: {len(unreadable)} file(s) could not be read ({saved}): {listing}",
-            hint="fix the files' permissions or storage, then run `mailvault backup` again",
-            details=[f"{e.item}: {e.message}" for e in errors],
-        )
     if summary is None:
         raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log for details")
+    record = manifest
+    if dry_run:
+        _refuse_unreadable(summary, errors, manifest.unreadable)
+    else:
+        recorded = _reconcile(engine, argv, paths, scanned, _Pass(summary, errors, saved), progress)
+        summary, record = recorded.pass_summary, recorded.manifest
     if not dry_run and summary.snapshot_id:
-        write_atomic(paths.manifest_copy(summary.snapshot_id), manifest_json)
+        if record.state == SCANNED:  # (a record wrote its own copy)
+            write_atomic(paths.manifest_copy(summary.snapshot_id), manifest_json)
         write_atomic(paths.scan_cache, scanned.cache.to_json())
         db.put(CURSOR_KEY, str(scanned.next_cursor))
         repo_stats.add_backup(db, summary.data_added)
@@ -213,9 +218,103 @@ def _backup(config: Config, run: Run, progress: ProgressSink | None, *, dry_run:
         files_processed=summary.total_files,
         bytes_processed=summary.total_bytes,
         duration_s=round(time.monotonic() - started, 3),
-        manifest=manifest.totals,
+        manifest=record.totals,
         stale_locks_cleared=len(stale),
         dry_run=dry_run,
+        record=record.state,
+        churn=record.churn,
+    )
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """One restic backup: its summary, the files it could not read and the files it saved."""
+
+    summary: Summary
+    errors: list[ItemError]
+    saved: SavedFiles
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    manifest: Manifest  # the manifest of record (the scan itself when nothing changed)
+    pass_summary: Summary  # the pass whose snapshot is the snapshot of record
+
+
+def _reconcile(
+    engine: Engine, argv: tuple[str, ...], paths: StatePaths, scanned: ScanResult, first: _Pass,
+    progress: ProgressSink | None,
+) -> _Recorded:  # fmt: skip
+    """Reconcile what restic saved with the scan; catch up messages its walk missed with another
+    pass (at most CATCH_UP_PASSES); save the manifests of record; raise BackupIncomplete for files
+    that could not be read or messages that could not be caught."""
+    began = time.monotonic()
+    manifest = scanned.manifest
+    passes = [first]
+    found = _compare(scanned, first)
+    records: list[Manifest] = []
+    missed_first = len(found.missed)
+    while found.missed and len(passes) <= CATCH_UP_PASSES:
+        logger.warning(
+            "%d message(s) moved while restic read their folder and are not in snapshot %s: catching them up",
+            len(found.missed), passes[-1].summary.snapshot_id[:8],
+        )  # fmt: skip
+        records.append(reconcile.apply(manifest, found, snapshot=passes[-1].summary.snapshot_id, state=SUPERSEDED))
+        summary, errors, saved = _stream_backup(engine, argv, progress)
+        if summary is None:
+            raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log")
+        passes.append(_Pass(summary, errors, saved))
+        found = _compare(scanned, passes[-1])
+    last = passes[-1]
+    # A file restic listed and then could not read because it was renamed or expunged: churn, not damage.
+    unexplained = [e for e in last.errors if os.path.lexists(e.item)]
+    found.churn.vanished = len(last.errors) - len(unexplained)
+    caught = missed_first - len(found.missed) if len(passes) > 1 else 0
+    state = PARTIAL if found.missed else COMPLETE
+    record = reconcile.apply(manifest, found, snapshot=last.summary.snapshot_id, state=state, caught=caught)
+    for earlier in records:
+        earlier.superseded_by = last.summary.snapshot_id
+    if records or found.entries or found.missed or found.churn.any():
+        engine_records.save(engine, paths, [*records, record])
+    else:
+        record = manifest
+    logger.info(
+        "reconciled snapshot %s with the scan: %s (%.2f s)", last.summary.snapshot_id[:8], record.churn.text(),
+        time.monotonic() - began,
+    )  # fmt: skip
+    _refuse_unreadable(last.summary, unexplained, manifest.unreadable)
+    if found.missed:
+        listing = ", ".join(found.missed[:5]) + (f" and {len(found.missed) - 5} more" if len(found.missed) > 5 else "")
+        raise BackupIncomplete(
+            f"backup partial: {len(found.missed)} message(s) on disk before and after the backup are not in"
+            f" snapshot {last.summary.snapshot_id[:8]} (moved while restic read their folder, {len(passes)} passes):"
+            f" {listing}",
+            hint="run `mailvault backup` again; if it happens every night, set [sources] snapshot = \"btrfs\"",
+            details=found.missed,
+        )
+    return _Recorded(record, last.summary)
+
+
+def _compare(scanned: ScanResult, done: _Pass) -> reconcile.Reconciled:
+    return reconcile.reconcile(
+        scanned.manifest,
+        scanned.folders,
+        lambda folder: reconcile.saved_in(done.saved.by_dir, folder),
+        lambda folders: {f: message_files.stats(f) for f in folders},
+    )
+
+
+def _refuse_unreadable(summary: Summary, errors: list[ItemError], scanned_unreadable: list[str]) -> None:
+    """Raise BackupIncomplete when restic could not read files that are still there (or the scan could not)."""
+    unreadable = sorted({e.item for e in errors} | set(scanned_unreadable))
+    if not unreadable:
+        return
+    saved = f"snapshot {summary.snapshot_id} was saved without them" if summary.snapshot_id else "no snapshot was saved"
+    listing = ", ".join(unreadable[:5]) + (f" and {len(unreadable) - 5} more" if len(unreadable) > 5 else "")
+    raise BackupIncomplete(
+        f"backup incomplete: {len(unreadable)} file(s) could not be read ({saved}): {listing}",
+        hint="fix the files' permissions or storage, then run `mailvault backup` again",
+        details=[f"{e.item}: {e.message}" for e in errors],
     )
 
 
@@ -256,13 +355,16 @@ def _scan(config: Config, paths: StatePaths, db: StateDB) -> ScanResult:
 
 def _stream_backup(
     engine: Engine, argv: tuple[str, ...], progress: ProgressSink | None
-) -> tuple[Summary | None, list[ItemError]]:
+) -> tuple[Summary | None, list[ItemError], SavedFiles]:
     summary: Summary | None = None
     errors: list[ItemError] = []
     stderr: list[str] = []
+    saved = SavedFiles()
 
     def on_line(line: str) -> None:
         nonlocal summary
+        if saved.add(line):  # one per file: dispatched before any JSON is parsed
+            return
         event = parse_backup_line(line)
         if isinstance(event, Status) and progress is not None:
             progress(event)
@@ -280,7 +382,7 @@ def _stream_backup(
 
     code = engine.stream(argv, on_line, on_err)
     if code == 3 or (code == 0 and not errors):
-        return summary, errors
+        return summary, errors, saved
     failure = CommandFailed(
         f"restic backup failed (exit {code})",
         command=execute.render_argv(argv),

@@ -18,8 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from mailvault.actions import records
 from mailvault.actions.engine import Engine
-from mailvault.actions.snapshot_pick import list_snapshots, pick, read_manifest
+from mailvault.actions.snapshot_pick import list_snapshots, pick
 from mailvault.config.schema import Config
 from mailvault.errors import RestoreError
 from mailvault.mail import restore_plan
@@ -120,7 +121,7 @@ def restore(
     engine = Engine.open(config)
     engine.require_reachable()
     snap = pick(list_snapshots(engine), spec)
-    manifest = read_manifest(engine, snap)
+    manifest = records.read(engine, snap)
     plan = restore_plan.plan(
         manifest,
         mailboxes=selection.mailboxes,

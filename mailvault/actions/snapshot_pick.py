@@ -14,7 +14,8 @@ from mailvault.tools.restic_output import Snapshot, parse_snapshots
 
 
 def list_snapshots(engine: Engine) -> list[Snapshot]:
-    return parse_snapshots(engine.run(restic.snapshots_argv(engine.repo), "restic snapshots").stdout)
+    """mailvault's snapshots, oldest first, each with its manifest of record when it has one."""
+    return parse_snapshots(engine.run(restic.snapshots_argv(engine.repo, records=True), "restic snapshots").stdout)
 
 
 def pick(snapshots: list[Snapshot], spec: str) -> Snapshot:
@@ -67,7 +68,8 @@ def pick_for_drill(
         window = parse_duration(spec.partition("=")[2])
     except ValueError as exc:
         raise RestoreError(f"--snapshot {spec}: {exc}") from None
-    recent = [s for s in snapshots if s.time >= now - window]
+    # (a snapshot a catch-up pass superseded lacks what moved while it was made: its successor is the proof)
+    recent = [s for s in snapshots if s.time >= now - window and not (s.record and s.record.state == "superseded")]
     if not recent:
         raise RestoreError(f"no snapshot within the last {spec.partition('=')[2]}", hint="run `mailvault backup`")
     return (rng or random.Random()).choice(recent)

@@ -20,6 +20,11 @@ class SnapshotRow:
     mailboxes: int | None
     messages: int | None
     bytes: int | None
+    # "complete": the snapshot holds what was scanned, or its manifest of record says what it holds;
+    # "partial": messages on disk before and after the backup are missing from it; "superseded": a
+    # catch-up pass of the same run made a fuller snapshot; "unreconciled": its run was killed before
+    # it compared the snapshot with the scan.
+    state: str
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -31,15 +36,17 @@ def _int(snap: Snapshot, key: str) -> int | None:
 
 
 def row(snap: Snapshot) -> SnapshotRow:
-    """A snapshot with the manifest totals mailvault tags it with."""
+    """A snapshot with the manifest totals mailvault tags it with (its record's, when it has one)."""
+    rec = snap.record
     return SnapshotRow(
         id=snap.id,
         short_id=snap.short_id,
         time=snap.time.isoformat(timespec="seconds"),
         hostname=snap.hostname,
         mailboxes=_int(snap, "mailboxes"),
-        messages=_int(snap, "messages"),
-        bytes=_int(snap, "bytes"),
+        messages=rec.messages if rec else _int(snap, "messages"),
+        bytes=rec.bytes if rec else _int(snap, "bytes"),
+        state=rec.state if rec else "complete",
     )
 
 

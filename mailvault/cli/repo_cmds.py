@@ -82,6 +82,7 @@ def backup(
             ("files", f"{result.files_new} new, {result.files_changed} changed, {result.files_unmodified} unchanged"),
             ("added", human_bytes(result.bytes_added)),
             ("duration", f"{result.duration_s:.1f} s"),
+            *([("during the run", result.churn.text())] if result.churn.any() else []),
             *([("stale locks", f"{result.stale_locks_cleared} cleared")] if result.stale_locks_cleared else []),
         ],
     )
@@ -99,9 +100,17 @@ def snapshots(json: JsonOpt = False, kit: KitOpt = None, kit_passphrase_file: Ki
         return
     table(
         "snapshots",
-        ["time", "id", "host", "mailboxes", "messages", "bytes"],
+        ["time", "id", "host", "mailboxes", "messages", "bytes", "state"],
         [
-            [r.time, r.short_id, r.hostname, str(r.mailboxes or "-"), str(r.messages or "-"), human_bytes(r.bytes)]
+            [
+                r.time,
+                r.short_id,
+                r.hostname,
+                str(r.mailboxes or "-"),
+                str(r.messages or "-"),
+                human_bytes(r.bytes),
+                r.state,
+            ]
             for r in rows
         ],
     )

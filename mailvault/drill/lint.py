@@ -17,7 +17,7 @@ from mailvault.drill.judge import Finding
 from mailvault.mail.listing import list_many
 from mailvault.mail.maildir import read_uidvalidity
 from mailvault.mail.manifest import folder_digest
-from mailvault.mail.manifest_model import Manifest
+from mailvault.mail.manifest_model import SCANNED, Manifest
 from mailvault.mail.restore_plan import folder_dir, restored
 
 _SIZE = re.compile(r",S=(\d+)")
@@ -66,12 +66,14 @@ def lint_mail(root: Path, manifest: Manifest) -> LintResult:
         where = f"{box.name} {entry.display}"
         result.messages += len(files.files)
         result.bytes += files.bytes
-        if len(files.files) != entry.messages or files.bytes != entry.bytes:
+        # (a record's bytes are -1, its digest "", when a file came and went during the run unsized)
+        if len(files.files) != entry.messages or (entry.bytes >= 0 and files.bytes != entry.bytes):
             result.findings.append(Finding("fail", "lint", (
-                f"{where}: {len(files.files)} messages, {files.bytes} bytes restored; the manifest says"
-                f" {entry.messages}, {entry.bytes}: the snapshot does not hold what was scanned"
+                f"{where}: {len(files.files)} messages, {files.bytes} bytes restored; the manifest"
+                f" {'of record ' if manifest.state != SCANNED else ''}says {entry.messages}, {entry.bytes}:"
+                " the restore does not hold what the snapshot does"
             )))  # fmt: skip
-        elif folder_digest(files.files) != entry.digest:
+        elif entry.digest and folder_digest(files.files) != entry.digest:
             result.findings.append(Finding("fail", "lint", f"{where}: the restored messages differ from the manifest"))
         uidvalidity = read_uidvalidity(path)
         if entry.uidvalidity is not None and uidvalidity != entry.uidvalidity:
@@ -79,7 +81,14 @@ def lint_mail(root: Path, manifest: Manifest) -> LintResult:
                 f"{where}: UIDVALIDITY {uidvalidity} restored, {entry.uidvalidity} backed up:"
                 " clients would download the folder again"
             )))  # fmt: skip
-        if entry.newest and files.newest is not None:  # (the listing's own lstat: no second stat per file)
+        if entry.newest and entry.newest_file:  # a record names the file whose mtime it knows
+            restored_newest = _mtime(path / entry.newest_file)
+            if restored_newest != entry.newest:
+                result.findings.append(Finding("fail", "lint", (
+                    f"{where}: message {entry.newest_file.rpartition('/')[2]} dated {restored_newest},"
+                    f" backed up as {entry.newest}: file times (IMAP INTERNALDATE) were not kept"
+                )))  # fmt: skip
+        elif entry.newest and files.newest is not None:  # (the listing's own lstat: no second stat per file)
             restored_newest = datetime.fromtimestamp(files.newest, UTC).isoformat(timespec="seconds")
             if restored_newest != entry.newest:
                 result.findings.append(Finding("fail", "lint", (
@@ -96,6 +105,13 @@ def lint_mail(root: Path, manifest: Manifest) -> LintResult:
             virtual += virtual_size(path / rel, rel.rpartition("/")[2])
         result.folders.append(FolderFacts(box.name, entry.name, len(files.files), virtual, path))
     return result
+
+
+def _mtime(path: Path) -> str:
+    try:
+        return datetime.fromtimestamp(path.lstat().st_mtime, UTC).isoformat(timespec="seconds")
+    except OSError:
+        return "(not restored)"
 
 
 def planned_folders(root: Path, manifest: Manifest) -> list[FolderFacts]:

@@ -20,6 +20,7 @@ from mailvault.mail.layout import Mailbox, find_mailboxes
 from mailvault.mail.listing import list_many
 from mailvault.mail.maildir import Folder, FolderLayout, folder_files, list_folders, read_uidvalidity
 from mailvault.mail.manifest_model import FolderEntry, MailboxEntry, Manifest, SampleEntry
+from mailvault.mail.message_files import names as message_names
 from mailvault.mail.scan_cache import ScanCache, Stamp, stamp
 
 
@@ -52,6 +53,17 @@ class ScanResult:
     next_cursor: int
     cache: ScanCache
     folders_reused: int
+    # every folder with the files the scan saw in it (rel path -> size, None where the folder came
+    # from the cache): what the reconciliation compares with what restic saved
+    folders: list[ScannedFolder]
+
+
+@dataclass(frozen=True)
+class ScannedFolder:
+    mailbox: str
+    name: str
+    path: str
+    before: dict[str, int | None]
 
 
 def scan(
@@ -85,6 +97,7 @@ def scan(
     mailboxes: dict[Mailbox, MailboxEntry] = {}
     scanned: list[_Scanned] = []
     unreadable_dirs: list[str] = []
+    seen: list[ScannedFolder] = []
     for mbox, folder, current, cached in found_folders:
         entry, files = cached, None
         if entry is None:
@@ -103,6 +116,10 @@ def scan(
         mailboxes.setdefault(mbox, MailboxEntry(mbox.name, str(mbox.path), [])).folders.append(entry)
         fresh.folders[str(folder.path)] = (current, entry)
         scanned.append(_Scanned(mbox.name, folder.name, folder.path, entry.messages, files))
+        before: dict[str, int | None] = (
+            dict.fromkeys(message_names(str(folder.path))) if files is None else {r: n for _, n, r in files}
+        )
+        seen.append(ScannedFolder(mbox.name, folder.name, str(folder.path), before))
     reused = len(found_folders) - len(to_list)
     samples, unreadable, cursor = _sample(scanned, sample_size, sample_cursor)
     manifest = Manifest(
@@ -114,7 +131,7 @@ def scan(
         unreadable=unreadable_dirs + unreadable,
         folder_layout=folder_layout,
     )
-    return ScanResult(manifest, cursor, fresh, reused)
+    return ScanResult(manifest, cursor, fresh, reused, seen)
 
 
 def _mailboxes(root: Path, layout: str) -> list[Mailbox]:

@@ -8,7 +8,12 @@ from functools import partial
 from typing import Any
 
 FORMAT = "mailvault-manifest"
-VERSION = 1
+# 2: manifests written by a backup that reconciles with what restic saved. A version 2 snapshot
+# whose contents differ from its manifest has a manifest of record beside it (mail.record);
+# a version 1 snapshot predates that and cannot tell an expunge during its run from a loss.
+VERSION = 2
+# What a manifest states: the scan before restic ran, or what the snapshot holds (the record).
+SCANNED, COMPLETE, PARTIAL, SUPERSEDED, UNRECONCILED = "scanned", "complete", "partial", "superseded", "unreconciled"
 
 
 @dataclass(frozen=True)
@@ -19,7 +24,8 @@ class FolderEntry:
     bytes: int
     newest: str | None
     uidvalidity: int | None
-    digest: str
+    digest: str  # "" when a size is unknown (a file that came and went during the run): not compared
+    newest_file: str | None = None  # with a record: which file ``newest`` is the mtime of ("cur/…")
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,38 @@ class SampleEntry:
     sha256_crlf: str
 
 
+@dataclass
+class Churn:
+    """What changed in the store while restic read it, as the reconciliation found it.
+
+    ``arrived``: in the snapshot, not scanned; ``reflagged``: in both under another name (a flag
+    change or a ``new/`` to ``cur/`` move); ``expunged``: scanned, not in the snapshot, gone from disk;
+    ``missed``: scanned and still on disk but not in the snapshot (the walk crossed a rename);
+    ``caught``: missed by a first pass and saved by the catch-up pass; ``vanished``: files restic
+    listed and then could not read because they had been renamed or expunged (its exit code 3).
+    """
+
+    arrived: int = 0
+    reflagged: int = 0
+    expunged: int = 0
+    missed: int = 0
+    caught: int = 0
+    vanished: int = 0
+
+    def any(self) -> bool:
+        return any(self.__dict__.values())
+
+    def text(self) -> str:
+        """
+        >>> Churn(arrived=3, expunged=1).text()
+        '3 arrived, 0 flag changes, 1 expunged, 0 missed and caught'
+        """
+        return (
+            f"{self.arrived} arrived, {self.reflagged} flag changes, {self.expunged} expunged,"
+            f" {self.caught} missed and caught"
+        )
+
+
 @dataclass(frozen=True)
 class Totals:
     mailboxes: int
@@ -64,6 +102,14 @@ class Manifest:
     samples: list[SampleEntry] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
     folder_layout: str = "maildir++"  # how folders sit on disk: "maildir++" (.Sent) or "fs" (Sent/)
+    version: int = VERSION
+    # The record: what the snapshot holds (see mail.reconcile). ``state`` is SCANNED for the scan
+    # written into the snapshot before restic ran.
+    state: str = SCANNED
+    snapshot: str | None = None
+    churn: Churn = field(default_factory=Churn)
+    missed: list[str] = field(default_factory=list)  # message files the snapshot lacks (partial)
+    superseded_by: str | None = None
 
     @property
     def totals(self) -> Totals:
@@ -81,13 +127,18 @@ class Manifest:
         """
         head: dict[str, Any] = {
             "format": FORMAT,
-            "version": VERSION,
+            "version": self.version,
             "created": self.created,
             "hostname": self.hostname,
             "roots": self.roots,
             "folder_layout": self.folder_layout,
             "totals": asdict(self.totals),
             "unreadable": self.unreadable,
+            "state": self.state,
+            "snapshot": self.snapshot,
+            "churn": asdict(self.churn),
+            "missed": self.missed,
+            "superseded_by": self.superseded_by,
         }
         dump = partial(json.dumps, ensure_ascii=False)
         mailboxes = ",\n".join(
@@ -117,4 +168,10 @@ class Manifest:
             samples=[SampleEntry(**s) for s in data.get("samples", [])],
             unreadable=list(data.get("unreadable", [])),
             folder_layout=str(data.get("folder_layout", "maildir++")),
+            version=int(data.get("version", 1)),
+            state=str(data.get("state", SCANNED)),
+            snapshot=data.get("snapshot"),
+            churn=Churn(**data.get("churn", {})),
+            missed=list(data.get("missed", [])),
+            superseded_by=data.get("superseded_by"),
         )

@@ -68,3 +68,37 @@ def _list(folder: str, *, tolerate_vanished: bool) -> Listing | None:
             os.close(fd)
     files.sort()
     return files, total, max(mtimes) if mtimes else None, unreadable
+
+
+def names(folder: str) -> list[str]:
+    """The message files of ``folder`` as ``cur/<name>`` and ``new/<name>``, without a stat: what an
+    unchanged folder (its entry reused from the scan cache) holds, for the reconciliation."""
+    found: list[str] = []
+    for sub in ("cur", "new"):
+        try:
+            found += [f"{sub}/{name}" for name in os.listdir(os.path.join(folder, sub)) if name[0] != "."]
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            continue
+    return found
+
+
+def stats(folder: str) -> dict[str, tuple[int, float]]:
+    """``cur/<name>`` -> (size, mtime) for every message file of ``folder``: a folder listed again
+    after restic, for the reconciliation. A file that vanishes meanwhile is left out."""
+    found: dict[str, tuple[int, float]] = {}
+    for sub in ("cur", "new"):
+        path = os.path.join(folder, sub)
+        try:
+            entries = os.listdir(path)
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            continue
+        for name in entries:
+            if name[0] == ".":
+                continue
+            try:
+                st = os.lstat(os.path.join(path, name))
+            except FileNotFoundError:
+                continue
+            if st.st_mode & _TYPE_MASK == _REGULAR:
+                found[f"{sub}/{name}"] = (st.st_size, st.st_mtime)
+    return found

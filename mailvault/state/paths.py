@@ -35,6 +35,11 @@ class StatePaths:
     def scan_cache(self) -> Path:
         return self.root / "scan-cache.json"
 
+    @property
+    def records_dir(self) -> Path:
+        """Manifests of record on their way into the repository (see mailvault.actions.records)."""
+        return self.root / "records"
+
     def manifest_copy(self, snapshot_id: str) -> Path:
         return self.root / "manifests" / f"{snapshot_id}.json"
 

@@ -12,6 +12,10 @@ from pathlib import Path
 
 MIN_VERSION = (0, 14, 0)
 TAG = "mailvault"
+# A manifest of record is saved as a small snapshot of its own, beside the one it describes (see
+# mailvault.actions.records). It carries RECORD_TAG, not TAG: retention and parent selection never
+# count it as a backup.
+RECORD_TAG = "mailvault-record"
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,9 @@ def backup_argv(
     tags: Sequence[str],
     compression: str,
     dry_run: bool = False,
+    listing: bool = False,
 ) -> tuple[str, ...]:
-    """``restic backup`` with JSON progress.
+    """``restic backup`` with JSON progress; with ``listing``, a line for every file saved (``-vv``).
 
     >>> backup_argv(ResticRepo("restic", "/r"), [Path("/m")], excludes=["x*"], tags=["mailvault"], compression="auto")
     ('restic', '-r', '/r', 'backup', '--json', '--compression', 'auto', '--tag', 'mailvault', '--exclude', 'x*', '/m')
@@ -67,6 +72,7 @@ def backup_argv(
         *repo.base(),
         "backup",
         "--json",
+        *(("-vv",) if listing else ()),
         "--compression",
         compression,
         *(arg for tag in tags for arg in ("--tag", tag)),
@@ -76,8 +82,33 @@ def backup_argv(
     )
 
 
-def snapshots_argv(repo: ResticRepo, *, tag: str = TAG) -> tuple[str, ...]:
-    return (*repo.base(), "snapshots", "--json", "--no-lock", "--tag", tag)
+def snapshots_argv(repo: ResticRepo, *, tag: str = TAG, records: bool = False) -> tuple[str, ...]:
+    """mailvault's snapshots; with ``records``, the snapshots holding their manifests of record too
+    (separate ``--tag`` options are alternatives)."""
+    return (*repo.base(), "snapshots", "--json", "--no-lock", "--tag", tag, *(("--tag", RECORD_TAG) if records else ()))
+
+
+def record_tag(snapshot_id: str, state: str, messages: int, size: int) -> str:
+    """The tag a record snapshot carries for each snapshot it describes, so `snapshots` can show the
+    record's state and totals without reading it.
+
+    >>> record_tag("ab12", "partial", 10, 999)
+    'record:ab12:partial:10:999'
+    """
+    return f"record:{snapshot_id}:{state}:{messages}:{size}"
+
+
+def record_argv(repo: ResticRepo, files: Sequence[Path], tags: Sequence[str]) -> tuple[str, ...]:
+    """Save manifest-of-record files as a snapshot of their own."""
+    return (
+        *repo.base(),
+        "backup",
+        "--json",
+        "--tag",
+        RECORD_TAG,
+        *(arg for tag in tags for arg in ("--tag", tag)),
+        *(str(p) for p in files),
+    )
 
 
 def forget_argv(repo: ResticRepo, keep: Retention, *, dry_run: bool, tag: str = TAG) -> tuple[str, ...]:

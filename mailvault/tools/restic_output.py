@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -47,6 +47,56 @@ class ItemError:
 
 
 Event = Status | Summary | ItemError
+
+# ``restic backup --json -vv`` prints one of these for every file and directory the snapshot holds
+# (new, modified and unchanged alike), the item first: the listing of what restic saved, at no extra
+# restic call. Dispatched by prefix before any JSON is parsed: there is one line per message.
+VERBOSE_PREFIX = '{"message_type":"verbose_status","action":"'
+_ITEM = '","item":"'
+_ITEM_END = '","duration"'
+
+
+class SavedFiles:
+    """The files a running ``restic backup -vv`` reports saved, by parent directory.
+
+    >>> saved = SavedFiles()
+    >>> saved.add(VERBOSE_PREFIX + 'unchanged","item":"/m/cur/a:2,S","duration":0}')
+    True
+    >>> saved.add(VERBOSE_PREFIX + 'new","item":"/m/cur/","duration":0}')  # a directory
+    True
+    >>> saved.add(VERBOSE_PREFIX + 'new","item":"/m/new/\\u00fc\\"q","duration":0}')
+    True
+    >>> saved.by_dir
+    {'/m/cur': ['a:2,S'], '/m/new': ['ü"q']}
+    >>> saved.add('{"message_type":"status"}')
+    False
+    """
+
+    def __init__(self) -> None:
+        self.by_dir: dict[str, list[str]] = {}
+        self.lossy = False  # restic printed a name that was not UTF-8 (as U+FFFD): not comparable
+
+    def add(self, line: str) -> bool:
+        """Take one output line; False when it is not a verbose_status line."""
+        if not line.startswith(VERBOSE_PREFIX):
+            return False
+        start = line.find(_ITEM, len(VERBOSE_PREFIX))
+        end = line.find(_ITEM_END, start)
+        if start < 0 or end < 0:
+            return True
+        item = line[start + len(_ITEM) : end]
+        if item.endswith("/"):
+            return True
+        if "\\" in item:
+            item = json.loads(f'"{item}"')
+            self.lossy = self.lossy or "\ufffd" in item
+        parent, _, name = item.rpartition("/")
+        names = self.by_dir.get(parent)
+        if names is None:
+            self.by_dir[parent] = [name]
+        else:
+            names.append(name)
+        return True
 
 
 def parse_backup_line(line: str) -> Event | None:
@@ -108,6 +158,7 @@ class Snapshot:
     hostname: str
     paths: tuple[str, ...]
     tags: tuple[str, ...] = field(default_factory=tuple)
+    record: RecordRef | None = None  # where its manifest of record is, when it has one
 
     def tag_value(self, key: str) -> str | None:
         """The value of a ``key:value`` tag, e.g. ``messages`` -> ``"1234"``."""
@@ -128,8 +179,21 @@ def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(f"{match[1]}{frac}{zone}")
 
 
+@dataclass(frozen=True)
+class RecordRef:
+    """A snapshot's manifest of record: the record snapshot holding it, the file's path there, and
+    the state and totals its tag gives."""
+
+    snapshot: str
+    path: str
+    state: str
+    messages: int
+    bytes: int
+
+
 def parse_snapshots(text: str) -> list[Snapshot]:
-    """Parse ``restic snapshots --json``, oldest first."""
+    """Parse ``restic snapshots --json`` (mailvault's snapshots and their record snapshots), oldest
+    first; each snapshot with the newest record that describes it."""
     raw = json.loads(text or "[]") or []
     snaps = [
         Snapshot(
@@ -142,7 +206,19 @@ def parse_snapshots(text: str) -> list[Snapshot]:
         )
         for item in raw
     ]
-    return sorted(snaps, key=lambda s: s.time)
+    snaps.sort(key=lambda s: s.time)
+    records: dict[str, RecordRef] = {}
+    for snap in snaps:
+        for tag in snap.tags if "mailvault-record" in snap.tags else ():
+            parts = tag.split(":")
+            if len(parts) == 5 and parts[0] == "record" and parts[3].isdigit() and parts[4].isdigit():
+                path = next((p for p in snap.paths if p.endswith(f"/{parts[1]}.json")), "")
+                records[parts[1][:8]] = RecordRef(snap.id, path, parts[2], int(parts[3]), int(parts[4]))
+    return [  # (restic 0.14's backup summary names a snapshot by its short id: records are keyed by it)
+        replace(snap, record=records[snap.id[:8]]) if snap.id[:8] in records else snap
+        for snap in snaps
+        if "mailvault-record" not in snap.tags
+    ]
 
 
 @dataclass(frozen=True)

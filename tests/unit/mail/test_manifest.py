@@ -129,7 +129,10 @@ def test_manifest_json_roundtrip(store: Path) -> None:
     again = Manifest.from_json(manifest.to_json())
     assert again.totals == manifest.totals
     assert again.samples == manifest.samples
-    assert '"version": 1' in manifest.to_json()
+    assert '"version": 2' in manifest.to_json()
+    assert again.state == "scanned" and again.version == 2
+    old = manifest.to_json().replace('"version": 2', '"version": 1')
+    assert Manifest.from_json(old).version == 1  # a manifest from before the records keeps its version
     with pytest.raises(ValueError, match="newer"):
         Manifest.from_json('{"format": "mailvault-manifest", "version": 99}')
 

@@ -157,3 +157,39 @@ def test_current_key_id_and_key_count() -> None:
     listing = '[{"current":false,"id":"aa11","userName":"root"},{"current":true,"id":"bb22","userName":"root"}]'
     assert current_key_id(listing) == "bb22" and key_count(listing) == 2
     assert current_key_id("[]") is None and current_key_id("not json") is None and key_count("oops") == 0
+
+
+def test_record_snapshots_attach_to_the_snapshots_they_describe() -> None:
+    import json
+
+    from mailvault.tools.restic_output import parse_snapshots
+
+    snap = {
+        "id": "aa" * 32,
+        "short_id": "aaaaaaaa",
+        "time": "2026-12-03T01:00:00Z",
+        "paths": ["/v"],
+        "tags": ["mailvault"],
+    }
+    other = {**snap, "id": "bb" * 32, "short_id": "bbbbbbbb", "time": "2026-12-03T02:00:00Z"}
+    rec = {
+        "id": "cc" * 32,
+        "time": "2026-12-03T01:00:05Z",
+        "paths": ["/s/records/aaaaaaaa.json"],
+        "tags": ["mailvault-record", restic.record_tag("aaaaaaaa", "partial", 12, 3456)],
+    }
+    parsed = parse_snapshots(json.dumps([rec, other, snap]))
+    assert [s.short_id for s in parsed] == ["aaaaaaaa", "bbbbbbbb"]  # the record is not a backup
+    assert parsed[0].record is not None and parsed[1].record is None
+    assert (parsed[0].record.path, parsed[0].record.state, parsed[0].record.messages) == (
+        "/s/records/aaaaaaaa.json",
+        "partial",
+        12,
+    )
+
+
+def test_record_argv_tags_the_record_apart_from_backups() -> None:
+    argv = restic.record_argv(REPO, [Path("/s/records/x.json")], ["record:x:complete:1:2"])
+    assert argv == (*REPO.base(), "backup", "--json", "--tag", "mailvault-record", "--tag", "record:x:complete:1:2",
+                    "/s/records/x.json")  # fmt: skip
+    assert restic.snapshots_argv(REPO, records=True)[-4:] == ("--tag", "mailvault", "--tag", "mailvault-record")
