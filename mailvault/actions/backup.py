@@ -278,7 +278,8 @@ def _reconcile(
         engine_records.save(engine, paths, [*records, record])
     else:
         record = manifest
-    logger.info(
+    logger.log(
+        logging.INFO if record.churn.any() else logging.DEBUG,
         "reconciled snapshot %s with the scan: %s (%.2f s)", last.summary.snapshot_id[:8], record.churn.text(),
         time.monotonic() - began,
     )  # fmt: skip
