@@ -28,7 +28,7 @@ from mailvault.actions.snapshot_pick import list_snapshots, pick_for_drill
 from mailvault.config.schema import Config
 from mailvault.drill import dkim, dovecot_conf, image
 from mailvault.drill.judge import Finding, band, largest_gap, verdict
-from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, planned_folders
+from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, planned_folders, restored_uidvalidity
 from mailvault.drill.place import RESTORE_IN, RUN_IN, SECRETS_IN, ContainerPlace, LocalPlace
 from mailvault.drill.report import DrillReport, duration_text, write_reports
 from mailvault.drill.restore_script import restore_script
@@ -358,9 +358,11 @@ def _check(
     root = work / "restore"
     key_dirs = [restored(root, str(p)) for p in config.sources.keys if str(p) in snap.paths]
 
+    before_serving = restored_uidvalidity(root, manifest)  # (Dovecot may rewrite a uidlist it finds broken)
+
     def lint() -> tuple[LintResult, list[Finding], float]:
         began = time.monotonic()
-        result = lint_mail(root, manifest)
+        result = lint_mail(root, manifest, before_serving)
         found = [
             *result.findings,
             *lint_certificates(key_dirs),

@@ -131,7 +131,8 @@ def generate(root: Path, spec: StoreSpec | None = None, *, start_seq: int = 0) -
                     uids.append(path.name.split(":")[0])
                     out.messages += 1
                 uidvalidity = 1700000000 + rng.randrange(1000000)
-                lines = [f"3 V{uidvalidity} N{len(uids) + 1} G{rng.getrandbits(64):016x}"]
+                # (a mailbox GUID is 128 bits: Dovecot rebuilds a uidlist with a shorter one, new UIDVALIDITY and all)
+                lines = [f"3 V{uidvalidity} N{len(uids) + 1} G{rng.getrandbits(128):032x}"]
                 lines += [f"{n} :{b}" for n, b in enumerate(uids, 1)]
                 (fdir / "dovecot-uidlist").write_text("\n".join(lines) + "\n")
             (maildir / "subscriptions").write_text(

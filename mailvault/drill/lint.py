@@ -53,9 +53,17 @@ def virtual_size(path: Path, name: str) -> int:
     return len(data) + data.count(b"\n") - data.count(b"\r\n")
 
 
-def lint_mail(root: Path, manifest: Manifest) -> LintResult:
-    """Compare every manifest folder with its restored copy under ``root``."""
+def restored_uidvalidity(root: Path, manifest: Manifest) -> dict[Path, int | None]:
+    """UIDVALIDITY of every restored folder, read before Dovecot serves the tree: Dovecot rewrites a
+    ``dovecot-uidlist`` it finds broken, and the lint must judge what restic restored."""
+    return {fact.path: read_uidvalidity(fact.path) for fact in planned_folders(root, manifest)}
+
+
+def lint_mail(root: Path, manifest: Manifest, read_before: dict[Path, int | None] | None = None) -> LintResult:
+    """Compare every manifest folder with its restored copy under ``root`` (``read_before``: as
+    :func:`restored_uidvalidity` read it before the tree was served)."""
     result = LintResult()
+    uidvalidity_of = read_before or {}
     folders = [
         (box, entry, restored(root, folder_dir(box.path, entry.name, manifest.folder_layout)))
         for box in manifest.mailboxes
@@ -75,7 +83,7 @@ def lint_mail(root: Path, manifest: Manifest) -> LintResult:
             )))  # fmt: skip
         elif entry.digest and folder_digest(files.files) != entry.digest:
             result.findings.append(Finding("fail", "lint", f"{where}: the restored messages differ from the manifest"))
-        uidvalidity = read_uidvalidity(path)
+        uidvalidity = uidvalidity_of[path] if path in uidvalidity_of else read_uidvalidity(path)
         if entry.uidvalidity is not None and uidvalidity != entry.uidvalidity:
             result.findings.append(Finding("fail", "lint", (
                 f"{where}: UIDVALIDITY {uidvalidity} restored, {entry.uidvalidity} backed up:"

@@ -24,7 +24,7 @@ from mailvault.drill.lint import FolderFacts
 from mailvault.errors import ImapError
 from mailvault.imap.connect import connect, login
 from mailvault.mail.maildir import read_uidlist
-from mailvault.mail.manifest_model import Manifest, SampleEntry
+from mailvault.mail.manifest_model import FolderEntry, Manifest, SampleEntry
 
 
 @dataclass
@@ -52,7 +52,7 @@ def check(
 ) -> ImapOutcome:
     """Log in to every mailbox of the drill's Dovecot on 127.0.0.1:``port`` and check each folder."""
     outcome = ImapOutcome()
-    expected = {(m.name, f.name): f.messages for m in manifest.mailboxes for f in m.folders}
+    expected = {(m.name, f.name): f for m in manifest.mailboxes for f in m.folders}
     by_box: dict[str, list[FolderFacts]] = {}
     for fact in facts:
         by_box.setdefault(fact.mailbox, []).append(fact)
@@ -70,7 +70,7 @@ def check(
             return
         try:
             for fact in by_box[mailbox]:
-                _folder(client, fact, expected.get((mailbox, fact.imap_name), 0), manifest, outcome)
+                _folder(client, fact, expected.get((mailbox, fact.imap_name)), manifest, outcome)
                 with outcome.lock:
                     done[0] += 1
                     if on_folder is not None:
@@ -87,7 +87,10 @@ def check(
     return outcome
 
 
-def _folder(client: object, fact: FolderFacts, expected: int, manifest: Manifest, outcome: ImapOutcome) -> None:
+def _folder(
+    client: object, fact: FolderFacts, entry: FolderEntry | None, manifest: Manifest, outcome: ImapOutcome
+) -> None:
+    expected = entry.messages if entry else 0
     where = f"{fact.mailbox} {fact.imap_name}"
     try:
         selected = client.select_folder(fact.imap_name, readonly=True)  # type: ignore[attr-defined]
@@ -104,6 +107,12 @@ def _folder(client: object, fact: FolderFacts, expected: int, manifest: Manifest
         outcome.messages += exists
     if exists != expected:
         found.append(Finding("fail", "verify", f"{where}: {exists} messages over IMAP, the manifest says {expected}"))
+    served = selected.get(b"UIDVALIDITY")
+    if entry is not None and entry.uidvalidity is not None and served is not None and int(served) != entry.uidvalidity:
+        found.append(Finding("fail", "verify", (
+            f"{where}: served with UIDVALIDITY {int(served)}, backed up as {entry.uidvalidity}: Dovecot did not"
+            " accept the restored dovecot-uidlist (see its log) and clients would download the folder again"
+        )))  # fmt: skip
     if exists:
         uids = client.search(["ALL"])  # type: ignore[attr-defined]
         sizes = client.fetch(uids, ["RFC822.SIZE"])  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,26 @@ def test_a_message_excluded_by_a_wrong_pattern_is_a_partial_backup_and_fails_the
     assert any("is partial: 1 message(s)" in m and "bob@example.org INBOX: 1" in m for m in fails(report)), fails(
         report
     )
+
+
+def test_the_drill_reads_uidvalidity_before_dovecot_serves_and_judges_what_dovecot_serves(ws: Workspace) -> None:
+    """The drill used to lint the tree while its Dovecot served it: a dovecot-uidlist that Dovecot
+    rewrites on SELECT (here: a mailbox GUID of 64 bits, which Dovecot rejects) was judged as
+    restored or as rewritten depending on which got there first. Now the restored value is read
+    before serving, and the served one is checked over IMAP: one finding, every time."""
+    ws.generate()
+    uidlist = ws.vmail / "example.com" / "alice" / "Maildir" / "dovecot-uidlist"
+    head, _, rest = uidlist.read_text().partition("\n")
+    short = " ".join(f[:17] if f.startswith("G") else f for f in head.split())
+    uidlist.write_text(f"{short}\n{rest}")
+    big = ws.vmail / "example.org" / "bob" / "Maildir"
+    data = b"Subject: big\n\n" + b"x" * 20_000_000 + b"\n"  # a large message: the lint takes its time
+    mailstore.deliver(big, data, date=datetime(2026, 5, 1, tzinfo=UTC), seq=999_999, flags="S")
+    ws.cli("init")
+    ws.cli("backup")
+    for _ in range(2):
+        report = json.loads(ws.cli("restore-test", "--runtime", "local", "--json", check=False).stdout)
+        assert report["verdict"] == "fail"
+        found = fails(report)
+        assert len(found) == 1 and found[0].startswith("alice@example.com INBOX: served with UIDVALIDITY"), found
+        assert "did not accept the restored dovecot-uidlist" in found[0]
