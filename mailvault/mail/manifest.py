@@ -84,21 +84,29 @@ def scan(
     """
     taken_at = time.time()
     fresh = ScanCache(taken_at=taken_at)
-    found_folders: list[tuple[Mailbox, Folder, Stamp, FolderEntry | None]] = []
+    found_folders: list[tuple[Mailbox, Folder, Stamp, FolderEntry | None, list[str]]] = []
     for root in roots:
         for mbox in _mailboxes(root, layout):
             for folder in list_folders(mbox.path, folder_layout):
                 current = stamp(folder.path)
                 cached = cache.lookup(folder.path, current) if cache is not None else None
-                found_folders.append((mbox, folder, current, cached))
+                names: list[str] = []
+                if cached is not None:
+                    # The names the reconciliation compares with restic's listing. A change between
+                    # the stamp and this listing would make them disagree with the cached entry:
+                    # then the folder is listed afresh.
+                    names = message_names(str(folder.path))
+                    if stamp(folder.path) != current:
+                        cached = None
+                found_folders.append((mbox, folder, current, cached, names))
     # The stat per message: only for folders that changed, spread over processes when they are many.
-    to_list = [folder.path for _, folder, _, cached in found_folders if cached is None]
+    to_list = [folder.path for _, folder, _, cached, _ in found_folders if cached is None]
     listed = iter(list_many(to_list))
     mailboxes: dict[Mailbox, MailboxEntry] = {}
     scanned: list[_Scanned] = []
     unreadable_dirs: list[str] = []
     seen: list[ScannedFolder] = []
-    for mbox, folder, current, cached in found_folders:
+    for mbox, folder, current, cached, names in found_folders:
         entry, files = cached, None
         if entry is None:
             found = next(listed)
@@ -117,7 +125,7 @@ def scan(
         fresh.folders[str(folder.path)] = (current, entry)
         scanned.append(_Scanned(mbox.name, folder.name, folder.path, entry.messages, files))
         before: dict[str, int | None] = (
-            dict.fromkeys(message_names(str(folder.path))) if files is None else {r: n for _, n, r in files}
+            dict.fromkeys(names) if files is None else {r: n for _, n, r in files}
         )
         seen.append(ScannedFolder(mbox.name, folder.name, str(folder.path), before))
     reused = len(found_folders) - len(to_list)

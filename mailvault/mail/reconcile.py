@@ -61,15 +61,17 @@ def reconcile(
     """Compare every folder's scan with what restic saved; list again (``relist``) the folders where
     they differ, classify each difference and build their entries of record."""
     out = Reconciled()
+    old = {(m.name, f.name): f for m in manifest.mailboxes for f in m.folders}
     differing: list[tuple[ScannedFolder, list[str]]] = []
     for folder in folders:
         got = saved(folder.path)
-        if len(got) != len(folder.before) or any(rel not in folder.before for rel in got):
+        entry = old.get((folder.mailbox, folder.name))
+        counted = entry.messages if entry else 0  # (the entry and the names were taken apart: check both)
+        if len(got) != len(folder.before) or len(got) != counted or any(rel not in folder.before for rel in got):
             differing.append((folder, got))
     if not differing:
         return out
     after = relist([folder.path for folder, _ in differing])
-    old = {(m.name, f.name): f for m in manifest.mailboxes for f in m.folders}
     for folder, got in differing:
         now = after.get(folder.path, {})
         entry = old.get((folder.mailbox, folder.name))
