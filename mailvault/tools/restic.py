@@ -139,6 +139,11 @@ def forget_argv(repo: ResticRepo, keep: Retention, *, dry_run: bool, tag: str = 
     )
 
 
+def forget_ids_argv(repo: ResticRepo, ids: Sequence[str]) -> tuple[str, ...]:
+    """Forget these snapshots (record snapshots whose backups are gone); the next prune frees their data."""
+    return (*repo.base(), "forget", *ids)
+
+
 def check_argv(repo: ResticRepo, *, subset: tuple[int, int] | None) -> tuple[str, ...]:
     """``restic check``, reading data subset ``n/total`` when given.
 

@@ -221,6 +221,28 @@ def parse_snapshots(text: str) -> list[Snapshot]:
     ]
 
 
+def orphan_records(text: str) -> list[str]:
+    """The record snapshots in ``restic snapshots --json`` (both tags) none of whose snapshots is left:
+    what `prune` forgets once retention has forgotten the snapshots they describe.
+
+    >>> import json
+    >>> snap = {"id": "aa" * 32, "time": "2026-12-03T01:00:00Z", "tags": ["mailvault"]}
+    >>> rec = lambda i, of: {"id": i * 64, "tags": ["mailvault-record", f"record:{of}:complete:1:2"]}
+    >>> orphan_records(json.dumps([snap, rec("b", "aaaaaaaa"), rec("c", "dddddddd")]))[0][:8]
+    'cccccccc'
+    """
+    raw = json.loads(text or "[]") or []
+    alive = {item["id"][:8] for item in raw if "mailvault-record" not in (item.get("tags") or ())}
+    orphans = []
+    for item in raw:
+        tags = item.get("tags") or ()
+        if "mailvault-record" in tags:
+            described = [t.split(":")[1][:8] for t in tags if t.startswith("record:") and t.count(":") == 4]
+            if not any(d in alive for d in described):
+                orphans.append(str(item["id"]))
+    return orphans
+
+
 @dataclass(frozen=True)
 class Lock:
     id: str

@@ -155,3 +155,22 @@ def test_the_drill_reads_uidvalidity_before_dovecot_serves_and_judges_what_dovec
         found = fails(report)
         assert len(found) == 1 and found[0].startswith("alice@example.com INBOX: served with UIDVALIDITY"), found
         assert "did not accept the restored dovecot-uidlist" in found[0]
+
+
+def test_prune_forgets_a_manifest_of_record_with_its_snapshot(ws: Workspace) -> None:
+    ws.generate()
+    victim = sorted((ws.vmail / "example.org" / "bob" / "Maildir" / "cur").iterdir())[0]
+    body = f'rm -f "{victim}"; restic "$@"; rc=$?'  # an expunge between the scan and restic's walk
+    ws.write_config(ws.extra_toml + f'[restic]\nbinary = "{restic_wrapper(ws, body)}"\n')
+    ws.cli("init")
+    first = ws.cli_json("backup")
+    assert first["churn"]["expunged"] == 1 and first["record"] == "complete"
+    records = json.loads(ws.restic("snapshots", "--json", "--tag", "mailvault-record"))
+    assert len(records) == 1 and any(t.startswith(f"record:{first['snapshot_id'][:8]}:") for t in records[0]["tags"])
+    ws.cli_json("backup")  # a still store: no record
+    assert len(json.loads(ws.restic("snapshots", "--json", "--tag", "mailvault-record"))) == 1
+    ws.write_config(ws.extra_toml + "[retention]\nkeep_last = 1\n")
+    pruned = ws.cli_json("prune")
+    assert (pruned["removed"], pruned["records_removed"]) == (1, 1)
+    assert json.loads(ws.restic("snapshots", "--json", "--tag", "mailvault-record")) == []
+    assert [s["state"] for s in ws.cli_json("snapshots")] == ["complete"]
