@@ -47,6 +47,9 @@ ProgressSink = Callable[[Status], None]
 CURSOR_KEY = "manifest.sample_cursor"
 # Passes after the first when restic's walk missed messages that moved while it read their folder.
 CATCH_UP_PASSES = 2
+# Snapshots restic made whose reconciliation has not ended yet (space-separated short ids): what
+# the next run marks unreconciled when this one is killed.
+PENDING_KEY = "record.pending"
 # What the run's end needs (metrics, status, the kit check): imported while restic runs. (The
 # alerts module is not listed: the start alert imported it before the scan.)
 AFTER_RESTIC = (
@@ -183,6 +186,13 @@ def _backup(config: Config, run: Run, progress: ProgressSink | None, *, dry_run:
         dry_run=dry_run,
         listing=not dry_run,
     )
+    if not dry_run:
+        pending = (db.get(PENDING_KEY) or "").split()
+        marked = engine_records.recover(engine, paths, pending)
+        if pending:
+            db.delete(PENDING_KEY)
+        if marked:
+            logger.warning("cleaned up after a killed backup: %d snapshot(s) marked unreconciled", len(marked))
     restic_started = time.monotonic()
     preload(AFTER_RESTIC)  # while restic works, not after
     try:
@@ -201,7 +211,7 @@ def _backup(config: Config, run: Run, progress: ProgressSink | None, *, dry_run:
     if dry_run:
         _refuse_unreadable(summary, errors, manifest.unreadable)
     else:
-        recorded = _reconcile(engine, argv, paths, scanned, _Pass(summary, errors, saved), progress)
+        recorded = _reconcile(engine, argv, paths, db, scanned, _Pass(summary, errors, saved), progress)
         summary, record = recorded.pass_summary, recorded.manifest
     if not dry_run and summary.snapshot_id:
         if record.state == SCANNED:  # (a record wrote its own copy)
@@ -242,13 +252,14 @@ class _Recorded:
 
 
 def _reconcile(
-    engine: Engine, argv: tuple[str, ...], paths: StatePaths, scanned: ScanResult, first: _Pass,
+    engine: Engine, argv: tuple[str, ...], paths: StatePaths, db: StateDB, scanned: ScanResult, first: _Pass,
     progress: ProgressSink | None,
 ) -> _Recorded:  # fmt: skip
     """Reconcile what restic saved with the scan; catch up messages its walk missed with another
     pass (at most CATCH_UP_PASSES); save the manifests of record; raise BackupIncomplete for files
     that could not be read or messages that could not be caught."""
     began = time.monotonic()
+    db.put(PENDING_KEY, first.summary.snapshot_id[:8])
     manifest = scanned.manifest
     passes = [first]
     found = _compare(scanned, first)
@@ -264,6 +275,7 @@ def _reconcile(
         if summary is None:
             raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log")
         passes.append(_Pass(summary, errors, saved))
+        db.put(PENDING_KEY, " ".join(p.summary.snapshot_id[:8] for p in passes))
         found = _compare(scanned, passes[-1])
     last = passes[-1]
     # A file restic listed and then could not read because it was renamed or expunged: churn, not damage.
@@ -278,6 +290,7 @@ def _reconcile(
         engine_records.save(engine, paths, [*records, record])
     else:
         record = manifest
+    db.delete(PENDING_KEY)  # every snapshot of this run now has its record, or needs none
     logger.log(
         logging.INFO if record.churn.any() else logging.DEBUG,
         "reconciled snapshot %s with the scan: %s (%.2f s)", last.summary.snapshot_id[:8], record.churn.text(),

@@ -27,7 +27,7 @@ from mailvault.actions.engine import Engine, password_source, s3_credentials
 from mailvault.actions.snapshot_pick import list_snapshots, pick_for_drill
 from mailvault.config.schema import Config
 from mailvault.drill import dkim, dovecot_conf, image
-from mailvault.drill.judge import Finding, band, largest_gap, verdict
+from mailvault.drill.judge import Finding, Level, band, largest_gap, verdict
 from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, planned_folders, restored_uidvalidity
 from mailvault.drill.place import RESTORE_IN, RUN_IN, SECRETS_IN, ContainerPlace, LocalPlace
 from mailvault.drill.report import DrillReport, duration_text, write_reports
@@ -36,7 +36,7 @@ from mailvault.drill.sandbox import Sandbox, kept_runs, pick_cli, remove_expired
 from mailvault.errors import CommandFailed, MailvaultError
 from mailvault.keys.secrets import resolve
 from mailvault.mail import restore_plan
-from mailvault.mail.manifest_model import PARTIAL, SUPERSEDED, Manifest
+from mailvault.mail.manifest_model import PARTIAL, SUPERSEDED, UNRECONCILED, Manifest
 from mailvault.mail.restore_plan import restored
 from mailvault.mail.restore_split import precreate, split
 from mailvault.monitor.job import job_run
@@ -184,6 +184,11 @@ def record_findings(manifest: Manifest, snap: Snapshot) -> list[Finding]:
         found.append(Finding("fail", "snapshot", (
             f"snapshot {snap.short_id} is partial: {missed} message(s) on disk before and after its backup are not"
             f" in it ({_folders_of(manifest)})"
+        )))  # fmt: skip
+    elif manifest.state == UNRECONCILED:
+        found.append(Finding("warn", "snapshot", (
+            f"snapshot {snap.short_id} was never compared with its scan (its backup was killed first): where the"
+            " restore differs from the scan, an expunge during that backup cannot be told from a loss (warnings)"
         )))  # fmt: skip
     elif manifest.state == SUPERSEDED:
         found.append(Finding("warn", "snapshot", (
@@ -359,10 +364,11 @@ def _check(
     key_dirs = [restored(root, str(p)) for p in config.sources.keys if str(p) in snap.paths]
 
     before_serving = restored_uidvalidity(root, manifest)  # (Dovecot may rewrite a uidlist it finds broken)
+    mismatch: Level = "warn" if manifest.state == UNRECONCILED else "fail"
 
     def lint() -> tuple[LintResult, list[Finding], float]:
         began = time.monotonic()
-        result = lint_mail(root, manifest, before_serving)
+        result = lint_mail(root, manifest, before_serving, mismatch=mismatch)
         found = [
             *result.findings,
             *lint_certificates(key_dirs),
@@ -381,7 +387,7 @@ def _check(
             with _phase(st, "serve", say):
                 _serve(config, box, work, manifest, port)
             with _phase(st, "verify", say):  # the sizes are judged against the lint's once it is done
-                outcome = check(port, _password(work), manifest, planned_folders(root, manifest))
+                outcome = check(port, _password(work), manifest, planned_folders(root, manifest), mismatch=mismatch)
         finally:
             try:
                 st.lint, found, took = linting.result()

@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 
 from mailvault.actions.engine import Engine
-from mailvault.actions.snapshot_pick import read_manifest
+from mailvault.actions.snapshot_pick import list_snapshots, read_manifest
 from mailvault.errors import CommandFailed, RestoreError
-from mailvault.mail.manifest_model import Manifest
+from mailvault.mail.manifest_model import UNRECONCILED, Manifest
 from mailvault.state.paths import StatePaths, write_atomic
 from mailvault.tools import restic
 from mailvault.tools.restic_output import Snapshot
@@ -42,6 +42,31 @@ def save(engine: Engine, paths: StatePaths, records: list[Manifest]) -> None:
     engine.run(restic.record_argv(engine.repo, files, tags), "restic backup (manifest of record)")
     for file in files:
         file.unlink(missing_ok=True)
+
+
+def recover(engine: Engine, paths: StatePaths, pending: list[str]) -> list[str]:
+    """After a backup killed between restic's end and its reconciliation: remove the record files it
+    left, and mark the snapshots it made (``pending``, short ids) ``unreconciled``, with their own
+    manifests as records, so that `snapshots` and the drill say so. Return what was marked."""
+    if paths.records_dir.is_dir():
+        for leftover in sorted(paths.records_dir.iterdir()):
+            logger.warning("removing %s, left by a backup that was killed while saving it", leftover)
+            leftover.unlink(missing_ok=True)
+    if not pending:
+        return []
+    snaps = [s for s in list_snapshots(engine) if s.short_id in pending and s.record is None]
+    records = []
+    for snap in snaps:
+        manifest = read_manifest(engine, snap)
+        manifest.state, manifest.snapshot = UNRECONCILED, snap.short_id
+        records.append(manifest)
+    if records:
+        save(engine, paths, records)
+        logger.warning(
+            "snapshot(s) %s were made by a backup killed before it compared them with its scan: marked"
+            " unreconciled", ", ".join(r.snapshot or "" for r in records),
+        )  # fmt: skip
+    return [r.snapshot or "" for r in records]
 
 
 def read(engine: Engine, snap: Snapshot) -> Manifest:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mailvault.drill.judge import Finding
+from mailvault.drill.judge import Finding, Level
 from mailvault.mail.listing import list_many
 from mailvault.mail.maildir import read_uidvalidity
 from mailvault.mail.manifest import folder_digest
@@ -59,9 +59,13 @@ def restored_uidvalidity(root: Path, manifest: Manifest) -> dict[Path, int | Non
     return {fact.path: read_uidvalidity(fact.path) for fact in planned_folders(root, manifest)}
 
 
-def lint_mail(root: Path, manifest: Manifest, read_before: dict[Path, int | None] | None = None) -> LintResult:
+def lint_mail(
+    root: Path, manifest: Manifest, read_before: dict[Path, int | None] | None = None, *, mismatch: Level = "fail"
+) -> LintResult:
     """Compare every manifest folder with its restored copy under ``root`` (``read_before``: as
-    :func:`restored_uidvalidity` read it before the tree was served)."""
+    :func:`restored_uidvalidity` read it before the tree was served). ``mismatch``: the level of a
+    folder whose messages differ (a warning for an unreconciled snapshot, whose differences from
+    its scan may be churn)."""
     result = LintResult()
     uidvalidity_of = read_before or {}
     folders = [
@@ -76,13 +80,14 @@ def lint_mail(root: Path, manifest: Manifest, read_before: dict[Path, int | None
         result.bytes += files.bytes
         # (a record's bytes are -1, its digest "", when a file came and went during the run unsized)
         if len(files.files) != entry.messages or (entry.bytes >= 0 and files.bytes != entry.bytes):
-            result.findings.append(Finding("fail", "lint", (
+            result.findings.append(Finding(mismatch, "lint", (
                 f"{where}: {len(files.files)} messages, {files.bytes} bytes restored; the manifest"
                 f" {'of record ' if manifest.state != SCANNED else ''}says {entry.messages}, {entry.bytes}:"
                 " the restore does not hold what the snapshot does"
             )))  # fmt: skip
         elif entry.digest and folder_digest(files.files) != entry.digest:
-            result.findings.append(Finding("fail", "lint", f"{where}: the restored messages differ from the manifest"))
+            differ = f"{where}: the restored messages differ from the manifest"
+            result.findings.append(Finding(mismatch, "lint", differ))
         uidvalidity = uidvalidity_of[path] if path in uidvalidity_of else read_uidvalidity(path)
         if entry.uidvalidity is not None and uidvalidity != entry.uidvalidity:
             result.findings.append(Finding("fail", "lint", (
@@ -92,14 +97,14 @@ def lint_mail(root: Path, manifest: Manifest, read_before: dict[Path, int | None
         if entry.newest and entry.newest_file:  # a record names the file whose mtime it knows
             restored_newest = _mtime(path / entry.newest_file)
             if restored_newest != entry.newest:
-                result.findings.append(Finding("fail", "lint", (
+                result.findings.append(Finding(mismatch, "lint", (
                     f"{where}: message {entry.newest_file.rpartition('/')[2]} dated {restored_newest},"
                     f" backed up as {entry.newest}: file times (IMAP INTERNALDATE) were not kept"
                 )))  # fmt: skip
         elif entry.newest and files.newest is not None:  # (the listing's own lstat: no second stat per file)
             restored_newest = datetime.fromtimestamp(files.newest, UTC).isoformat(timespec="seconds")
             if restored_newest != entry.newest:
-                result.findings.append(Finding("fail", "lint", (
+                result.findings.append(Finding(mismatch, "lint", (
                     f"{where}: newest message dated {restored_newest}, backed up as {entry.newest}:"
                     " file times (IMAP INTERNALDATE) were not kept"
                 )))  # fmt: skip

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from imapclient.exceptions import IMAPClientError
 
-from mailvault.drill.judge import Finding
+from mailvault.drill.judge import Finding, Level
 from mailvault.drill.lint import FolderFacts
 from mailvault.errors import ImapError
 from mailvault.imap.connect import connect, login
@@ -49,6 +49,7 @@ def check(
     facts: list[FolderFacts],
     *,
     on_folder: Callable[[int, int], None] | None = None,
+    mismatch: Level = "fail",
 ) -> ImapOutcome:
     """Log in to every mailbox of the drill's Dovecot on 127.0.0.1:``port`` and check each folder."""
     outcome = ImapOutcome()
@@ -70,7 +71,7 @@ def check(
             return
         try:
             for fact in by_box[mailbox]:
-                _folder(client, fact, expected.get((mailbox, fact.imap_name)), manifest, outcome)
+                _folder(client, fact, expected.get((mailbox, fact.imap_name)), manifest, outcome, mismatch)
                 with outcome.lock:
                     done[0] += 1
                     if on_folder is not None:
@@ -88,8 +89,9 @@ def check(
 
 
 def _folder(
-    client: object, fact: FolderFacts, entry: FolderEntry | None, manifest: Manifest, outcome: ImapOutcome
-) -> None:
+    client: object, fact: FolderFacts, entry: FolderEntry | None, manifest: Manifest, outcome: ImapOutcome,
+    mismatch: Level,
+) -> None:  # fmt: skip
     expected = entry.messages if entry else 0
     where = f"{fact.mailbox} {fact.imap_name}"
     try:
@@ -106,7 +108,7 @@ def _folder(
         outcome.folders += 1
         outcome.messages += exists
     if exists != expected:
-        found.append(Finding("fail", "verify", f"{where}: {exists} messages over IMAP, the manifest says {expected}"))
+        found.append(Finding(mismatch, "verify", f"{where}: {exists} messages over IMAP, the manifest says {expected}"))
     served = selected.get(b"UIDVALIDITY")
     if entry is not None and entry.uidvalidity is not None and served is not None and int(served) != entry.uidvalidity:
         found.append(Finding("fail", "verify", (

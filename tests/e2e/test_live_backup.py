@@ -174,3 +174,31 @@ def test_prune_forgets_a_manifest_of_record_with_its_snapshot(ws: Workspace) -> 
     assert (pruned["removed"], pruned["records_removed"]) == (1, 1)
     assert json.loads(ws.restic("snapshots", "--json", "--tag", "mailvault-record")) == []
     assert [s["state"] for s in ws.cli_json("snapshots")] == ["complete"]
+
+
+def test_a_backup_killed_while_saving_its_record_is_marked_unreconciled_by_the_next(ws: Workspace) -> None:
+    ws.generate()
+    victim = sorted((ws.vmail / "example.org" / "bob" / "Maildir" / "cur").iterdir())[0]
+    # The first pass races an expunge (so the snapshot needs a record); the record's save is killed
+    # with the backup itself (SIGKILL to the mailvault process).
+    wrapper = ws.root / "restic-killing"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$3" = backup ] && [ "$5" = -vv ]; then rm -f "{victim}"; fi\n'
+        'if [ "$6" = mailvault-record ]; then kill -9 "$PPID"; exit 1; fi\n'
+        'exec restic "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    ws.write_config(ws.extra_toml + f'[restic]\nbinary = "{wrapper}"\n')
+    ws.cli("init")
+    killed = ws.cli("backup", check=False)
+    assert killed.returncode == -9
+    ws.write_config()
+    after = ws.cli("backup", "--json")
+    assert "cleaned up after a killed backup: 1 snapshot(s) marked unreconciled" in after.stderr
+    assert [s["state"] for s in ws.cli_json("snapshots")] == ["unreconciled", "complete"]
+    assert not (ws.state / "records").exists() or list((ws.state / "records").iterdir()) == []
+    first = ws.cli_json("snapshots")[0]["id"]
+    report = json.loads(ws.cli("restore-test", "--runtime", "local", "--snapshot", first, "--json", check=False).stdout)
+    assert report["verdict"] == "warn" and fails(report) == [], report["findings"]
+    assert any("was never compared with its scan" in f["message"] for f in report["findings"])
