@@ -265,6 +265,7 @@ def _reconcile(
     found = _compare(scanned, first)
     records: list[Manifest] = []
     missed_first = len(found.missed)
+    compared = time.monotonic()
     while found.missed and len(passes) <= CATCH_UP_PASSES:
         logger.warning(
             "%d message(s) moved while restic read their folder and are not in snapshot %s: catching them up",
@@ -277,6 +278,7 @@ def _reconcile(
         passes.append(_Pass(summary, errors, saved))
         db.put(PENDING_KEY, " ".join(p.summary.snapshot_id[:8] for p in passes))
         found = _compare(scanned, passes[-1])
+    caught_up = time.monotonic()
     last = passes[-1]
     # A file restic listed and then could not read because it was renamed or expunged: churn, not damage.
     unexplained = [e for e in last.errors if os.path.lexists(e.item)]
@@ -291,6 +293,10 @@ def _reconcile(
     else:
         record = manifest
     db.delete(PENDING_KEY)  # every snapshot of this run now has its record, or needs none
+    logger.debug(
+        "reconciliation took %.2f s (compare %.2f s, catch-up %.2f s in %d pass(es), record %.2f s)",
+        time.monotonic() - began, compared - began, caught_up - compared, len(passes) - 1, time.monotonic() - caught_up,
+    )  # fmt: skip
     logger.log(
         logging.INFO if record.churn.any() else logging.DEBUG,
         "reconciled snapshot %s with the scan: %s (%.2f s)", last.summary.snapshot_id[:8], record.churn.text(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -10,9 +11,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mailvault.demo import mailstore
+from mailvault.demo import churn, mailstore
 from mailvault.demo.docker_engine import docker_engine
 from mailvault.demo.seaweed import SeaweedS3
+
+# Changes a second to the demo's store while its second backup, the check and the drill run.
+LIVE_RATE = 10
 
 Runner = Callable[[list[str]], int]
 
@@ -77,7 +81,7 @@ def run_demo(work: Path, runner: Runner, say: Callable[[str], None]) -> int:
         shutil.rmtree(work)
     work.mkdir(parents=True)
     say(f"== embedded S3: starting SeaweedFS on loopback (work dir {work})")
-    with SeaweedS3(work / "s3") as s3:
+    with SeaweedS3(work / "s3") as s3, contextlib.ExitStack() as stack:
         say(f"   S3 endpoint {s3.endpoint}")
         gen = mailstore.generate(work / "vmail")
         config_dirs, key_dirs = mailstore.make_server_config(work)
@@ -96,8 +100,11 @@ def run_demo(work: Path, runner: Runner, say: Callable[[str], None]) -> int:
             if _step(runner, say, config, title, args):
                 return 1
         say("== " + change_mail(work / "vmail"))
+        say(f"== a live host: {LIVE_RATE} changes a second (deliveries, reads, flag changes, expunges) from now on")
+        live = churn.Churn(churn.maildir_folders(work / "vmail"), LIVE_RATE)
+        stack.enter_context(live)
         for title, args in [
-            ("incremental backup", ["backup"]),
+            ("incremental backup, reconciled with what restic saved while mail changed", ["backup"]),
             ("the snapshots with their manifest totals", ["snapshots"]),
             ("repository check with a rotating data subset", ["check"]),
         ]:
@@ -125,6 +132,8 @@ def run_demo(work: Path, runner: Runner, say: Callable[[str], None]) -> int:
             if _step(runner, say, config, "restore-test: restore, serve, prove over IMAP, judge RTO/RPO",
                      ["restore-test"]):  # fmt: skip
                 return 1
+        done = live.stop()
+        say(f"== the live host made {done.total()} changes during the backup, the check and the drill: {done}")
         for title, args in [
             ("status: every duty against its target (exit 0 OK, 1 WARN, 2 CRIT: a Nagios plugin)", ["status"]),
             ("the schedule: each job and its next run", ["schedule", "list"]),
