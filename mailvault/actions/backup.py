@@ -6,12 +6,13 @@ processes are cleared; an unreadable message fails the run and is listed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from mailvault import execute
 from mailvault.actions import records as engine_records
 from mailvault.actions import repo_stats
 from mailvault.actions.engine import Engine
+from mailvault.actions.fs_snapshot import View, consistent_view
 from mailvault.actions.hooks import run_hooks
 from mailvault.config.schema import Config
 from mailvault.errors import (
@@ -37,7 +39,7 @@ from mailvault.preload import preload
 from mailvault.state.db import StateDB
 from mailvault.state.paths import StatePaths, write_atomic
 from mailvault.state.run import Run
-from mailvault.tools import restic
+from mailvault.tools import btrfs, restic
 from mailvault.tools.maildir_excludes import dovecot_excludes
 from mailvault.tools.restic_output import ItemError, Lock, SavedFiles, Status, Summary, parse_backup_line
 
@@ -101,7 +103,9 @@ def excludes(config: Config) -> list[str]:
         if src.exclude_dovecot_files
         else []
     )
-    return [*dovecot, *src.exclude]
+    # (with btrfs, the snapshot's own mount point shows as an empty directory inside it)
+    snapshot = [f"**/{btrfs.SNAPSHOT_NAME}"] if src.snapshot == "btrfs" else []
+    return [*dovecot, *snapshot, *src.exclude]
 
 
 def manifest_tags(totals: Totals) -> list[str]:
@@ -157,6 +161,13 @@ def _after_failure(config: Config) -> None:
 
 
 def _backup(config: Config, run: Run, progress: ProgressSink | None, *, dry_run: bool) -> BackupResult:
+    with contextlib.ExitStack() as stack:  # holds the filesystem snapshot, when there is one, to the end
+        return _backup_in(config, run, progress, stack, dry_run=dry_run)
+
+
+def _backup_in(
+    config: Config, run: Run, progress: ProgressSink | None, stack: contextlib.ExitStack, *, dry_run: bool
+) -> BackupResult:
     started = time.monotonic()
     paths, db = run.paths, run.db
     sources = source_paths(config, paths)
@@ -170,7 +181,8 @@ def _backup(config: Config, run: Run, progress: ProgressSink | None, *, dry_run:
         opening = pool.submit(_open, config, sweep=sweep)
         try:
             run_hooks(config.hooks.before, stage="before")
-            scanned = _scan(config, paths, db)
+            view = stack.enter_context(consistent_view(config.sources.maildirs, config.sources.snapshot))
+            scanned = _scan(config, paths, db, view)
         finally:
             engine, stale = opening.result()  # its refusal (restic, secrets, endpoint) is the backup's
         manifest = scanned.manifest
@@ -196,14 +208,14 @@ def _backup(config: Config, run: Run, progress: ProgressSink | None, *, dry_run:
     restic_started = time.monotonic()
     preload(AFTER_RESTIC)  # while restic works, not after
     try:
-        summary, errors, saved = _stream_backup(engine, argv, progress)
+        summary, errors, saved = _stream_backup(engine, view.wrap(argv), progress)
     except RepositoryLocked:
         cleared = [] if dry_run else engine.clear_stale_locks()
         if not cleared:
             raise
         stale += cleared
         logger.info("retrying the backup now that the stale lock is gone")
-        summary, errors, saved = _stream_backup(engine, argv, progress)
+        summary, errors, saved = _stream_backup(engine, view.wrap(argv), progress)
     logger.debug("restic backup took %.2f s", time.monotonic() - restic_started)
     if summary is None:
         raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log for details")
@@ -211,7 +223,7 @@ def _backup(config: Config, run: Run, progress: ProgressSink | None, *, dry_run:
     if dry_run:
         _refuse_unreadable(summary, errors, manifest.unreadable)
     else:
-        recorded = _reconcile(engine, argv, paths, db, scanned, _Pass(summary, errors, saved), progress)
+        recorded = _reconcile(engine, view, argv, paths, db, scanned, _Pass(summary, errors, saved), progress)
         summary, record = recorded.pass_summary, recorded.manifest
     if not dry_run and summary.snapshot_id:
         if record.state == SCANNED:  # (a record wrote its own copy)
@@ -252,8 +264,8 @@ class _Recorded:
 
 
 def _reconcile(
-    engine: Engine, argv: tuple[str, ...], paths: StatePaths, db: StateDB, scanned: ScanResult, first: _Pass,
-    progress: ProgressSink | None,
+    engine: Engine, view: View, argv: tuple[str, ...], paths: StatePaths, db: StateDB, scanned: ScanResult,
+    first: _Pass, progress: ProgressSink | None,
 ) -> _Recorded:  # fmt: skip
     """Reconcile what restic saved with the scan; catch up messages its walk missed with another
     pass (at most CATCH_UP_PASSES); save the manifests of record; raise BackupIncomplete for files
@@ -262,7 +274,7 @@ def _reconcile(
     db.put(PENDING_KEY, first.summary.snapshot_id[:8])
     manifest = scanned.manifest
     passes = [first]
-    found = _compare(scanned, first)
+    found = _compare(scanned, first, view)
     records: list[Manifest] = []
     missed_first = len(found.missed)
     compared = time.monotonic()
@@ -272,16 +284,16 @@ def _reconcile(
             len(found.missed), passes[-1].summary.snapshot_id[:8],
         )  # fmt: skip
         records.append(reconcile.apply(manifest, found, snapshot=passes[-1].summary.snapshot_id, state=SUPERSEDED))
-        summary, errors, saved = _stream_backup(engine, argv, progress)
+        summary, errors, saved = _stream_backup(engine, view.wrap(argv), progress)
         if summary is None:
             raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log")
         passes.append(_Pass(summary, errors, saved))
         db.put(PENDING_KEY, " ".join(p.summary.snapshot_id[:8] for p in passes))
-        found = _compare(scanned, passes[-1])
+        found = _compare(scanned, passes[-1], view)
     caught_up = time.monotonic()
     last = passes[-1]
     # A file restic listed and then could not read because it was renamed or expunged: churn, not damage.
-    unexplained = [e for e in last.errors if os.path.lexists(e.item)]
+    unexplained = [e for e in last.errors if os.path.lexists(view.read_path(e.item))]
     found.churn.vanished = len(last.errors) - len(unexplained)
     caught = missed_first - len(found.missed) if len(passes) > 1 else 0
     state = PARTIAL if found.missed else COMPLETE
@@ -315,12 +327,12 @@ def _reconcile(
     return _Recorded(record, last.summary)
 
 
-def _compare(scanned: ScanResult, done: _Pass) -> reconcile.Reconciled:
+def _compare(scanned: ScanResult, done: _Pass, view: View) -> reconcile.Reconciled:
     return reconcile.reconcile(
         scanned.manifest,
         scanned.folders,
         lambda folder: reconcile.saved_in(done.saved.by_dir, folder),
-        lambda folders: {f: message_files.stats(f) for f in folders},
+        lambda folders: {f: message_files.stats(view.read_path(f)) for f in folders},
     )
 
 
@@ -344,14 +356,15 @@ def _open(config: Config, *, sweep: bool) -> tuple[Engine, list[Lock]]:
     return engine, (engine.clear_stale_locks() if sweep else [])
 
 
-def _scan(config: Config, paths: StatePaths, db: StateDB) -> ScanResult:
-    """The manifest scan, reusing unchanged folders except on every ``full_scan_every``-th run."""
+def _scan(config: Config, paths: StatePaths, db: StateDB, view: View) -> ScanResult:
+    """The manifest scan, reusing unchanged folders except on every ``full_scan_every``-th run; of the
+    filesystem snapshot when there is one, with the live paths in the manifest."""
     began = time.monotonic()
     cache = scan_cache.load(paths.scan_cache)
     full = cache.runs_since_full + 1 >= config.manifest.full_scan_every or not cache.folders
     src = config.sources
     result = scan(
-        list(src.maildirs),
+        list(view.roots.values()),
         layout=src.layout,
         folder_layout=src.folder_layout,
         sample_size=config.manifest.sample_size,
@@ -359,6 +372,8 @@ def _scan(config: Config, paths: StatePaths, db: StateDB) -> ScanResult:
         cache=None if full else cache,
     )
     result.cache.runs_since_full = 0 if full else cache.runs_since_full + 1
+    if view.snapshots:
+        result = _as_live(result, view)
     totals = result.manifest.totals
     logger.info(
         "manifest: %d mailboxes, %d messages, %d bytes (%s scan, %d of %d folders unchanged, %.2f s)",
@@ -371,6 +386,17 @@ def _scan(config: Config, paths: StatePaths, db: StateDB) -> ScanResult:
         time.monotonic() - began,
     )
     return result
+
+
+def _as_live(result: ScanResult, view: View) -> ScanResult:
+    """A scan of the filesystem snapshot, with the live paths restic records."""
+    live = view.live_path
+    m = result.manifest
+    m.roots = [live(r) for r in m.roots]
+    m.mailboxes = [replace(box, path=live(box.path)) for box in m.mailboxes]
+    m.unreadable = [live(u) for u in m.unreadable]
+    folders = [replace(f, path=live(f.path)) for f in result.folders]
+    return replace(result, folders=folders)
 
 
 def _stream_backup(

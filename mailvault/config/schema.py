@@ -211,6 +211,14 @@ class SourcesSection(Section):
         description="More restic exclude patterns.",
         examples=[["*.bak"]],
     )
+    snapshot: Literal["none", "btrfs"] = Field(
+        "none",
+        description="Back up the maildirs from a read-only filesystem snapshot taken just before the scan, so "
+        "the snapshot holds exactly what was scanned. btrfs: each maildir root must lie in a btrfs subvolume; "
+        "the snapshot is made as .mailvault-snapshot in it and removed afterwards (a killed run's is removed by "
+        "the next). LVM and ZFS: see runbooks/backup-snapshots.md.",
+        examples=["btrfs"],
+    )
 
     @model_validator(mode="after")
     def _layout(self) -> SourcesSection:
