@@ -89,3 +89,17 @@ def test_a_store_outside_btrfs_is_refused_naming_the_fix(ws: Workspace) -> None:
     proc = ws.cli("backup", check=False)
     assert proc.returncode == 1
     assert f"sources.snapshot = btrfs: {ws.vmail} is not inside a btrfs subvolume" in proc.stderr
+
+
+def test_the_snapshots_runbook_runs_as_written(btrfs_ws: Workspace) -> None:
+    from tests.e2e.test_runbooks import RUNBOOKS, commands
+
+    ws = btrfs_ws
+    steps = commands(RUNBOOKS / "backup-snapshots.md")
+    assert steps == ["mailvault config validate", "mailvault backup", "mailvault snapshots"]
+    ws.generate()
+    snapshot_config(ws)
+    ws.cli("init")
+    outputs = [ws.cli(*step.split()[1:]) for step in steps]
+    assert "backing up from btrfs snapshot(s)" in outputs[1].stderr
+    assert "complete" in outputs[2].stdout
