@@ -92,6 +92,16 @@ class BackupIncomplete(MailvaultError):
     """restic saved a snapshot but could not read some files."""
 
 
+class BackupPartial(BackupIncomplete):
+    """The snapshot lacks messages that were on disk before and after the backup (missed by restic's
+    walk and not caught up). ``summary`` is what the run history records of it."""
+
+    def __init__(self, message: str, *, summary: dict[str, object], hint: str | None = None,
+                 details: list[str] | None = None) -> None:  # fmt: skip
+        super().__init__(message, hint=hint, details=details)
+        self.summary = summary
+
+
 class KitError(MailvaultError):
     """A recovery kit that cannot be read: not a kit, damaged, wrong passphrase, newer format."""
 

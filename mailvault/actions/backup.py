@@ -25,6 +25,7 @@ from mailvault.actions.hooks import run_hooks
 from mailvault.config.schema import Config
 from mailvault.errors import (
     BackupIncomplete,
+    BackupPartial,
     CommandFailed,
     LockedError,
     MailvaultError,
@@ -127,7 +128,11 @@ def backup(config: Config, *, progress: ProgressSink | None = None, dry_run: boo
     """Run one backup. Raise LockedError at once when another run holds this host's lock."""
     try:
         with job_run(config, "backup") as run:
-            result = _backup(config, run, progress, dry_run=dry_run)
+            try:
+                result = _backup(config, run, progress, dry_run=dry_run)
+            except BackupPartial as exc:  # a snapshot was saved: the history keeps what it lacks
+                run.summary = exc.summary
+                raise
             run.summary = result.as_dict()
     except LockedError:
         raise  # another run is in progress: this one did nothing, so its hooks do not run either
@@ -317,13 +322,15 @@ def _reconcile(
     _refuse_unreadable(last.summary, unexplained, manifest.unreadable)
     if found.missed:
         listing = ", ".join(found.missed[:5]) + (f" and {len(found.missed) - 5} more" if len(found.missed) > 5 else "")
-        raise BackupIncomplete(
+        raise BackupPartial(
             f"backup partial: {len(found.missed)} message(s) on disk before and after the backup are not in"
             f" snapshot {last.summary.snapshot_id[:8]} (moved while restic read their folder, {len(passes)} passes):"
             f" {listing}",
             hint="run `mailvault backup` again; if it happens every night, set [sources] snapshot = \"btrfs\"",
             details=found.missed,
-        )
+            summary={"snapshot_id": last.summary.snapshot_id, "record": PARTIAL, "missed": len(found.missed),
+                     "churn": asdict(record.churn)},
+        )  # fmt: skip
     return _Recorded(record, last.summary)
 
 

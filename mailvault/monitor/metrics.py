@@ -77,9 +77,18 @@ def families(facts: Facts, status: Status, mailboxes: Iterable[tuple[str, int, i
 
 def _backup(facts: Facts) -> list[Metric]:
     job = facts.jobs.get("backup")
-    if job is None or job.last_ok is None:
+    if job is None or job.last is None:
         return []
+    newest = job.last.summary
+    missed = newest.get("missed") if newest.get("record") == "partial" else 0
+    partial = _g("mailvault_backup_missed_messages", "Messages the newest backup's snapshot lacks (a partial backup).",
+                 value=float(missed if isinstance(missed, int) else 0))  # fmt: skip
+    if job.last_ok is None:
+        return [partial]
     s = job.last_ok.summary
+    churn = _g("mailvault_backup_churn", "Messages that changed while the newest backup ran, by kind.", labels=["kind"])
+    for kind, count in (s.get("churn") or {}).items():
+        churn.add_metric([str(kind)], float(count))
     files = _g("mailvault_backup_files", "Files in the newest backup, by state.", labels=["state"])
     for state in ("new", "changed", "unmodified"):
         files.add_metric([state], float(s.get(f"files_{state}", 0)))
@@ -88,6 +97,8 @@ def _backup(facts: Facts) -> list[Metric]:
         _g("mailvault_backup_added_bytes", "Bytes the newest backup added.", value=added),
         _g("mailvault_backup_processed_bytes", "Bytes the newest backup read.", value=read),
         files,
+        churn,
+        partial,
     ]
 
 

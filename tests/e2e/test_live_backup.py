@@ -118,8 +118,9 @@ def test_a_message_excluded_by_a_wrong_pattern_is_a_partial_backup_and_fails_the
     ws.generate()
     victim = next(p for p in sorted((ws.vmail / "example.org" / "bob" / "Maildir" / "cur").iterdir()))
     # an operator's exclude pattern that catches a message
+    textfile = ws.root / "node-exporter" / "mailvault.prom"
     text = ws.config_path.read_text().replace("[state]", f'exclude = ["{victim}"]\n[state]', 1)
-    ws.config_path.write_text(text)
+    ws.config_path.write_text(text + f'[metrics]\ntextfile = "{textfile}"\n')
     ws.cli("init")
     proc = ws.cli("backup", check=False)
     assert proc.returncode == 1, proc.stderr
@@ -127,6 +128,11 @@ def test_a_message_excluded_by_a_wrong_pattern_is_a_partial_backup_and_fails_the
     assert victim.name in proc.stderr
     snaps = ws.cli_json("snapshots")
     assert [s["state"] for s in snaps] == ["superseded", "superseded", "partial"]
+    history = ws.cli_json("history", "--kind", "backup")
+    newest = history[0] if isinstance(history, list) else history["runs"][0]
+    assert newest["status"] == "failed" and newest["summary"]["record"] == "partial"
+    assert newest["summary"]["missed"] == 1 and snaps[-1]["id"].startswith(newest["summary"]["snapshot_id"])
+    assert "mailvault_backup_missed_messages 1.0" in textfile.read_text(), textfile.read_text()
     report = json.loads(ws.cli("restore-test", "--runtime", "local", "--json", check=False).stdout)
     assert report["verdict"] == "fail"
     assert any("is partial: 1 message(s)" in m and "bob@example.org INBOX: 1" in m for m in fails(report)), fails(
