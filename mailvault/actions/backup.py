@@ -340,6 +340,7 @@ def _compare(scanned: ScanResult, done: _Pass, view: View) -> reconcile.Reconcil
         scanned.folders,
         lambda folder: reconcile.saved_in(done.saved.by_dir, folder),
         lambda folders: {f: message_files.stats(view.read_path(f)) for f in folders},
+        lossy=done.saved.lossy,
     )
 
 

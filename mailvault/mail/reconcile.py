@@ -29,6 +29,7 @@ Names = Mapping[str, int | None]
 # rel path -> (size, mtime) of a folder listed after restic
 Stats = Mapping[str, tuple[int, float]]
 _SIZE = re.compile(r",S=(\d+)")
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass
@@ -52,14 +53,34 @@ def saved_in(by_dir: Mapping[str, list[str]], folder: str) -> list[str]:
     return [f"{sub}/{name}" for sub in ("cur", "new") for name in by_dir.get(f"{folder}/{sub}", ()) if name[:1] != "."]
 
 
+def as_printed(rel: str) -> str:
+    r"""A file name as restic's JSON prints it: each byte that is not UTF-8 (a surrogate escape in
+    the names Python lists) becomes U+FFFD.
+
+    >>> as_printed("cur/caf\udce9\udca0") == "cur/caf\ufffd\ufffd"
+    True
+    """
+    return _UNDECODABLE.sub("\ufffd", rel)
+
+
 def reconcile(
     manifest: Manifest,
     folders: list[ScannedFolder],
     saved: Callable[[str], list[str]],
     relist: Callable[[list[str]], dict[str, Stats]],
+    *,
+    lossy: bool = False,
 ) -> Reconciled:
     """Compare every folder's scan with what restic saved; list again (``relist``) the folders where
-    they differ, classify each difference and build their entries of record."""
+    they differ, classify each difference and build their entries of record. ``lossy``: restic
+    printed names that are not UTF-8 (as U+FFFD), so names are compared the way it printed them."""
+    if lossy:
+        folders = [replace(f, before={as_printed(k): v for k, v in f.before.items()}) for f in folders]
+        plain = relist
+
+        def relist(paths: list[str]) -> dict[str, Stats]:
+            return {p: {as_printed(k): v for k, v in stats.items()} for p, stats in plain(paths).items()}
+
     out = Reconciled()
     old = {(m.name, f.name): f for m in manifest.mailboxes for f in m.folders}
     differing: list[tuple[ScannedFolder, list[str]]] = []

@@ -84,3 +84,13 @@ def test_a_cached_folder_listed_by_name_only_still_classifies() -> None:
     before: dict[str, int | None] = {f"cur/{A}:2,S": None, f"new/{B}": None}
     found = run(before, [f"cur/{A}:2,S"], {f"cur/{A}:2,S": (10, 1.0), f"cur/{B}:2,S": (20, 2.0)})
     assert found.churn.missed == 1 and found.entries[("a", "INBOX")].bytes == 10
+
+
+def test_a_name_that_is_not_utf8_matches_restics_printing_of_it() -> None:
+    odd = "cur/1.M1.h\udce9,S=10:2,S"  # as os.listdir gives a Latin-1 byte in a name
+    folder = ScannedFolder("a", "INBOX", F, {odd: 10})
+    printed = ["cur/1.M1.h\ufffd,S=10:2,S"]  # as restic's JSON gives it
+    found = reconcile.reconcile(manifest({odd: 10}), [folder], lambda _: printed, lambda _: {}, lossy=True)
+    assert found.entries == {} and not found.churn.any()
+    strict = reconcile.reconcile(manifest({odd: 10}), [folder], lambda _: printed, lambda _: {F: {odd: (10, 1.0)}})
+    assert strict.churn.missed == 1  # (why the comparison must know restic's printing was lossy)
