@@ -33,7 +33,7 @@ from mailvault.errors import (
     SourceError,
 )
 from mailvault.mail import message_files, reconcile, scan_cache
-from mailvault.mail.manifest import ScanResult, scan
+from mailvault.mail.manifest import ScannedFolder, ScanResult, scan
 from mailvault.mail.manifest_model import COMPLETE, PARTIAL, SCANNED, SUPERSEDED, Churn, Manifest, Totals
 from mailvault.monitor.job import job_run
 from mailvault.preload import preload
@@ -335,12 +335,23 @@ def _reconcile(
 
 
 def _compare(scanned: ScanResult, done: _Pass, view: View) -> reconcile.Reconciled:
+    racy = scanned.cache.taken_at - scan_cache.RACY_SECONDS
+
+    def still(folder: ScannedFolder) -> bool:
+        """Directory mtimes change with every delivery, rename and expunge: equal ones, older than
+        the racy window before the scan, mean restic listed what the scan did."""
+        was = folder.stamp
+        return was is not None and max(was.cur_ns, was.new_ns) / 1e9 < racy and scan_cache.stamp(
+            Path(view.read_path(folder.path))
+        ) == was
+
     return reconcile.reconcile(
         scanned.manifest,
         scanned.folders,
         lambda folder: reconcile.saved_in(done.saved.by_dir, folder),
         lambda folders: {f: message_files.stats(view.read_path(f)) for f in folders},
         lossy=done.saved.lossy,
+        still=still,
     )
 
 

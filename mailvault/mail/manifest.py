@@ -64,6 +64,8 @@ class ScannedFolder:
     name: str
     path: str
     before: dict[str, int | None]
+    stamp: Stamp | None = None  # cur/ and new/ mtimes before the listing: unchanged after restic, and
+    # older than the racy window, the folder's listing cannot have changed meanwhile
 
 
 def scan(
@@ -127,7 +129,7 @@ def scan(
         before: dict[str, int | None] = (
             dict.fromkeys(names) if files is None else {r: n for _, n, r in files}
         )
-        seen.append(ScannedFolder(mbox.name, folder.name, str(folder.path), before))
+        seen.append(ScannedFolder(mbox.name, folder.name, str(folder.path), before, current))
     reused = len(found_folders) - len(to_list)
     samples, unreadable, cursor = _sample(scanned, sample_size, sample_cursor)
     manifest = Manifest(

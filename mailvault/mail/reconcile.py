@@ -70,10 +70,13 @@ def reconcile(
     relist: Callable[[list[str]], dict[str, Stats]],
     *,
     lossy: bool = False,
+    still: Callable[[ScannedFolder], bool] = lambda _: False,
 ) -> Reconciled:
     """Compare every folder's scan with what restic saved; list again (``relist``) the folders where
     they differ, classify each difference and build their entries of record. ``lossy``: restic
-    printed names that are not UTF-8 (as U+FFFD), so names are compared the way it printed them."""
+    printed names that are not UTF-8 (as U+FFFD), so names are compared the way it printed them.
+    ``still``: whether a folder's directories provably did not change from the scan to now; then
+    only its count is compared (a name-by-name comparison of 200,000 messages takes 0.5 s)."""
     if lossy:
         folders = [replace(f, before={as_printed(k): v for k, v in f.before.items()}) for f in folders]
         plain = relist
@@ -88,7 +91,8 @@ def reconcile(
         got = saved(folder.path)
         entry = old.get((folder.mailbox, folder.name))
         counted = entry.messages if entry else 0  # (the entry and the names were taken apart: check both)
-        if len(got) != len(folder.before) or len(got) != counted or any(rel not in folder.before for rel in got):
+        counts_differ = len(got) != len(folder.before) or len(got) != counted
+        if counts_differ or (not still(folder) and any(rel not in folder.before for rel in got)):
             differing.append((folder, got))
     if not differing:
         return out
