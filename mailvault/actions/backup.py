@@ -234,6 +234,7 @@ def _backup_in(
         if record.state == SCANNED:  # (a record wrote its own copy)
             write_atomic(paths.manifest_copy(summary.snapshot_id), manifest_json)
         write_atomic(paths.scan_cache, scanned.cache.to_json())
+        write_atomic(paths.scan_names, scanned.cache.names_blob())
         db.put(CURSOR_KEY, str(scanned.next_cursor))
         repo_stats.add_backup(db, summary.data_added)
     return BackupResult(
@@ -379,7 +380,7 @@ def _scan(config: Config, paths: StatePaths, db: StateDB, view: View) -> ScanRes
     """The manifest scan, reusing unchanged folders except on every ``full_scan_every``-th run; of the
     filesystem snapshot when there is one, with the live paths in the manifest."""
     began = time.monotonic()
-    cache = scan_cache.load(paths.scan_cache)
+    cache = scan_cache.load(paths.scan_cache, paths.scan_names)
     full = cache.runs_since_full + 1 >= config.manifest.full_scan_every or not cache.folders
     src = config.sources
     result = scan(

@@ -94,11 +94,12 @@ def scan(
                 cached = cache.lookup(folder.path, current) if cache is not None else None
                 names: list[str] = []
                 if cached is not None:
-                    # The names the reconciliation compares with restic's listing. A change between
-                    # the stamp and this listing would make them disagree with the cached entry:
-                    # then the folder is listed afresh.
-                    names = message_names(str(folder.path))
-                    if stamp(folder.path) != current:
+                    # The names the reconciliation compares with restic's listing: carried with the
+                    # entry. (A cache from before names were kept: listed now, between two stamps,
+                    # so that they agree with the cached entry, or the folder is listed afresh.)
+                    known = cache.names.get(str(folder.path)) if cache is not None else None
+                    names = known if known is not None else message_names(str(folder.path))
+                    if known is None and stamp(folder.path) != current:
                         cached = None
                 found_folders.append((mbox, folder, current, cached, names))
     # The stat per message: only for folders that changed, spread over processes when they are many.
@@ -125,6 +126,7 @@ def scan(
             )
         mailboxes.setdefault(mbox, MailboxEntry(mbox.name, str(mbox.path), [])).folders.append(entry)
         fresh.folders[str(folder.path)] = (current, entry)
+        fresh.names[str(folder.path)] = names if files is None else [rel for _, _, rel in files]
         scanned.append(_Scanned(mbox.name, folder.name, folder.path, entry.messages, files))
         before: dict[str, int | None] = (
             dict.fromkeys(names) if files is None else {r: n for _, n, r in files}

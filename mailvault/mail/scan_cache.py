@@ -10,6 +10,7 @@ mtimes are unchanged, and were not touched within :data:`RACY_SECONDS` of the la
 from __future__ import annotations
 
 import json
+import marshal
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,9 @@ class ScanCache:
     taken_at: float = 0.0
     runs_since_full: int = 0
     folders: dict[str, tuple[Stamp, FolderEntry]] = field(default_factory=dict)
+    # each folder's message files (``cur/<name>``) when its entry was made: what the reconciliation
+    # compares with restic's listing, carried forward with the entry (marshal: 30 ms for 200,000)
+    names: dict[str, list[str]] = field(default_factory=dict)
 
     def lookup(self, path: Path, current: Stamp) -> FolderEntry | None:
         """The cached entry for ``path`` when its stamp is unchanged and safely older than the last scan."""
@@ -64,16 +68,28 @@ class ScanCache:
         )
 
 
-def load(path: Path) -> ScanCache:
-    """The cache saved at ``path``; an empty one when it is missing, unreadable or of another format."""
+    def names_blob(self) -> bytes:
+        return marshal.dumps((FORMAT, self.taken_at, self.names))
+
+
+def load(path: Path, names_path: Path | None = None) -> ScanCache:
+    """The cache saved at ``path`` (and its names at ``names_path``); an empty one when it is missing,
+    unreadable or of another format. Names that do not belong to this cache are left out."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT:
             return ScanCache()
-        return ScanCache(
+        cache = ScanCache(
             taken_at=float(data["taken_at"]),
             runs_since_full=int(data["runs_since_full"]),
             folders={k: (Stamp(**s), FolderEntry(**e)) for k, (s, e) in data["folders"].items()},
         )
     except (OSError, ValueError, KeyError, TypeError):
         return ScanCache()
+    try:
+        fmt, taken_at, names = marshal.loads(names_path.read_bytes()) if names_path else (None, None, {})
+        if fmt == FORMAT and taken_at == cache.taken_at and isinstance(names, dict):
+            cache.names = names
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    return cache

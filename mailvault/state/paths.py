@@ -36,6 +36,10 @@ class StatePaths:
         return self.root / "scan-cache.json"
 
     @property
+    def scan_names(self) -> Path:
+        return self.root / "scan-names.marshal"
+
+    @property
     def records_dir(self) -> Path:
         """Manifests of record on their way into the repository (see mailvault.actions.records)."""
         return self.root / "records"

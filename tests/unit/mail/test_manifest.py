@@ -173,6 +173,31 @@ def test_cache_reuses_unchanged_folders_and_sees_every_change(store: Path) -> No
     assert again.manifest.totals.messages == full.manifest.totals.messages + 1
 
 
+def test_a_cached_folder_carries_its_names_without_listing_them_again(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mailvault.mail import manifest, scan_cache
+
+    _age_dirs(store)
+    kw = {"layout": "%d/%n/Maildir", "folder_layout": "maildir++"}
+    full = scan([store], **kw)  # type: ignore[arg-type]
+    (tmp_path / "c.json").write_text(full.cache.to_json())
+    (tmp_path / "n.marshal").write_bytes(full.cache.names_blob())
+    loaded = scan_cache.load(tmp_path / "c.json", tmp_path / "n.marshal")
+    assert loaded.names == full.cache.names and len(loaded.names) == 5
+
+    def no_listing(folder: str) -> list[str]:
+        raise AssertionError(f"{folder} listed again")
+
+    monkeypatch.setattr(manifest, "message_names", no_listing)
+    again = scan([store], cache=loaded, **kw)  # type: ignore[arg-type]
+    assert again.folders_reused == 5
+    assert [sorted(f.before) for f in again.folders] == [sorted(f.before) for f in full.folders]
+    # names of another scan's cache are not taken for this one's
+    (tmp_path / "n.marshal").write_bytes(scan([store], **kw).cache.names_blob())  # type: ignore[arg-type]
+    assert scan_cache.load(tmp_path / "c.json", tmp_path / "n.marshal").names == {}
+
+
 def test_cache_distrusts_folders_touched_just_before_the_last_scan(store: Path, tmp_path: Path) -> None:
     from mailvault.mail import scan_cache
 
