@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -194,11 +195,12 @@ def _backup_in(
         manifest_json = manifest.to_json()
         write_atomic(paths.manifest, manifest_json)
     logger.debug("preflight, sweep and scan took %.2f s", time.monotonic() - started)
+    run_tag = f"record-run:{secrets.token_hex(6)}"  # ties the snapshot to a record saved beside it
     argv = restic.backup_argv(
         engine.repo,
         sources,
         excludes=excludes(config),
-        tags=manifest_tags(manifest.totals),
+        tags=[*manifest_tags(manifest.totals), *([] if dry_run else [run_tag])],
         compression=config.repository.compression,
         dry_run=dry_run,
         listing=not dry_run,
@@ -210,6 +212,7 @@ def _backup_in(
             db.delete(PENDING_KEY)
         if marked:
             logger.warning("cleaned up after a killed backup: %d snapshot(s) marked unreconciled", len(marked))
+    saver = None if dry_run else stack.enter_context(engine_records.prepared(engine, run_tag))
     restic_started = time.monotonic()
     preload(AFTER_RESTIC)  # while restic works, not after
     try:
@@ -228,7 +231,8 @@ def _backup_in(
     if dry_run:
         _refuse_unreadable(summary, errors, manifest.unreadable)
     else:
-        recorded = _reconcile(engine, view, argv, paths, db, scanned, _Pass(summary, errors, saved), progress)
+        assert saver is not None
+        recorded = _reconcile(engine, view, argv, paths, db, scanned, _Pass(summary, errors, saved), progress, saver)
         summary, record = recorded.pass_summary, recorded.manifest
     if not dry_run and summary.snapshot_id:
         if record.state == SCANNED:  # (a record wrote its own copy)
@@ -271,7 +275,7 @@ class _Recorded:
 
 def _reconcile(
     engine: Engine, view: View, argv: tuple[str, ...], paths: StatePaths, db: StateDB, scanned: ScanResult,
-    first: _Pass, progress: ProgressSink | None,
+    first: _Pass, progress: ProgressSink | None, saver: engine_records.Prepared,
 ) -> _Recorded:  # fmt: skip
     """Reconcile what restic saved with the scan; catch up messages its walk missed with another
     pass (at most CATCH_UP_PASSES); save the manifests of record; raise BackupIncomplete for files
@@ -306,8 +310,11 @@ def _reconcile(
     record = reconcile.apply(manifest, found, snapshot=last.summary.snapshot_id, state=state, caught=caught)
     for earlier in records:
         earlier.superseded_by = last.summary.snapshot_id
-    if records or found.entries or found.missed or found.churn.any():
+    if records or found.missed:  # a catch-up run: each of its snapshots needs its own record
+        saver.cancel()
         engine_records.save(engine, paths, [*records, record])
+    elif found.entries or found.churn.any():
+        saver.save(paths, record)  # (its restic was started beside the backup: this takes milliseconds)
     else:
         record = manifest
     db.delete(PENDING_KEY)  # every snapshot of this run now has its record, or needs none

@@ -44,8 +44,8 @@ def row(snap: Snapshot) -> SnapshotRow:
         time=snap.time.isoformat(timespec="seconds"),
         hostname=snap.hostname,
         mailboxes=_int(snap, "mailboxes"),
-        messages=rec.messages if rec else _int(snap, "messages"),
-        bytes=rec.bytes if rec else _int(snap, "bytes"),
+        messages=rec.messages if rec and rec.messages is not None else _int(snap, "messages"),
+        bytes=rec.bytes if rec and rec.bytes is not None else _int(snap, "bytes"),
         state=rec.state if rec else "complete",
     )
 

@@ -98,6 +98,20 @@ def record_tag(snapshot_id: str, state: str, messages: int, size: int) -> str:
     return f"record:{snapshot_id}:{state}:{messages}:{size}"
 
 
+RECORD_FILE = "mailvault-record.json"
+
+
+def record_stdin_argv(repo: ResticRepo, run_tag: str) -> tuple[str, ...]:
+    """A record snapshot whose one file, the manifest of record, restic reads from its stdin: started
+    beside the backup, tagged with the run's tag (which the backup's snapshot carries too).
+
+    >>> record_stdin_argv(ResticRepo("restic", "/r"), "record-run:ab12")[6:]
+    ('--stdin-filename', 'mailvault-record.json', '--tag', 'mailvault-record', '--tag', 'record-run:ab12')
+    """
+    return (*repo.base(), "backup", "--json", "--stdin", "--stdin-filename", RECORD_FILE,
+            "--tag", RECORD_TAG, "--tag", run_tag)  # fmt: skip
+
+
 def record_argv(repo: ResticRepo, files: Sequence[Path], tags: Sequence[str]) -> tuple[str, ...]:
     """Save manifest-of-record files as a snapshot of their own."""
     return (

@@ -182,13 +182,15 @@ def parse_time(text: str) -> datetime:
 @dataclass(frozen=True)
 class RecordRef:
     """A snapshot's manifest of record: the record snapshot holding it, the file's path there, and
-    the state and totals its tag gives."""
+    the state and totals its tag gives. A record snapshot tagged ``record:<short id>:<state>:...``
+    describes that snapshot; one tagged ``record-run:<nonce>`` (started beside the backup, before the
+    snapshot had an id) describes the snapshot carrying the same tag, and is complete."""
 
     snapshot: str
     path: str
     state: str
-    messages: int
-    bytes: int
+    messages: int | None  # None: a record saved beside its backup, whose tags were set before its totals
+    bytes: int | None
 
 
 def parse_snapshots(text: str) -> list[Snapshot]:
@@ -207,18 +209,24 @@ def parse_snapshots(text: str) -> list[Snapshot]:
         for item in raw
     ]
     snaps.sort(key=lambda s: s.time)
-    records: dict[str, RecordRef] = {}
+    records: dict[str, RecordRef] = {}  # by the short id of the snapshot described
+    by_run: dict[str, RecordRef] = {}  # by the run tag the described snapshot carries too
     for snap in snaps:
         for tag in snap.tags if "mailvault-record" in snap.tags else ():
             parts = tag.split(":")
             if len(parts) == 5 and parts[0] == "record" and parts[3].isdigit() and parts[4].isdigit():
                 path = next((p for p in snap.paths if p.endswith(f"/{parts[1]}.json")), "")
                 records[parts[1][:8]] = RecordRef(snap.id, path, parts[2], int(parts[3]), int(parts[4]))
-    return [  # (restic 0.14's backup summary names a snapshot by its short id: records are keyed by it)
-        replace(snap, record=records[snap.id[:8]]) if snap.id[:8] in records else snap
-        for snap in snaps
-        if "mailvault-record" not in snap.tags
-    ]
+            elif tag.startswith("record-run:") and snap.paths:
+                by_run[tag] = RecordRef(snap.id, snap.paths[0], "complete", None, None)
+    found = []
+    for snap in snaps:
+        if "mailvault-record" in snap.tags:
+            continue
+        # (restic 0.14's backup summary names a snapshot by its short id: records are keyed by it)
+        ref = records.get(snap.id[:8]) or next((by_run[t] for t in snap.tags if t in by_run), None)
+        found.append(replace(snap, record=ref) if ref else snap)
+    return found
 
 
 def orphan_records(text: str) -> list[str]:
@@ -230,14 +238,21 @@ def orphan_records(text: str) -> list[str]:
     >>> rec = lambda i, of: {"id": i * 64, "tags": ["mailvault-record", f"record:{of}:complete:1:2"]}
     >>> orphan_records(json.dumps([snap, rec("b", "aaaaaaaa"), rec("c", "dddddddd")]))[0][:8]
     'cccccccc'
+    >>> run = {"id": "e" * 64, "tags": ["mailvault-record", "record-run:x1"]}
+    >>> orphan_records(json.dumps([{**snap, "tags": ["mailvault", "record-run:x1"]}, run]))
+    []
+    >>> orphan_records(json.dumps([snap, run]))[0][:8]
+    'eeeeeeee'
     """
     raw = json.loads(text or "[]") or []
-    alive = {item["id"][:8] for item in raw if "mailvault-record" not in (item.get("tags") or ())}
+    backups = [item for item in raw if "mailvault-record" not in (item.get("tags") or ())]
+    alive = {item["id"][:8] for item in backups} | {t for item in backups for t in item.get("tags") or ()}
     orphans = []
     for item in raw:
         tags = item.get("tags") or ()
         if "mailvault-record" in tags:
             described = [t.split(":")[1][:8] for t in tags if t.startswith("record:") and t.count(":") == 4]
+            described += [t for t in tags if t.startswith("record-run:")]  # (the backup carries the same tag)
             if not any(d in alive for d in described):
                 orphans.append(str(item["id"]))
     return orphans

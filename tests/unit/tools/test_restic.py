@@ -193,3 +193,18 @@ def test_record_argv_tags_the_record_apart_from_backups() -> None:
     assert argv == (*REPO.base(), "backup", "--json", "--tag", "mailvault-record", "--tag", "record:x:complete:1:2",
                     "/s/records/x.json")  # fmt: skip
     assert restic.snapshots_argv(REPO, records=True)[-4:] == ("--tag", "mailvault", "--tag", "mailvault-record")
+
+
+def test_a_record_saved_beside_its_backup_is_found_by_the_run_tag() -> None:
+    import json
+
+    from mailvault.tools.restic_output import parse_snapshots
+
+    snap = {"id": "aa" * 32, "time": "2026-12-03T01:00:00Z", "paths": ["/v"], "tags": ["mailvault", "record-run:x1"]}
+    other = {**snap, "id": "bb" * 32, "tags": ["mailvault", "record-run:x2"]}
+    rec = {"id": "cc" * 32, "time": "2026-12-03T00:59:59Z", "paths": ["/mailvault-record.json"],
+           "tags": ["mailvault-record", "record-run:x1"]}  # fmt: skip
+    parsed = {s.id[:2]: s for s in parse_snapshots(json.dumps([snap, other, rec]))}
+    assert set(parsed) == {"aa", "bb"} and parsed["bb"].record is None
+    ref = parsed["aa"].record
+    assert ref is not None and (ref.path, ref.state, ref.messages) == ("/mailvault-record.json", "complete", None)
