@@ -35,7 +35,7 @@ from mailvault.errors import (
 )
 from mailvault.mail import message_files, reconcile, scan_cache
 from mailvault.mail.manifest import ScannedFolder, ScanResult, scan
-from mailvault.mail.manifest_model import COMPLETE, PARTIAL, SCANNED, SUPERSEDED, Churn, Manifest, Totals
+from mailvault.mail.manifest_model import COMPLETE, INCOMPLETE, PARTIAL, SCANNED, SUPERSEDED, Churn, Manifest, Totals
 from mailvault.monitor.job import job_run
 from mailvault.preload import preload
 from mailvault.state.db import StateDB
@@ -288,7 +288,7 @@ def _reconcile(
     records: list[Manifest] = []
     missed_first = len(found.missed)
     compared = time.monotonic()
-    while found.missed and len(passes) <= CATCH_UP_PASSES:
+    while _catchable(found, passes[-1], view) and len(passes) <= CATCH_UP_PASSES:
         logger.warning(
             "%d message(s) moved while restic read their folder and are not in snapshot %s: catching them up",
             len(found.missed), passes[-1].summary.snapshot_id[:8],
@@ -306,11 +306,12 @@ def _reconcile(
     unexplained = [e for e in last.errors if os.path.lexists(view.read_path(e.item))]
     found.churn.vanished = len(last.errors) - len(unexplained)
     caught = missed_first - len(found.missed) if len(passes) > 1 else 0
-    state = PARTIAL if found.missed else COMPLETE
+    # (a file restic could not read and that is still there is not in the snapshot either: incomplete)
+    state = INCOMPLETE if unexplained or manifest.unreadable else PARTIAL if found.missed else COMPLETE
     record = reconcile.apply(manifest, found, snapshot=last.summary.snapshot_id, state=state, caught=caught)
     for earlier in records:
         earlier.superseded_by = last.summary.snapshot_id
-    if records or found.missed:  # a catch-up run: each of its snapshots needs its own record
+    if records or state != COMPLETE:  # each snapshot of the run gets its own record, its state in a tag
         saver.cancel()
         engine_records.save(engine, paths, [*records, record])
     elif found.entries or found.churn.any():
@@ -340,6 +341,13 @@ def _reconcile(
                      "churn": asdict(record.churn)},
         )  # fmt: skip
     return _Recorded(record, last.summary)
+
+
+def _catchable(found: reconcile.Reconciled, done: _Pass, view: View) -> bool:
+    """Whether another pass could save a missed message: not when every one of them is a file restic
+    could not read (another pass reads it no better)."""
+    unreadable = {e.item for e in done.errors if os.path.lexists(view.read_path(e.item))}
+    return any(path not in unreadable for path in found.missed)
 
 
 def _compare(scanned: ScanResult, done: _Pass, view: View) -> reconcile.Reconciled:

@@ -36,7 +36,7 @@ from mailvault.drill.sandbox import Sandbox, kept_runs, pick_cli, remove_expired
 from mailvault.errors import CommandFailed, MailvaultError
 from mailvault.keys.secrets import resolve
 from mailvault.mail import restore_plan
-from mailvault.mail.manifest_model import PARTIAL, SUPERSEDED, UNRECONCILED, Manifest
+from mailvault.mail.manifest_model import INCOMPLETE, PARTIAL, SUPERSEDED, UNRECONCILED, Manifest
 from mailvault.mail.restore_plan import restored
 from mailvault.mail.restore_split import precreate, split
 from mailvault.monitor.job import job_run
@@ -184,6 +184,11 @@ def record_findings(manifest: Manifest, snap: Snapshot) -> list[Finding]:
         found.append(Finding("fail", "snapshot", (
             f"snapshot {snap.short_id} is partial: {missed} message(s) on disk before and after its backup are not"
             f" in it ({_folders_of(manifest)})"
+        )))  # fmt: skip
+    elif manifest.state == INCOMPLETE:
+        found.append(Finding("fail", "snapshot", (
+            f"snapshot {snap.short_id} is incomplete: {missed} file(s) its backup could not read are not in it"
+            f" ({_folders_of(manifest)})"
         )))  # fmt: skip
     elif manifest.state == UNRECONCILED:
         found.append(Finding("warn", "snapshot", (

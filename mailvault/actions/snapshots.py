@@ -23,7 +23,7 @@ class SnapshotRow:
     # "complete": the snapshot holds what was scanned, or its manifest of record says what it holds;
     # "partial": messages on disk before and after the backup are missing from it; "superseded": a
     # catch-up pass of the same run made a fuller snapshot; "unreconciled": its run was killed before
-    # it compared the snapshot with the scan.
+    # it compared the snapshot with the scan; "incomplete": files restic could not read are not in it.
     state: str
 
     def as_dict(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ FORMAT = "mailvault-manifest"
 VERSION = 2
 # What a manifest states: the scan before restic ran, or what the snapshot holds (the record).
 SCANNED, COMPLETE, PARTIAL, SUPERSEDED, UNRECONCILED = "scanned", "complete", "partial", "superseded", "unreconciled"
+INCOMPLETE = "incomplete"  # restic could not read files that are still there: they are not in it
 
 
 @dataclass(frozen=True)

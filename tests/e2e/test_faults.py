@@ -68,6 +68,13 @@ def test_unreadable_message_fails_the_run_and_is_listed(ws: Workspace) -> None:
     assert f"{victim}: open: permission denied" in proc.stderr
     assert ws.cli_json("history", "--kind", "backup")[0]["status"] == "failed"
     ws.cli("check")  # the repository stays consistent
+    # the snapshot is marked as such, one pass only (another would read the file no better), and a
+    # drill of it fails naming the folder
+    snaps = ws.cli_json("snapshots")
+    assert [s["state"] for s in snaps] == ["incomplete"]
+    report = json.loads(ws.cli("restore-test", "--runtime", "local", "--json", check=False).stdout)
+    assert report["verdict"] == "fail"
+    assert any("is incomplete: 1 file(s) its backup could not read" in f["message"] for f in report["findings"])
 
 
 def test_unreachable_s3_fails_fast_naming_the_endpoint(ws: Workspace) -> None:
