@@ -30,13 +30,13 @@ from mailvault.drill import dkim, dovecot_conf, image
 from mailvault.drill.judge import Finding, Level, band, largest_gap, verdict
 from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, planned_folders, restored_uidvalidity
 from mailvault.drill.place import RESTORE_IN, RUN_IN, SECRETS_IN, ContainerPlace, LocalPlace
+from mailvault.drill.record import record_findings
 from mailvault.drill.report import DrillReport, duration_text, write_reports
 from mailvault.drill.restore_script import restore_script
 from mailvault.drill.sandbox import Sandbox, kept_runs, pick_cli, remove_expired, require_daemon
 from mailvault.errors import CommandFailed, MailvaultError
 from mailvault.keys.secrets import resolve
-from mailvault.mail import restore_plan
-from mailvault.mail.manifest_model import INCOMPLETE, PARTIAL, SUPERSEDED, UNRECONCILED, Manifest
+from mailvault.mail.manifest_model import UNRECONCILED, Manifest
 from mailvault.mail.restore_plan import restored
 from mailvault.mail.restore_split import precreate, split
 from mailvault.monitor.job import job_run
@@ -167,54 +167,8 @@ def _snapshot(config: Config, st: _State, spec: str, say: Say) -> tuple[Snapshot
         st.snap = pick_for_drill(snaps, spec, now=datetime.now(UTC))
         st.gap = largest_gap([s.time for s in snaps], now=datetime.now(UTC), window=GAP_WINDOW)
         st.manifest = records.read(engine, st.snap)
-        st.findings += record_findings(st.manifest, st.snap)
+        st.findings += record_findings(st.manifest, st.snap.short_id)
     return st.snap, st.manifest
-
-
-def record_findings(manifest: Manifest, snap: Snapshot) -> list[Finding]:
-    """What the snapshot's manifest of record says of its backup: the churn while restic read the
-    store (information), messages it lacks (a failure, or a warning when a catch-up pass of the same
-    run saved them in a later snapshot)."""
-    found = []
-    if manifest.churn.any():
-        found.append(Finding("pass", "snapshot", f"mail changed while snapshot {snap.short_id} was made:"
-                             f" {manifest.churn.text()}; judged against its manifest of record"))  # fmt: skip
-    missed = len(manifest.missed)
-    if manifest.state == PARTIAL:
-        found.append(Finding("fail", "snapshot", (
-            f"snapshot {snap.short_id} is partial: {missed} message(s) on disk before and after its backup are not"
-            f" in it ({_folders_of(manifest)})"
-        )))  # fmt: skip
-    elif manifest.state == INCOMPLETE:
-        found.append(Finding("fail", "snapshot", (
-            f"snapshot {snap.short_id} is incomplete: {missed} file(s) its backup could not read are not in it"
-            f" ({_folders_of(manifest)})"
-        )))  # fmt: skip
-    elif manifest.state == UNRECONCILED:
-        found.append(Finding("warn", "snapshot", (
-            f"snapshot {snap.short_id} was never compared with its scan (its backup was killed first): where the"
-            " restore differs from the scan, an expunge during that backup cannot be told from a loss (warnings)"
-        )))  # fmt: skip
-    elif manifest.state == SUPERSEDED:
-        found.append(Finding("warn", "snapshot", (
-            f"snapshot {snap.short_id} lacks {missed} message(s) that moved while it was made"
-            f" ({_folders_of(manifest)}); snapshot {(manifest.superseded_by or '')[:8]} of the same run holds them"
-        )))  # fmt: skip
-    return found
-
-
-def _folders_of(manifest: Manifest) -> str:
-    """Where the missed messages are: "mailbox folder: N" per folder."""
-    dirs: dict[str, int] = {}
-    for path in manifest.missed:
-        folder = path.rsplit("/", 2)[0]
-        dirs[folder] = dirs.get(folder, 0) + 1
-    names = {
-        restore_plan.folder_dir(m.path, f.name, manifest.folder_layout): f"{m.name} {f.display}"
-        for m in manifest.mailboxes
-        for f in m.folders
-    }
-    return ", ".join(f"{names.get(d, d)}: {n}" for d, n in sorted(dirs.items()))
 
 
 def _container(

@@ -19,8 +19,8 @@ from contextlib import contextmanager
 
 from mailvault import execute
 from mailvault.actions.engine import Engine
-from mailvault.actions.snapshot_pick import list_snapshots, read_manifest
-from mailvault.errors import CommandFailed, RestoreError
+from mailvault.actions.snapshot_pick import dump_manifest, list_snapshots, read_manifest
+from mailvault.errors import CommandFailed
 from mailvault.mail.manifest_model import UNRECONCILED, Manifest
 from mailvault.state.paths import StatePaths, write_atomic
 from mailvault.tools import restic
@@ -129,16 +129,5 @@ def read(engine: Engine, snap: Snapshot) -> Manifest:
     """The manifest of record of ``snap``: its record when it has one, else the manifest inside it."""
     if snap.record is None or not snap.record.path:
         return read_manifest(engine, snap)
-    try:
-        text = engine.run(
-            restic.dump_argv(engine.repo, snap.record.snapshot, snap.record.path), "restic dump (manifest of record)"
-        ).stdout
-        return Manifest.from_json(text)
-    except CommandFailed as exc:
-        said = [line for line in exc.stderr_tail if line.strip()][-1:] or [f"exit {exc.returncode}"]
-        raise RestoreError(
-            f"the manifest of record of snapshot {snap.short_id} cannot be read from the repository: {said[0]}",
-            hint="the repository may be damaged: run `mailvault check`",
-        ) from exc
-    except ValueError as exc:
-        raise RestoreError(f"the manifest of record of snapshot {snap.short_id} is not valid: {exc}") from exc
+    whose = f"the manifest of record of snapshot {snap.short_id}"
+    return dump_manifest(engine, snap.record.snapshot, snap.record.path, whose=whose)

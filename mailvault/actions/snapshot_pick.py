@@ -43,18 +43,23 @@ def manifest_path(snap: Snapshot) -> str:
 
 
 def read_manifest(engine: Engine, snap: Snapshot) -> Manifest:
-    path = manifest_path(snap)
+    """The manifest the snapshot carries: its scan, written before restic ran."""
+    return dump_manifest(engine, snap.id, manifest_path(snap), whose=f"the manifest of snapshot {snap.short_id}")
+
+
+def dump_manifest(engine: Engine, snapshot: str, path: str, *, whose: str) -> Manifest:
+    """The manifest at ``path`` in ``snapshot``; RestoreError naming ``whose`` when it cannot be read."""
     try:
-        text = engine.run(restic.dump_argv(engine.repo, snap.id, path), "restic dump manifest").stdout
+        text = engine.run(restic.dump_argv(engine.repo, snapshot, path), f"restic dump ({whose})").stdout
         return Manifest.from_json(text)
     except CommandFailed as exc:
         said = [line for line in exc.stderr_tail if line.strip()][-1:] or [f"exit {exc.returncode}"]
         raise RestoreError(
-            f"the manifest of snapshot {snap.short_id} cannot be read from the repository: {said[0]}",
+            f"{whose} cannot be read from the repository: {said[0]}",
             hint="the repository may be damaged: run `mailvault check`",
         ) from exc
     except ValueError as exc:
-        raise RestoreError(f"the manifest of snapshot {snap.short_id} is not valid: {exc}") from exc
+        raise RestoreError(f"{whose} is not valid: {exc}") from exc
 
 
 def pick_for_drill(
