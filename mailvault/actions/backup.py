@@ -216,14 +216,14 @@ def _backup_in(
     restic_started = time.monotonic()
     preload(AFTER_RESTIC)  # while restic works, not after
     try:
-        summary, errors, saved = _stream_backup(engine, view.wrap(argv), progress)
+        summary, errors, saved = _stream_backup(engine, view.wrap(argv), progress, paths.backup_spool)
     except RepositoryLocked:
         cleared = [] if dry_run else engine.clear_stale_locks()
         if not cleared:
             raise
         stale += cleared
         logger.info("retrying the backup now that the stale lock is gone")
-        summary, errors, saved = _stream_backup(engine, view.wrap(argv), progress)
+        summary, errors, saved = _stream_backup(engine, view.wrap(argv), progress, paths.backup_spool)
     logger.debug("restic backup took %.2f s", time.monotonic() - restic_started)
     if summary is None:
         raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log for details")
@@ -294,7 +294,7 @@ def _reconcile(
             len(found.missed), passes[-1].summary.snapshot_id[:8],
         )  # fmt: skip
         records.append(reconcile.apply(manifest, found, snapshot=passes[-1].summary.snapshot_id, state=SUPERSEDED))
-        summary, errors, saved = _stream_backup(engine, view.wrap(argv), progress)
+        summary, errors, saved = _stream_backup(engine, view.wrap(argv), progress, paths.backup_spool)
         if summary is None:
             raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log")
         passes.append(_Pass(summary, errors, saved))
@@ -435,7 +435,7 @@ def _as_live(result: ScanResult, view: View) -> ScanResult:
 
 
 def _stream_backup(
-    engine: Engine, argv: tuple[str, ...], progress: ProgressSink | None
+    engine: Engine, argv: tuple[str, ...], progress: ProgressSink | None, spool: Path | None = None
 ) -> tuple[Summary | None, list[ItemError], SavedFiles]:
     summary: Summary | None = None
     errors: list[ItemError] = []
@@ -461,7 +461,7 @@ def _stream_backup(
         elif line.strip():
             stderr.append(line)
 
-    code = engine.stream(argv, on_line, on_err)
+    code = engine.stream(argv, on_line, on_err, spool=spool)
     if code == 3 or (code == 0 and not errors):
         return summary, errors, saved
     failure = CommandFailed(

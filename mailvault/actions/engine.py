@@ -134,8 +134,15 @@ class Engine:
         except CommandFailed as exc:
             raise self.translate(exc, what) from exc
 
-    def stream(self, argv: tuple[str, ...], on_stdout: Callable[[str], None], on_stderr: Callable[[str], None]) -> int:
-        return execute.stream(argv, env=self.env, on_stdout=on_stdout, on_stderr=on_stderr)
+    def stream(
+        self,
+        argv: tuple[str, ...],
+        on_stdout: Callable[[str], None],
+        on_stderr: Callable[[str], None],
+        *,
+        spool: Path | None = None,
+    ) -> int:
+        return execute.stream(argv, env=self.env, on_stdout=on_stdout, on_stderr=on_stderr, spool=spool)
 
     def translate(self, exc: CommandFailed, what: str) -> Exception:
         kind = classify_failure(exc.returncode, "\n".join(exc.stderr_tail))

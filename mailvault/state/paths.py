@@ -36,6 +36,11 @@ class StatePaths:
         return self.root / "scan-cache.json"
 
     @property
+    def backup_spool(self) -> Path:
+        """restic backup's output while it runs (a line per file saved), removed when it ends."""
+        return self.root / "restic-backup.out"
+
+    @property
     def scan_names(self) -> Path:
         return self.root / "scan-names.marshal"
 

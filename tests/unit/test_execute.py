@@ -1,3 +1,6 @@
+import sys
+from pathlib import Path
+
 import pytest
 
 from mailvault import execute
@@ -58,3 +61,22 @@ def test_a_memory_file_is_readable_by_a_child_by_path_and_gone_after() -> None:
         done = execute.run(("cat", str(path)))
         assert done.stdout == "imapc_password = \"s3cret-in-memory\"\n"
     assert not path.exists()
+
+
+def test_stream_through_a_spool_file_hands_over_every_line_and_removes_it(tmp_path: Path) -> None:
+    spool = tmp_path / "out"
+    script = "import sys, time\nfor i in range(20000): print(f'line {i}')\ntime.sleep(0.2)\nprint('last', end='')\n"
+    seen: list[str] = []
+    errors: list[str] = []
+    modes: list[int] = []
+
+    def take(line: str) -> None:
+        if not modes and spool.exists():
+            modes.append(spool.stat().st_mode & 0o777)
+        seen.append(line)
+
+    code = execute.stream((sys.executable, "-c", script + "sys.stderr.write('oops\\n')"), on_stdout=take,
+                          on_stderr=errors.append, spool=spool)  # fmt: skip
+    assert code == 0 and errors == ["oops"]
+    assert seen == [f"line {i}" for i in range(20000)] + ["last"]
+    assert modes == [0o600] and not spool.exists()
