@@ -76,6 +76,11 @@ def check(
                     done[0] += 1
                     if on_folder is not None:
                         on_folder(done[0], len(facts))
+        except (IMAPClientError, OSError) as exc:  # the server failed a command or dropped the connection
+            with outcome.lock:
+                outcome.findings.append(Finding("fail", "verify", (
+                    f"{mailbox}: the IMAP check stopped at folder {fact.imap_name}: {exc}"
+                )))  # fmt: skip
         finally:
             with contextlib.suppress(OSError, IMAPClientError):
                 client.logout()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from typing import Any
 
 FORMAT = "mailvault-manifest"
@@ -15,6 +14,22 @@ VERSION = 2
 # What a manifest states: the scan before restic ran, or what the snapshot holds (the record).
 SCANNED, COMPLETE, PARTIAL, SUPERSEDED, UNRECONCILED = "scanned", "complete", "partial", "superseded", "unreconciled"
 INCOMPLETE = "incomplete"  # restic could not read files that are still there: they are not in it
+
+
+def _dump(value: Any) -> str:
+    r"""JSON with non-ASCII text as it is, except a name that is not UTF-8 on disk (a surrogate escape
+    in Python), which only an escape can carry: it comes back the same from ``json.loads``.
+
+    >>> _dump("Entw\u00fcrfe"), _dump("caf\udce9")
+    ('"Entwürfe"', '"caf\\udce9"')
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(value)
+    return text
 
 
 @dataclass(frozen=True)
@@ -141,7 +156,7 @@ class Manifest:
             "missed": self.missed,
             "superseded_by": self.superseded_by,
         }
-        dump = partial(json.dumps, ensure_ascii=False)
+        dump = _dump
         mailboxes = ",\n".join(
             f'{{"name": {dump(m.name)}, "path": {dump(m.path)}, "folders": [\n  '
             + ",\n  ".join(dump(f.__dict__) for f in m.folders)

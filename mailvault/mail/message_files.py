@@ -83,8 +83,9 @@ def names(folder: str) -> list[str]:
 
 
 def stats(folder: str) -> dict[str, tuple[int, float]]:
-    """``cur/<name>`` -> (size, mtime) for every message file of ``folder``: a folder listed again
-    after restic, for the reconciliation. A file that vanishes meanwhile is left out."""
+    """``cur/<name>`` -> (size, mtime) for every file in ``folder``'s ``cur/`` and ``new/``: a folder
+    listed again after restic, for the reconciliation; size -1 for what is not a regular file. A file
+    that vanishes meanwhile is left out."""
     found: dict[str, tuple[int, float]] = {}
     for sub in ("cur", "new"):
         path = os.path.join(folder, sub)
@@ -99,6 +100,6 @@ def stats(folder: str) -> dict[str, tuple[int, float]]:
                 st = os.lstat(os.path.join(path, name))
             except FileNotFoundError:
                 continue
-            if st.st_mode & _TYPE_MASK == _REGULAR:
-                found[f"{sub}/{name}"] = (st.st_size, st.st_mtime)
+            # (-1: not a message file, which the reconciliation leaves out of the record)
+            found[f"{sub}/{name}"] = (st.st_size, st.st_mtime) if st.st_mode & _TYPE_MASK == _REGULAR else (-1, 0.0)
     return found

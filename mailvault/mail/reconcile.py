@@ -26,8 +26,10 @@ from mailvault.mail.manifest_model import Churn, FolderEntry, Manifest
 
 # rel path -> size, None when not known from this listing
 Names = Mapping[str, int | None]
-# rel path -> (size, mtime) of a folder listed after restic
+# rel path -> (size, mtime) of a folder listed after restic; size NOT_A_MESSAGE for what is not a
+# regular file (restic saves a symlink in cur/ too; the scan and the drill's lint skip it)
 Stats = Mapping[str, tuple[int, float]]
+NOT_A_MESSAGE = -1
 _SIZE = re.compile(r",S=(\d+)")
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 
@@ -97,9 +99,18 @@ def reconcile(
     if not differing:
         return out
     after = relist([folder.path for folder, _ in differing])
-    for folder, got in differing:
-        now = after.get(folder.path, {})
+    for folder, saved_here in differing:
+        listed = after.get(folder.path, {})
+        # What is not a message file now (a symlink restic saved as one) is not one in the record either.
+        got = [rel for rel in saved_here if listed.get(rel, (0, 0.0))[0] != NOT_A_MESSAGE]
+        now = {rel: stat for rel, stat in listed.items() if stat[0] != NOT_A_MESSAGE}
         entry = old.get((folder.mailbox, folder.name))
+        if (
+            entry is not None
+            and len(got) == len(folder.before) == entry.messages
+            and all(r in folder.before for r in got)
+        ):
+            continue
         out.entries[(folder.mailbox, folder.name)] = _entry(folder, got, now, entry, out)
         out.held[(folder.mailbox, folder.name)] = {base(rel) for rel in got}
     return out

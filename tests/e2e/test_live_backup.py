@@ -220,3 +220,4 @@ def test_a_backup_killed_while_saving_its_record_is_marked_unreconciled_by_the_n
     report = json.loads(ws.cli("restore-test", "--runtime", "local", "--snapshot", first, "--json", check=False).stdout)
     assert report["verdict"] == "warn" and fails(report) == [], report["findings"]
     assert any("was never compared with its scan" in f["message"] for f in report["findings"])
+

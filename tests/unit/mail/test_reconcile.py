@@ -94,3 +94,14 @@ def test_a_name_that_is_not_utf8_matches_restics_printing_of_it() -> None:
     assert found.entries == {} and not found.churn.any()
     strict = reconcile.reconcile(manifest({odd: 10}), [folder], lambda _: printed, lambda _: {F: {odd: (10, 1.0)}})
     assert strict.churn.missed == 1  # (why the comparison must know restic's printing was lossy)
+
+
+def test_a_symlink_restic_saved_is_not_a_message_of_record() -> None:
+    before: dict[str, int | None] = {f"cur/{A}:2,S": 10}
+    saved = [f"cur/{A}:2,S", "cur/link-to-elsewhere"]
+    found = run(before, saved, {f"cur/{A}:2,S": (10, 1.0), "cur/link-to-elsewhere": (reconcile.NOT_A_MESSAGE, 0.0)})
+    assert found.entries == {} and not found.churn.any()
+    # and beside a real change it is still left out
+    found = run(before, [*saved, f"new/{B}"], {f"cur/{A}:2,S": (10, 1.0), "cur/link-to-elsewhere": (-1, 0.0),
+                                               f"new/{B}": (20, 2.0)})  # fmt: skip
+    assert found.entries[("a", "INBOX")].messages == 2 and found.churn.arrived == 1
