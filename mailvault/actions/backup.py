@@ -228,8 +228,8 @@ def _backup_in(
     if summary is None:
         raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log for details")
     record = manifest
-    if dry_run:
-        _refuse_unreadable(summary, errors, manifest.unreadable)
+    if dry_run:  # (a file that vanished under restic is churn here too)
+        _refuse_unreadable(summary, [e for e in errors if os.path.lexists(view.read_path(e.item))], manifest.unreadable)
     else:
         assert saver is not None
         recorded = _reconcile(engine, view, argv, paths, db, scanned, _Pass(summary, errors, saved), progress, saver)
@@ -462,7 +462,9 @@ def _stream_backup(
             stderr.append(line)
 
     code = engine.stream(argv, on_line, on_err, spool=spool)
-    if code == 3 or (code == 0 and not errors):
+    # 3: files restic could not read; 0 with errors: files that vanished while restic counted them
+    # for its progress. The reconciliation tells churn from damage in both.
+    if code in (0, 3):
         return summary, errors, saved
     failure = CommandFailed(
         f"restic backup failed (exit {code})",
