@@ -203,7 +203,9 @@ def _backup_in(
         tags=[*manifest_tags(manifest.totals), *([] if dry_run else [run_tag])],
         compression=config.repository.compression,
         dry_run=dry_run,
-        listing=not dry_run,
+        # restic's line per file (19-28 % of an incremental run at 200,000 files) is what the
+        # reconciliation compares; a filesystem snapshot cannot change under restic: none needed
+        listing=not dry_run and not view.snapshots,
     )
     if not dry_run:
         pending = (db.get(PENDING_KEY) or "").split()
@@ -351,6 +353,8 @@ def _catchable(found: reconcile.Reconciled, done: _Pass, view: View) -> bool:
 
 
 def _compare(scanned: ScanResult, done: _Pass, view: View) -> reconcile.Reconciled:
+    if view.snapshots:  # restic read a read-only filesystem snapshot of what was scanned
+        return reconcile.Reconciled()
     racy = scanned.cache.taken_at - scan_cache.RACY_SECONDS
 
     def still(folder: ScannedFolder) -> bool:

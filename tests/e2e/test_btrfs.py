@@ -59,6 +59,9 @@ def test_a_live_store_backed_up_from_a_btrfs_snapshot_holds_exactly_what_was_sca
         assert result["files_unmodified"] > 0  # restic's change detection holds across btrfs snapshots
     assert [f["message"] for f in report["findings"] if f["level"] == "fail"] == []
     assert not (ws.vmail / ".mailvault-snapshot").exists()
+    assert ws.watch is not None
+    backups = [argv for argv in ws.watch.argvs() if "backup" in argv and "--stdin" not in argv]
+    assert len(backups) == 3 and not [argv for argv in backups if "-vv" in argv]  # nothing changed to list
     # the live paths, not the snapshot's, are what restic recorded
     snaps = json.loads(ws.restic("snapshots", "--json", "--tag", "mailvault"))
     assert str(ws.vmail) in snaps[-1]["paths"]
