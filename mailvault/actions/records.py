@@ -33,8 +33,10 @@ STDIN_TIMEOUT = 300  # seconds for the record's restic to save what it was given
 class Prepared:
     """The record snapshot's restic, started beside the backup: its key derivation and index loading
     (about a second, restic's fixed cost per process) overlap the backup's own restic. It waits on
-    its stdin for the manifest of record; :meth:`save` hands it over, :meth:`cancel` (SIGINT: restic
-    removes its lock and saves nothing) is for a run that needs no record, and for any error."""
+    its stdin for the manifest of record; :meth:`save` hands it over. :meth:`cancel` (SIGINT) is for a
+    run that ends in an error, or saves its records otherwise: restic then saves nothing, but when
+    the signal meets it taking its lock, the lock stays behind (stale; prune, check and a locked
+    backup clear it)."""
 
     def __init__(self, engine: Engine, run_tag: str) -> None:
         self.argv = restic.record_stdin_argv(engine.repo, run_tag)
