@@ -54,6 +54,7 @@ CATCH_UP_PASSES = 2
 # Snapshots restic made whose reconciliation has not ended yet (space-separated short ids): what
 # the next run marks unreconciled when this one is killed.
 PENDING_KEY = "record.pending"
+PRESTART_KEY = "record.prestart"  # "1": the last backup needed a manifest of record
 # What the run's end needs (metrics, status, the kit check): imported while restic runs. (The
 # alerts module is not listed: the start alert imported it before the scan.)
 AFTER_RESTIC = (
@@ -214,7 +215,10 @@ def _backup_in(
             db.delete(PENDING_KEY)
         if marked:
             logger.warning("cleaned up after a killed backup: %d snapshot(s) marked unreconciled", len(marked))
-    saver = None if dry_run else stack.enter_context(engine_records.prepared(engine, run_tag))
+    # The record's restic waits beside the backup's on a host whose last backup needed a record (a busy
+    # one); elsewhere a record, when one is needed, is saved after the backup (about a second).
+    busy = db.get(PRESTART_KEY) == "1"
+    saver = stack.enter_context(engine_records.prepared(engine, run_tag)) if busy and not dry_run else None
     restic_started = time.monotonic()
     preload(AFTER_RESTIC)  # while restic works, not after
     try:
@@ -233,7 +237,6 @@ def _backup_in(
     if dry_run:  # (a file that vanished under restic is churn here too)
         _refuse_unreadable(summary, [e for e in errors if os.path.lexists(view.read_path(e.item))], manifest.unreadable)
     else:
-        assert saver is not None
         recorded = _reconcile(engine, view, argv, paths, db, scanned, _Pass(summary, errors, saved), progress, saver)
         summary, record = recorded.pass_summary, recorded.manifest
     if not dry_run and summary.snapshot_id:
@@ -277,7 +280,7 @@ class _Recorded:
 
 def _reconcile(
     engine: Engine, view: View, argv: tuple[str, ...], paths: StatePaths, db: StateDB, scanned: ScanResult,
-    first: _Pass, progress: ProgressSink | None, saver: engine_records.Prepared,
+    first: _Pass, progress: ProgressSink | None, saver: engine_records.Prepared | None,
 ) -> _Recorded:  # fmt: skip
     """Reconcile what restic saved with the scan; catch up messages its walk missed with another
     pass (at most CATCH_UP_PASSES); save the manifests of record; raise BackupIncomplete for files
@@ -313,13 +316,18 @@ def _reconcile(
     record = reconcile.apply(manifest, found, snapshot=last.summary.snapshot_id, state=state, caught=caught)
     for earlier in records:
         earlier.superseded_by = last.summary.snapshot_id
-    if records or state != COMPLETE:  # each snapshot of the run gets its own record, its state in a tag
+    needed = bool(records or state != COMPLETE or found.entries or found.churn.any())
+    if records or state != COMPLETE or (needed and saver is None):
+        # each snapshot of the run gets its own record, its state in a tag (the explicit records
+        # take precedence over the run's tag, which the waiting restic below saves)
         engine_records.save(engine, paths, [*records, record])
-        saver.save(paths, record)  # (the run's tag: the explicit records above take precedence)
-    else:
-        # Saved even when it equals the scan: stopping the waiting restic instead (SIGINT) left a
-        # stale lock in 2 of 8 runs, when the signal met restic taking its lock.
+    if saver is not None:
+        # Handed its record even when it equals the scan: stopping the waiting restic (SIGINT) left
+        # a stale lock in 2 of 8 runs, when the signal met restic taking its lock.
         saver.save(paths, record)  # (its restic was started beside the backup: this takes milliseconds)
+    elif not needed:
+        record = manifest
+    db.put(PRESTART_KEY, "1" if needed else "0")
     db.delete(PENDING_KEY)  # every snapshot of this run now has its record, or needs none
     logger.debug(
         "reconciliation took %.2f s (compare %.2f s, catch-up %.2f s in %d pass(es), record %.2f s)",
