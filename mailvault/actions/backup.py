@@ -235,7 +235,7 @@ def _backup_in(
         raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log for details")
     record = manifest
     if dry_run:  # (a file that vanished under restic is churn here too)
-        _refuse_unreadable(summary, [e for e in errors if os.path.lexists(view.read_path(e.item))], manifest.unreadable)
+        _refuse_unreadable(summary, _still_there(errors, view), manifest.unreadable)
     else:
         recorded = _reconcile(engine, view, argv, paths, db, scanned, _Pass(summary, errors, saved), progress, saver)
         summary, record = recorded.pass_summary, recorded.manifest
@@ -308,7 +308,7 @@ def _reconcile(
     caught_up = time.monotonic()
     last = passes[-1]
     # A file restic listed and then could not read because it was renamed or expunged: churn, not damage.
-    unexplained = [e for e in last.errors if os.path.lexists(view.read_path(e.item))]
+    unexplained = _still_there(last.errors, view)
     found.churn.vanished = len(last.errors) - len(unexplained)
     caught = missed_first - len(found.missed) if len(passes) > 1 else 0
     # (a file restic could not read and that is still there is not in the snapshot either: incomplete)
@@ -340,11 +340,10 @@ def _reconcile(
     )  # fmt: skip
     _refuse_unreadable(last.summary, unexplained, manifest.unreadable)
     if found.missed:
-        listing = ", ".join(found.missed[:5]) + (f" and {len(found.missed) - 5} more" if len(found.missed) > 5 else "")
         raise BackupPartial(
             f"backup partial: {len(found.missed)} message(s) on disk before and after the backup are not in"
             f" snapshot {last.summary.snapshot_id[:8]} (moved while restic read their folder, {len(passes)} passes):"
-            f" {listing}",
+            f" {_first_five(found.missed)}",
             hint="run `mailvault backup` again; if it happens every night, set [sources] snapshot = \"btrfs\"",
             details=found.missed,
             summary={"snapshot_id": last.summary.snapshot_id, "record": PARTIAL, "missed": len(found.missed),
@@ -356,8 +355,22 @@ def _reconcile(
 def _catchable(found: reconcile.Reconciled, done: _Pass, view: View) -> bool:
     """Whether another pass could save a missed message: not when every one of them is a file restic
     could not read (another pass reads it no better)."""
-    unreadable = {e.item for e in done.errors if os.path.lexists(view.read_path(e.item))}
+    unreadable = {e.item for e in _still_there(done.errors, view)}
     return any(path not in unreadable for path in found.missed)
+
+
+def _still_there(errors: list[ItemError], view: View) -> list[ItemError]:
+    """The files restic could not read that are still on disk: damage. (One renamed or expunged
+    meanwhile is churn, which the reconciliation accounts for.)"""
+    return [e for e in errors if os.path.lexists(view.read_path(e.item))]
+
+
+def _first_five(items: list[str]) -> str:
+    """
+    >>> _first_five(list("abcdefg"))
+    'a, b, c, d, e and 2 more'
+    """
+    return ", ".join(items[:5]) + (f" and {len(items) - 5} more" if len(items) > 5 else "")
 
 
 def _compare(scanned: ScanResult, done: _Pass, view: View) -> reconcile.Reconciled:
@@ -389,9 +402,8 @@ def _refuse_unreadable(summary: Summary, errors: list[ItemError], scanned_unread
     if not unreadable:
         return
     saved = f"snapshot {summary.snapshot_id} was saved without them" if summary.snapshot_id else "no snapshot was saved"
-    listing = ", ".join(unreadable[:5]) + (f" and {len(unreadable) - 5} more" if len(unreadable) > 5 else "")
     raise BackupIncomplete(
-        f"backup incomplete: {len(unreadable)} file(s) could not be read ({saved}): {listing}",
+        f"backup incomplete: {len(unreadable)} file(s) could not be read ({saved}): {_first_five(unreadable)}",
         hint="fix the files' permissions or storage, then run `mailvault backup` again",
         details=[f"{e.item}: {e.message}" for e in errors],
     )
