@@ -223,3 +223,42 @@ def test_a_backup_killed_while_saving_its_record_is_marked_unreconciled_by_the_n
     assert report["verdict"] == "warn" and fails(report) == [], report["findings"]
     assert any("was never compared with its scan" in f["message"] for f in report["findings"])
 
+
+def test_a_backup_killed_during_its_catch_up_pass_is_marked_unreconciled_by_the_next(ws: Workspace) -> None:
+    ws.generate()
+    ws.cli("init")
+    ws.cli("backup")
+    inbox = find_mailboxes(ws.vmail, "%d/%n/Maildir")[0].path
+    moving = sorted((inbox / "new").iterdir())[0]
+    aside, passes = ws.root / "aside", ws.root / "passes"
+    # The first pass misses a message (read between restic's listing of cur/ and new/); mailvault is
+    # killed (SIGKILL) as its catch-up pass starts.
+    wrapper = ws.root / "restic-killing"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        'if [ "$3" = backup ] && [ "$5" = -vv ]; then\n'
+        f'  echo x >> "{passes}"\n'
+        f'  if [ "$(wc -l < "{passes}")" = 2 ]; then kill -9 "$PPID"; exit 1; fi\n'
+        f'  mv "{moving}" "{aside}"; restic "$@"; rc=$?; mv "{aside}" "{inbox}/cur/{moving.name}:2,S"; exit $rc\n'
+        "fi\n"
+        'exec restic "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    ws.write_config(ws.extra_toml + f'[restic]\nbinary = "{wrapper}"\n')
+    killed = ws.cli("backup", check=False)
+    assert killed.returncode == -9 and "catching them up" in killed.stderr
+    ws.write_config()
+    after = ws.cli("backup", "--json")
+    assert "cleaned up after a killed backup: 1 snapshot(s) marked unreconciled" in after.stderr
+    states = [s["state"] for s in ws.cli_json("snapshots")]
+    assert states[1:] == ["unreconciled", "complete"], states
+    killed_snap = ws.cli_json("snapshots")[1]["id"]
+    # The killed run's snapshot lacks the message its scan counted: a warning, not a false alarm.
+    report = json.loads(
+        ws.cli("restore-test", "--runtime", "local", "--snapshot", killed_snap, "--json", check=False).stdout
+    )
+    assert report["verdict"] == "warn" and fails(report) == [], report["findings"]
+    assert any("was never compared with its scan" in f["message"] for f in report["findings"])
+    # The next backup holds the message again, in cur/ with its new flag.
+    latest = json.loads(ws.cli("restore-test", "--runtime", "local", "--json", check=False).stdout)
+    assert latest["verdict"] == "pass", latest["findings"]
