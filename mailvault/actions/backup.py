@@ -382,9 +382,11 @@ def _compare(scanned: ScanResult, done: _Pass, view: View) -> reconcile.Reconcil
         """Directory mtimes change with every delivery, rename and expunge: equal ones, older than
         the racy window before the scan, mean restic listed what the scan did."""
         was = folder.stamp
-        return was is not None and max(was.cur_ns, was.new_ns) / 1e9 < racy and scan_cache.stamp(
-            Path(view.read_path(folder.path))
-        ) == was
+        return (
+            was is not None
+            and max(was.cur_ns, was.new_ns) / 1e9 < racy
+            and scan_cache.stamp(Path(view.read_path(folder.path))) == was
+        )
 
     return reconcile.reconcile(
         scanned.manifest,

@@ -52,6 +52,7 @@ GAP_WINDOW = timedelta(days=30)
 NOBODY = 65534
 DNS_TIMEOUT = 3.0  # seconds for one DNS answer without a [dns] section
 
+
 @dataclass
 class _State:
     findings: list[Finding] = field(default_factory=list)

@@ -69,7 +69,7 @@ def subvolume_of(path: Path) -> Path:
         current = current.parent
     raise SourceError(
         f"sources.snapshot = btrfs: {path} is not inside a btrfs subvolume",
-        hint="make the mail store a subvolume (`btrfs subvolume create`), or set sources.snapshot = \"none\"",
+        hint='make the mail store a subvolume (`btrfs subvolume create`), or set sources.snapshot = "none"',
     )
 
 
@@ -101,7 +101,7 @@ def consistent_view(roots: Sequence[Path], kind: str) -> Iterator[View]:
             except CommandFailed as exc:
                 raise MailvaultError(
                     f"sources.snapshot = btrfs: could not snapshot {subvolume}: {exc.one_line()}",
-                    hint="run the backup as root on the btrfs filesystem, or set sources.snapshot = \"none\"",
+                    hint='run the backup as root on the btrfs filesystem, or set sources.snapshot = "none"',
                 ) from exc
             view.snapshots.append(target)
             for root in roots:

@@ -51,6 +51,7 @@ def validate(
 ) -> None:
     """List every problem in the config as path.to.key: message."""
     wants_json(json)
+    from mailvault.config.host_checks import host_problems
     from mailvault.config.load import problems, read_toml
 
     path = file or config_path(GLOBALS.config)
@@ -59,7 +60,8 @@ def validate(
         current = GLOBALS.config
         GLOBALS.config = path
         try:
-            current_config()  # also checks file modes for inline secrets
+            # the file's own mode when it holds secrets; then what it names on this host
+            found = host_problems(current_config())
         finally:
             GLOBALS.config = current
     if json:
@@ -90,9 +92,9 @@ def _print_toml(data: dict[str, object], prefix: str) -> None:
     tables = {k: v for k, v in data.items() if isinstance(v, dict)}
     for key, value in data.items():
         if key not in tables:
-            stdout.print(f"{key} = {toml_value(value)}", highlight=False, markup=False)
+            stdout.print(f"{key} = {toml_value(value)}")
     for key, value in tables.items():
         name = f"{prefix}{key}"
-        stdout.print(f"\n[{name}]", highlight=False, markup=False)
+        stdout.print(f"\n[{name}]")
         assert isinstance(value, dict)
         _print_toml(value, name + ".")

@@ -30,7 +30,7 @@ def _ctx(domain: str) -> DnsContext:
 
 
 def _say(text: str) -> None:
-    stdout.print(text, highlight=False, markup=False)
+    stdout.print(text)
 
 
 def _local(iso: str | None) -> str:
@@ -192,7 +192,7 @@ def gate(
 
 def _progress(verdict: Verdict) -> None:
     stale = ", ".join(sorted({f"{c.who} {c.what}" for c in verdict.blocking}))
-    stderr.print(f"mailvault: waiting for {stale}", highlight=False, markup=False)
+    stderr.print(f"mailvault: waiting for {stale}")
 
 
 @app.command()

@@ -45,8 +45,8 @@ def restore_test(
     if json:
         emit_json({"ok": report.verdict != "fail", **report.as_dict()})
     else:
-        stdout.print(markdown(report), markup=False, highlight=False)
-        stdout.print(f"report: {report.paths.get('markdown', '-')}", markup=False, highlight=False)
+        stdout.print(markdown(report))
+        stdout.print(f"report: {report.paths.get('markdown', '-')}")
     raise typer.Exit(exit_code(report.verdict))
 
 
@@ -66,4 +66,4 @@ def build_image(
     if json:
         emit_json({"ok": True, "image": tag, "built": built})
     else:
-        stdout.print(f"{'built' if built else 'already there'}: {tag}", markup=False, highlight=False)
+        stdout.print(f"{'built' if built else 'already there'}: {tag}")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.text import Text
 
 from mailvault.cli.context import JsonOpt, wants_json
 from mailvault.cli.output import emit_json, human_bytes, stdout, table
@@ -56,16 +57,18 @@ def plan(
         emit_json({"ok": not blocked, "accounts": [p.as_dict() for p in plans]})
         raise typer.Exit(1 if blocked else 0)
     for p in plans:
-        stdout.print(f"\n[bold]{p.source_user} -> {p.destination_user}[/bold] (engine: {p.engine})", highlight=False)
-        stdout.print(f"  clients: {p.clients}", highlight=False, markup=False)
+        stdout.print(
+            Text.assemble("\n", (f"{p.source_user} -> {p.destination_user}", "bold"), f" (engine: {p.engine})")
+        )
+        stdout.print(f"  clients: {p.clients}")
         if p.safety:
-            stdout.print(f"  safety: {p.safety}", highlight=False, markup=False)
+            stdout.print(f"  safety: {p.safety}")
         for c in p.preconditions:
-            stdout.print(f"  ok: {c}", highlight=False, markup=False)
+            stdout.print(f"  ok: {c}")
         if p.error:
-            stdout.print(f"  cannot plan: {p.error}", highlight=False, markup=False)
+            stdout.print(f"  cannot plan: {p.error}")
             continue
-        stdout.print(f"  source: {p.source_layout}; destination: {p.destination_layout}", highlight=False, markup=False)
+        stdout.print(f"  source: {p.source_layout}; destination: {p.destination_layout}")
         rows = [
             [f.source, f.destination, f.why, str(f.messages), human_bytes(f.bytes),
              f"holds {f.destination_messages}" if f.destination_messages else "exists" if f.exists else "new", f.via]
@@ -73,7 +76,7 @@ def plan(
         ]  # fmt: skip
         table("folders", ["source", "destination", "why", "messages", "size", "on destination", "via"], rows)
         for s in p.skipped:
-            stdout.print(f"  skipped {s['folder']}: {s['why']}", highlight=False, markup=False)
+            stdout.print(f"  skipped {s['folder']}: {s['why']}")
         limit = (
             f"{human_bytes(p.destination_used_bytes)} used of {human_bytes(p.destination_limit_bytes)}"
             if p.destination_limit_bytes is not None
@@ -82,12 +85,11 @@ def plan(
         stdout.print(
             f"  total {p.messages} messages, {human_bytes(p.bytes)}; destination quota: {limit};"
             f" estimate {p.estimate_s:.0f} s (at {p.assumed_messages_per_s:.0f} messages/s)",
-            highlight=False, markup=False,
         )  # fmt: skip
         for w in p.warnings:
-            stdout.print(f"  warning: {w}", highlight=False, markup=False)
+            stdout.print(f"  warning: {w}")
         for b in p.blocking:
-            stdout.print(f"  BLOCKING: {b}", highlight=False, markup=False)
+            stdout.print(f"  BLOCKING: {b}")
     raise typer.Exit(1 if blocked else 0)
 
 
@@ -193,26 +195,25 @@ def run(
         held = sum(f.held_elsewhere for f in r.folders)
         line += f"; {found} were already there" if found else ""
         line += f"; {held} in All Mail came through their labels" if held else ""
-        stdout.print(line, highlight=False, markup=False)
+        stdout.print(line)
         if r.engine == "doveadm":
             dsynced = [f.source for f in r.folders if f.engine == "dsync"]
-            stdout.print(f"  dsync (UIDs kept): {', '.join(dsynced) or 'no folder'}", highlight=False, markup=False)
+            stdout.print(f"  dsync (UIDs kept): {', '.join(dsynced) or 'no folder'}")
         for note in r.notes:
-            stdout.print(f"  note: {note}", highlight=False, markup=False)
+            stdout.print(f"  note: {note}")
         for f in r.folders:
             for rej in f.rejected:
-                stdout.print(f"  REFUSED {f.source} UID {rej.uid} ({human_bytes(rej.size)}): {rej.reason}",
-                             highlight=False, markup=False)  # fmt: skip
+                stdout.print(f"  REFUSED {f.source} UID {rej.uid} ({human_bytes(rej.size)}): {rej.reason}")  # fmt: skip
             if f.error:
-                stdout.print(f"  FOLDER NOT COPIED {f.source}: {f.error}", highlight=False, markup=False)
+                stdout.print(f"  FOLDER NOT COPIED {f.source}: {f.error}")
             for skip in f.skipped:
-                stdout.print(f"  SKIPPED {f.source} UID {skip.uid}: {skip.reason}", highlight=False, markup=False)
+                stdout.print(f"  SKIPPED {f.source} UID {skip.uid}: {skip.reason}")
         if r.paused:
-            stdout.print(f"  PAUSED: {r.paused}", highlight=False, markup=False)
+            stdout.print(f"  PAUSED: {r.paused}")
         if r.error:
-            stdout.print(f"  ERROR: {r.error}", highlight=False, markup=False)
+            stdout.print(f"  ERROR: {r.error}")
             for detail in r.error_details:
-                stdout.print(f"    {detail}", highlight=False, markup=False)
+                stdout.print(f"    {detail}")
     _print_checks(checks)
     raise typer.Exit(1 if failed else 0)
 
@@ -250,9 +251,9 @@ def verify(
 def _print_checks(checks: list) -> None:  # type: ignore[type-arg]
     for c in checks:
         state = "verified" if c.ok else "NOT COMPLETE"
-        stdout.print(f"verify {c.source_user} -> {c.destination_user}: {state}", highlight=False, markup=False)
+        stdout.print(f"verify {c.source_user} -> {c.destination_user}: {state}")
         if c.error:
-            stdout.print(f"  ERROR: {c.error}", highlight=False, markup=False)
+            stdout.print(f"  ERROR: {c.error}")
             continue
         rows = [[f.source, f.destination, f"{f.source_messages}/{f.destination_messages}",
                  f"{human_bytes(f.source_bytes)}/{human_bytes(f.destination_bytes)}", str(f.missing), str(f.extra),
@@ -300,10 +301,9 @@ def sync(
         stdout.print(
             f"{r.source_user} -> {r.destination_user}: {d['copied']} new messages copied, {d['flags_updated']} flag"
             f" changes carried, {d['unchanged_folders']}/{len(r.folders)} folders unchanged, {r.seconds:.2f} s",
-            highlight=False, markup=False,
         )  # fmt: skip
         if r.error:
-            stdout.print(f"  ERROR: {r.error}", highlight=False, markup=False)
+            stdout.print(f"  ERROR: {r.error}")
     raise typer.Exit(1 if failed else 0)
 
 
@@ -355,17 +355,16 @@ def cutover(
             d = r.as_dict()
             line = f"{label}: {r.source_user} -> {r.destination_user}: {d['copied']} new"
             line += f", {d['flags_updated']} flag changes"
-            stdout.print(line + (f"; ERROR: {r.error}" if r.error else ""), highlight=False, markup=False)
+            stdout.print(line + (f"; ERROR: {r.error}" if r.error else ""))
     if result.dns is not None:
         for c in result.dns.applied:
-            stdout.print(f"switched: {c.describe()}", highlight=False, markup=False)
+            stdout.print(f"switched: {c.describe()}")
         for c in result.dns.already:
-            stdout.print(f"already switched: {c.describe()}", highlight=False, markup=False)
+            stdout.print(f"already switched: {c.describe()}")
     if result.propagation is not None:
         stale = sorted({f"{c.who} ({c.what})" for c in result.propagation.blocking})
         stdout.print("every resolver in the panel sees the new MX" if not stale else
-                     f"still stale: {', '.join(stale)}; run `mailvault dns verify --wait` later",
-                     highlight=False, markup=False)  # fmt: skip
+                     f"still stale: {', '.join(stale)}; run `mailvault dns verify --wait` later")  # fmt: skip
     raise typer.Exit(0 if result.ok else 1)
 
 
@@ -408,20 +407,19 @@ def rollback(
         for entry, step, changes in result.dns.undone:
             for c in changes:
                 line = f"DNS {verb} ({step}, journal entry {entry}): {c.describe()}"
-                stdout.print(line, highlight=False, markup=False)
+                stdout.print(line)
         if not result.dns.undone:
-            stdout.print("DNS: nothing to roll back", highlight=False, markup=False)
+            stdout.print("DNS: nothing to roll back")
     elif not plan_only:
-        stdout.print("no domain given: DNS left as it is (give --domain to move the MX back too)", highlight=False,
-                     markup=False)  # fmt: skip
+        stdout.print("no domain given: DNS left as it is (give --domain to move the MX back too)")  # fmt: skip
     for r in result.mail:
         back = [f for f in r.folders if (f.pending if plan_only else f.copied)]
         verb = "would copy back" if plan_only else "copied back"
         count = sum(f.pending for f in back) if plan_only else r.copied
-        stdout.print(f"{r.destination_user} <- {r.source_user}: {verb} {count} messages", highlight=False, markup=False)
+        stdout.print(f"{r.destination_user} <- {r.source_user}: {verb} {count} messages")
         for f in back:
             n = f.pending if plan_only else f.copied
-            stdout.print(f"  {f.source} -> {f.destination}: {n}", highlight=False, markup=False)
+            stdout.print(f"  {f.source} -> {f.destination}: {n}")
         if r.error:
-            stdout.print(f"  ERROR: {r.error}", highlight=False, markup=False)
+            stdout.print(f"  ERROR: {r.error}")
     raise typer.Exit(0 if result.ok else 1)

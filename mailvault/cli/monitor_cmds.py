@@ -39,15 +39,15 @@ def status(
     if json:
         emit_json(result.as_dict())
         raise typer.Exit(level)
-    stdout.print(result.status.headline(), highlight=False, markup=False)
+    stdout.print(result.status.headline())
     for item in result.status.items:
-        stdout.print(f"  {item.name:<11} {LEVEL_NAMES[item.level]:<5} {item.text}", highlight=False, markup=False)
-    stdout.print("next runs:", highlight=False)
+        stdout.print(f"  {item.name:<11} {LEVEL_NAMES[item.level]:<5} {item.text}")
+    stdout.print("next runs:")
     for job, when in result.next_runs.items():
         local = datetime.fromisoformat(when).astimezone().strftime("%Y-%m-%d %H:%M %Z") if when else "not scheduled"
-        stdout.print(f"  {job:<13} {local}", highlight=False, markup=False)
+        stdout.print(f"  {job:<13} {local}")
     for event in result.alerts:
-        stdout.print(f"alert sent: {event.kind} ({event.summary})", highlight=False, markup=False)
+        stdout.print(f"alert sent: {event.kind} ({event.summary})")
     raise typer.Exit(level)
 
 

@@ -11,14 +11,17 @@ from typing import Any, ClassVar
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from mailvault import execute
 from mailvault.humanize import human_bytes
 
 __all__ = ["human_bytes"]
 
-stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True, soft_wrap=True)
+# Everything printed is data (folder and mailbox names, paths, server replies, config keys such as
+# "[repository.s3.prune]"): never read as rich markup. Styling is given as a Text's style instead.
+stdout = Console(soft_wrap=True, markup=False, highlight=False)
+stderr = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
 
 
 class MaskingFilter(logging.Filter):
@@ -74,7 +77,7 @@ def emit_json(data: Any) -> None:
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
-    t = Table(title=title, show_lines=False)
+    t = Table(title=Text(title), show_lines=False)
     for col in columns:
         t.add_column(col, overflow="fold")
     for r in rows:
@@ -83,7 +86,7 @@ def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
 
 
 def key_values(title: str, pairs: list[tuple[str, str]]) -> None:
-    stdout.print(f"[bold]{title}[/bold]")
+    stdout.print(Text(title, style="bold"))
     width = max((len(k) for k, _ in pairs), default=0)
     for key, value in pairs:
-        stdout.print(f"  {key.ljust(width)}  {execute.mask(value)}", highlight=False)
+        stdout.print(f"  {key.ljust(width)}  {execute.mask(value)}")

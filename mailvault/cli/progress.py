@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 
 from mailvault.cli.output import human_bytes, stderr
 from mailvault.tools.restic_output import Status
@@ -40,7 +40,7 @@ def backup_progress(label: str, *, enabled: bool = True) -> Iterator[Callable[[S
         return
     if sys.stderr.isatty():
         bar = Progress(
-            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.description}", style="bold", markup=False),
             BarColumn(),
             TextColumn("{task.fields[files]} files"),
             TextColumn("{task.fields[bytes]}"),
@@ -99,6 +99,18 @@ class PlainProgress:
             self.write(plain_line(self.label, st))
 
 
+def task_columns(noun: str) -> tuple[ProgressColumn, ...]:
+    """A task's bar: its name (a folder or an account: text, not markup), counts, bytes, rate, ETA."""
+    return (
+        TextColumn("{task.description}", style="bold", markup=False),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} " + noun),
+        TextColumn("{task.fields[bytes]}"),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+    )
+
+
 @contextmanager
 def count_progress(noun: str) -> Iterator[Callable[[str, int, int, int], None]]:
     """Progress of several tasks at once (one per account): ``show(task, done, bytes, total)``; a bar
@@ -113,16 +125,7 @@ def count_progress(noun: str) -> Iterator[Callable[[str, int, int, int], None]]:
         return (done - first) / elapsed if elapsed > 0.2 else 0.0
 
     if sys.stderr.isatty():
-        bar = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed:.0f}/{task.total:.0f} " + noun),
-            TextColumn("{task.fields[bytes]}"),
-            TextColumn("{task.fields[rate]}"),
-            TimeRemainingColumn(),
-            console=stderr,
-            transient=True,
-        )
+        bar = Progress(*task_columns(noun), console=stderr, transient=True)
         tasks: dict[str, object] = {}
         bar.start()
 

@@ -116,6 +116,6 @@ def restore(
         )
         if dry_run:
             for name in result.folder_names:
-                stdout.print(f"  {name}", markup=False, highlight=False)
+                stdout.print(f"  {name}")
     if result.mismatches:
         raise typer.Exit(1)

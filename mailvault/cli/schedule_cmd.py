@@ -52,8 +52,8 @@ def install(
         return
     if dry_run:
         for name, text in result.files.items():
-            stdout.print(f"# --- {name}", highlight=False, markup=False)
-            stdout.print(text, highlight=False, markup=False)
+            stdout.print(f"# --- {name}")
+            stdout.print(text)
     verb = "would write" if dry_run else "wrote"
     for path in result.written:
         print(f"{verb} {path}")

@@ -7,12 +7,12 @@ Problems are reported as ``path.to.key: message``; unknown keys get a
 from __future__ import annotations
 
 import difflib
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from mailvault.config import textfile
 from mailvault.config.schema import Config
 from mailvault.config.where import DEFAULT_CONFIG_PATH, ENV_VAR, config_path
 from mailvault.errors import ConfigError
@@ -22,19 +22,10 @@ __all__ = ["DEFAULT_CONFIG_PATH", "ENV_VAR", "config_path", "load_config", "prob
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse ``path`` as TOML; raise ConfigError naming the file and the line on failure."""
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError as exc:
-        raise ConfigError(
-            f"config file {path} does not exist",
-            hint="write one with `mailvault config init`, or pass --config",
-        ) from exc
-    except PermissionError as exc:
-        raise ConfigError(f"config file {path} is not readable", hint="run as root or fix its mode") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    """Parse the config file ``path`` as TOML; raise ConfigError naming the file and the fix on failure."""
+    return textfile.read_toml(
+        path, what="config file", missing_hint="write one with `mailvault config init`, or pass --config"
+    )
 
 
 def problems(data: dict[str, Any]) -> list[str]:

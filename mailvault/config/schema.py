@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -18,18 +19,35 @@ from pydantic import (
     Field,
     PlainSerializer,
     SecretStr,
+    field_validator,
     model_validator,
 )
 
 from mailvault.config.durations import format_duration, parse_duration
 from mailvault.config.where import DEFAULT_CONFIG_PATH  # noqa: F401  (its home before where.py)
+from mailvault.storage.location import s3_url_problem
 
 
-def _to_duration(value: Any) -> Any:
-    return parse_duration(value) if isinstance(value, str) else value
+def _to_duration(value: Any, *, zero: bool) -> timedelta:
+    """A duration written as a string (``"26h"``); a timedelta passes (Python callers). A bare number
+    is refused, not read as seconds: ``rpo = 26`` meant 26 hours to whoever wrote it."""
+    if isinstance(value, timedelta):
+        parsed = value
+    elif isinstance(value, str):
+        parsed = parse_duration(value)
+    else:
+        shown = str(value).lower() if isinstance(value, bool) else str(value)
+        raise ValueError(f'{shown} is not a duration; write it in quotes like "26h", "90m", "7d" or "1h30m"')
+    if parsed < timedelta(0) or (parsed == timedelta(0) and not zero):
+        raise ValueError(f'"{value}" is no time at all; write a positive duration like "26h", "90m" or "7d"')
+    return parsed
 
 
-Duration = Annotated[timedelta, BeforeValidator(_to_duration), PlainSerializer(format_duration, return_type=str)]
+_SERIALIZE = PlainSerializer(format_duration, return_type=str)
+Duration = Annotated[timedelta, BeforeValidator(lambda v: _to_duration(v, zero=False)), _SERIALIZE]
+"""A positive duration, written as a string: ``"26h"``, ``"90m"``, ``"7d"``, ``"1h30m"``."""
+DurationOrZero = Annotated[timedelta, BeforeValidator(lambda v: _to_duration(v, zero=True)), _SERIALIZE]
+"""The same, where ``"0s"`` means none (a jitter, a margin)."""
 
 
 class Section(BaseModel):
@@ -166,6 +184,14 @@ class RepositorySection(Section):
         if self.url.startswith("s3:") and self.s3 is None:
             raise ValueError("an s3: url needs a [repository.s3] section with credentials")
         return self
+
+    @field_validator("url")
+    @classmethod
+    def _s3_url(cls, url: str) -> str:
+        problem = s3_url_problem(url) if url.startswith("s3:") else None
+        if problem is not None:
+            raise ValueError(problem)
+        return url
 
     @property
     def is_s3(self) -> bool:
@@ -438,7 +464,7 @@ class JobSchedule(Section):
         examples=["30 2 * * *"],
     )
     enabled: bool = Field(True, description="Run this job on schedule.", examples=[True])
-    jitter: Duration = Field(
+    jitter: DurationOrZero = Field(
         timedelta(minutes=30),
         description="Start up to this much later, at random, so hosts sharing a bucket do not all start at once.",
         examples=["30m"],
@@ -493,15 +519,36 @@ EventName = Literal["start", "success", "failure", "rpo_breach", "drill_failure"
 BAD_EVENTS: list[EventName] = ["failure", "rpo_breach", "drill_failure", "missed_run"]
 
 
+def _http_url(value: Any) -> Any:
+    """An http(s) URL with a host: a ping or webhook URL that cannot be POSTed to is refused now, not
+    at the first alert."""
+    if isinstance(value, str):
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http:// or https:// URL with a host")
+        try:
+            parts.port  # noqa: B018  (raises on a port that is not a number in range)
+        except ValueError:
+            raise ValueError(f"{value!r} has a port that is not a number from 1 to 65535") from None
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
 class PingSection(Section):
     """Healthchecks-style ping URLs, one a job: URL/start when it starts, URL on success, URL/fail with the log."""
 
-    backup: str | None = Field(
+    backup: HttpUrl | None = Field(
         None, description="Ping URL of the backup job.", examples=["https://hc-ping.com/your-uuid"]
     )
-    prune: str | None = Field(None, description="Ping URL of the prune job.", examples=["https://hc-ping.com/uuid-2"])
-    check: str | None = Field(None, description="Ping URL of the check job.", examples=["https://hc-ping.com/uuid-3"])
-    restore_test: str | None = Field(
+    prune: HttpUrl | None = Field(
+        None, description="Ping URL of the prune job.", examples=["https://hc-ping.com/uuid-2"]
+    )
+    check: HttpUrl | None = Field(
+        None, description="Ping URL of the check job.", examples=["https://hc-ping.com/uuid-3"]
+    )
+    restore_test: HttpUrl | None = Field(
         None, description="Ping URL of the restore drill.", examples=["https://hc-ping.com/uuid-4"]
     )
     timeout: float = Field(10, gt=0, description="Seconds to wait for the ping server.", examples=[10])
@@ -515,7 +562,7 @@ class PingSection(Section):
 class WebhookSection(Section):
     """A generic JSON webhook: each event POSTed as a JSON object."""
 
-    url: str = Field(description="Where the events are POSTed.", examples=["https://hooks.example.org/mailvault"])
+    url: HttpUrl = Field(description="Where the events are POSTed.", examples=["https://hooks.example.org/mailvault"])
     events: list[EventName] = Field(
         default_factory=lambda: list(BAD_EVENTS), description="Events sent.", examples=[["failure", "rpo_breach"]]
     )
@@ -643,7 +690,7 @@ class DnsSection(Section):
         examples=[["192.0.2.25"]],
     )
     low_ttl: int = Field(300, ge=1, description="The TTL (s) used around the cutover.", examples=[300])
-    margin: Duration = Field(
+    margin: DurationOrZero = Field(
         timedelta(minutes=10), description="Safety margin added to every computed wait.", examples=["10m"]
     )
     raise_after: Duration = Field(

@@ -180,6 +180,7 @@ def migrate_demo(runner: Runner, say: Callable[[str], None], config: Path, work:
         ]:  # fmt: skip
             if _step(runner, say, config, title, args):
                 return True
+
         def new_mail_arrives() -> None:
             from mailvault.demo.imap_servers import imap, message
 

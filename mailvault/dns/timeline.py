@@ -260,4 +260,3 @@ def compute(given: TimelineInput) -> Timeline:
         )
     )
     return Timeline(cutover, lower_by, steps, warnings)
-

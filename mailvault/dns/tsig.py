@@ -8,6 +8,8 @@ key "mailvault-update" {
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,10 @@ from mailvault.errors import ConfigError, SecretError
 
 _KEY = re.compile(r'key\s+"?(?P<name>[^"\s{]+)"?\s*\{(?P<body>[^}]*)\}\s*;', re.IGNORECASE | re.DOTALL)
 _ALGORITHM = re.compile(r"algorithm\s+\"?(?P<value>[\w.-]+)\"?\s*;", re.IGNORECASE)
-_SECRET = re.compile(r'secret\s+"(?P<value>[A-Za-z0-9+/=\s]+)"\s*;', re.IGNORECASE)
+_SECRET = re.compile(r'secret\s+"(?P<value>[^"]*)"\s*;', re.IGNORECASE)
+# RFC 8945 5.2: HMAC-MD5 is deprecated but still what some old servers have; GSS-TSIG is not a key file
+ALGORITHMS = ("hmac-md5", "hmac-md5.sig-alg.reg.int", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384",
+              "hmac-sha512")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -38,15 +43,26 @@ def parse_key(text: str, *, where: str) -> TsigKey:
             f'{where} holds no TSIG key (expected: key "name" {{ algorithm ...; secret "..."; }};)',
             hint="create one with: tsig-keygen -a hmac-sha256 NAME > FILE",
         )
-    body = match.group("body")
+    body, name = match.group("body"), match.group("name")
     algorithm, secret = _ALGORITHM.search(body), _SECRET.search(body)
+    regenerate = f"regenerate it: tsig-keygen -a hmac-sha256 {name}"
     if algorithm is None or secret is None:
-        raise ConfigError(
-            f"{where}: key {match.group('name')!r} lacks its algorithm or secret", hint="regenerate it with tsig-keygen"
-        )
+        lacks = "algorithm" if algorithm is None else "secret"
+        raise ConfigError(f"{where}: key {name!r} has no {lacks} line", hint=regenerate)
     value = "".join(secret.group("value").split())
+    try:
+        decoded = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        decoded = b""
+    if not decoded:
+        raise ConfigError(f"{where}: the secret of key {name!r} is not base64", hint=regenerate)
+    algo = algorithm.group("value").lower()
+    if algo not in ALGORITHMS:
+        raise ConfigError(
+            f"{where}: key {name!r} has algorithm {algo!r}, not one of {', '.join(ALGORITHMS[2:])}", hint=regenerate
+        )
     execute.register_secret(value)
-    return TsigKey(match.group("name"), algorithm.group("value").lower(), value)
+    return TsigKey(name, algo, value)
 
 
 def load_key(path: Path) -> TsigKey:

@@ -37,8 +37,6 @@ def restore_script(shares: list[Share], *, verify: bool) -> str:
     flag = " --verify" if verify else ""
     if len(shares) == 1 and not shares[0].paths and not shares[0].excluded:
         return CREDENTIALS + f"exec {RESTIC}{flag}"
-    lines = [
-        f"{RESTIC}{flag} {shlex.join(share.restic_args())} & p{n}=$!" for n, share in enumerate(shares)
-    ]
+    lines = [f"{RESTIC}{flag} {shlex.join(share.restic_args())} & p{n}=$!" for n, share in enumerate(shares)]
     waits = [f"wait $p{n} || rc=$?" for n in range(len(shares))]
     return CREDENTIALS + "\n".join([*lines, "rc=0", *waits, "exit $rc"]) + "\n"

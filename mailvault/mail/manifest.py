@@ -128,9 +128,7 @@ def scan(
         fresh.folders[str(folder.path)] = (current, entry)
         fresh.names[str(folder.path)] = names if files is None else [rel for _, _, rel in files]
         scanned.append(_Scanned(mbox.name, folder.name, folder.path, entry.messages, files))
-        before: dict[str, int | None] = (
-            dict.fromkeys(names) if files is None else {r: n for _, n, r in files}
-        )
+        before: dict[str, int | None] = dict.fromkeys(names) if files is None else {r: n for _, n, r in files}
         seen.append(ScannedFolder(mbox.name, folder.name, str(folder.path), before, current))
     reused = len(found_folders) - len(to_list)
     samples, unreadable, cursor = _sample(scanned, sample_size, sample_cursor)

@@ -67,7 +67,6 @@ class ScanCache:
             }
         )
 
-
     def names_blob(self) -> bytes:
         return marshal.dumps((FORMAT, self.taken_at, self.names))
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import tomllib
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from mailvault.config import textfile
 from mailvault.config.plain import Invalid, build, choice, integer, optional, path, positive, text
 from mailvault.errors import ConfigError
 from mailvault.keys.secrets import SecretSource
@@ -189,21 +190,22 @@ def _one_source_preset(data: Any) -> Any:
     return data
 
 
+_MISSING = "give the path of the accounts file"
+
+
 def load_accounts(path: Path, servers: Path | None = None) -> AccountsFile:
     """Read ``path`` (TOML, or CSV with ``servers`` holding [source] and [destination])."""
     try:
         if path.suffix.lower() == ".csv":
             data = _servers(servers, path)
-            with path.open(newline="") as fh:
-                rows = [{k.strip(): v.strip() for k, v in row.items() if k and v and v.strip()}
-                        for row in csv.DictReader(fh)]  # fmt: skip
+            text = textfile.read_text(path, what="accounts file", missing_hint=_MISSING)
+            rows = [{k.strip(): v.strip() for k, v in row.items() if k and v and v.strip()}
+                    for row in csv.DictReader(io.StringIO(text, newline=""))]  # fmt: skip
             data["accounts"] = rows
         else:
-            data = tomllib.loads(path.read_text())
-    except FileNotFoundError as exc:
-        raise ConfigError(f"accounts file {path} does not exist", hint="give the path of the accounts file") from exc
-    except (tomllib.TOMLDecodeError, csv.Error, UnicodeDecodeError) as exc:
-        raise ConfigError(f"accounts file {path} cannot be read: {exc}", hint="fix its syntax") from exc
+            data = textfile.read_toml(path, what="accounts file", missing_hint=_MISSING)
+    except csv.Error as exc:
+        raise ConfigError(f"accounts file {path} is not valid CSV: {exc}", hint="fix the line it names") from exc
     try:
         return AccountsFile.from_data(data)
     except Invalid as exc:
@@ -217,5 +219,5 @@ def _servers(servers: Path | None, csv_path: Path) -> dict[str, object]:
             f"accounts file {csv_path} is CSV: its servers come from a TOML file",
             hint="add --servers FILE with [source] and [destination]",
         )
-    data = tomllib.loads(servers.read_text())
+    data = textfile.read_toml(servers, what="servers file", missing_hint="give the path of the TOML file")
     return {k: v for k, v in data.items() if k in ("source", "destination", "options")}

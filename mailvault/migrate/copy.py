@@ -283,8 +283,20 @@ def _copy_account(
                     folder.copied, folder.bytes = earlier.copied, earlier.bytes  # (its refusals are retried)
                     folder.found_on_destination = earlier.found_on_destination
                 try:
-                    copy_folder(src, dst, m, state, user, folder, filters, dry_run, tick, throttle, tally,
-                                batch=(accounts.options.batch_messages, accounts.options.batch_bytes))
+                    copy_folder(
+                        src,
+                        dst,
+                        m,
+                        state,
+                        user,
+                        folder,
+                        filters,
+                        dry_run,
+                        tick,
+                        throttle,
+                        tally,
+                        batch=(accounts.options.batch_messages, accounts.options.batch_bytes),
+                    )
                 except (OSError, IMAPClientAbortError) as exc:
                     raise Dropped(folder.source, exc) from exc
                 except IMAPClientError as exc:  # a NO or BAD where none was expected (not an APPEND's refusal)

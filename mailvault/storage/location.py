@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,23 +31,54 @@ def parse_s3_url(url: str) -> S3Location:
 
     Raise ConfigError when there is no bucket or the bucket name is invalid.
     """
+    problem = s3_url_problem(url)
+    if problem is not None:
+        raise ConfigError(f"repository.url: {problem}", hint=_URL_HINT)
+    scheme, host, bucket, prefix = _split(url)
+    return S3Location(endpoint=f"{scheme}://{host}", bucket=bucket, prefix=prefix.strip("/"))
+
+
+_URL_HINT = "write it as s3:http://HOST:PORT/BUCKET/PREFIX, or s3:HOST/BUCKET for https"
+_BUCKET_CHARS = re.compile(r"[a-z0-9][a-z0-9.-]*[a-z0-9]")
+_IPV4 = re.compile(r"\d+\.\d+\.\d+\.\d+")
+
+
+def _split(url: str) -> tuple[str, str, str, str]:
     rest = url.removeprefix("s3:")
     scheme = "https"
     if "://" in rest:
         scheme, rest = rest.split("://", 1)
     host, _, path = rest.partition("/")
     bucket, _, prefix = path.strip("/").partition("/")
-    if not host or not bucket:
-        raise ConfigError(
-            f"repository.url: {url!r} names no bucket",
-            hint="write it as s3:http://HOST:PORT/BUCKET/PREFIX",
+    return scheme, host, bucket, prefix
+
+
+def s3_url_problem(url: str) -> str | None:
+    """What is wrong with the restic ``s3:`` URL ``url``, for the operator; None when nothing is.
+
+    >>> s3_url_problem("s3:http://127.0.0.1:8333/Bad_Bucket!")[:44]
+    "bucket name 'Bad_Bucket!' is not valid for S3"
+    >>> s3_url_problem("s3:ftp://host/bucket")
+    "'s3:ftp://host/bucket' has scheme 'ftp'; use http or https"
+    """
+    scheme, host, bucket, _ = _split(url)
+    if scheme not in ("http", "https"):
+        return f"{url!r} has scheme {scheme!r}; use http or https"
+    name, colon, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+    if not host or (colon and not name) or any(c.isspace() or c in "@?#\\" for c in host):
+        return f"{url!r} names no usable host"
+    if colon and not (port.isdigit() and 0 < int(port) < 65536):
+        return f"{url!r} has port {port!r}; a port is a number from 1 to 65535"
+    if not bucket:
+        return f"{url!r} names no bucket"
+    if not (3 <= len(bucket) <= 63 and _BUCKET_CHARS.fullmatch(bucket)):
+        return (
+            f"bucket name {bucket!r} is not valid for S3: use 3 to 63 lower-case letters, digits, dots or"
+            " hyphens, starting and ending with a letter or digit"
         )
-    if not 3 <= len(bucket) <= 63 or bucket != bucket.lower() or "_" in bucket:
-        raise ConfigError(
-            f"repository.url: bucket name {bucket!r} is not valid for S3",
-            hint="use 3 to 63 lower-case letters, digits, dots or hyphens",
-        )
-    return S3Location(endpoint=f"{scheme}://{host}", bucket=bucket, prefix=prefix.strip("/"))
+    if ".." in bucket or _IPV4.fullmatch(bucket) or bucket.startswith(("xn--", "sthree-")):
+        return f"bucket name {bucket!r} is not valid for S3: no '..', no IP address, no xn-- or sthree- prefix"
+    return None
 
 
 def local_path(url: str) -> Path | None:

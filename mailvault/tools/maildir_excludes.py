@@ -45,4 +45,3 @@ def dovecot_excludes(root: Path, layout: str, folder_layout: str) -> list[str]:
     folders = [base, f"{base}/.*"] if folder_layout == "maildir++" else [base, f"{base}/**"]
     per_folder = [p for folder in folders for p in (f"{folder}/tmp", f"{folder}/{INDEX_FILES}")]
     return [*per_folder, f"{base}/dovecot-uidvalidity.*"]
-

@@ -56,10 +56,10 @@ def test_a_zombie_is_not_alive() -> None:
 
 
 def test_a_memory_file_is_readable_by_a_child_by_path_and_gone_after() -> None:
-    with execute.memory_file("mv-test", "imapc_password = \"s3cret-in-memory\"\n") as path:
+    with execute.memory_file("mv-test", 'imapc_password = "s3cret-in-memory"\n') as path:
         assert str(path).startswith("/proc/") and "s3cret" not in str(path)
         done = execute.run(("cat", str(path)))
-        assert done.stdout == "imapc_password = \"s3cret-in-memory\"\n"
+        assert done.stdout == 'imapc_password = "s3cret-in-memory"\n'
     assert not path.exists()
 
 

@@ -23,7 +23,7 @@ def test_only_deleting_commands_use_the_prune_pair() -> None:
     from mailvault.config.schema import RepositorySection, S3KeysSection, S3Section
 
     repo = RepositorySection(
-        url="s3:http://127.0.0.1:8333/b/p",
+        url="s3:http://127.0.0.1:8333/bucket/p",
         password=SecretStr("pw-123456"),
         s3=S3Section(
             access_key_id=SecretStr("nightly-id"),

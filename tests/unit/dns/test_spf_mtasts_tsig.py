@@ -73,8 +73,15 @@ def test_tsig_key_files(tmp_path: Path) -> None:
     assert "c2VjcmV0" not in repr(key)
     with pytest.raises(ConfigError, match="holds no TSIG key"):
         parse_key("nothing here", where="k")
-    with pytest.raises(ConfigError, match="lacks its algorithm or secret"):
+    with pytest.raises(ConfigError, match="key 'x' has no secret line"):
         parse_key('key "x" { algorithm hmac-sha256; };', where="k")
+    with pytest.raises(ConfigError, match="key 'x' has no algorithm line"):
+        parse_key('key "x" { secret "c2VjcmV0"; };', where="k")
+    for bad in ("not base64!", "c2VjcmV0=x", "", "===="):
+        with pytest.raises(ConfigError, match="the secret of key 'x' is not base64"):
+            parse_key(f'key "x" {{ algorithm hmac-sha256; secret "{bad}"; }};', where="k")
+    with pytest.raises(ConfigError, match="has algorithm 'hmac-sha3'"):
+        parse_key('key "x" { algorithm hmac-sha3; secret "c2VjcmV0"; };', where="k")
     path = tmp_path / "tsig.key"
     path.write_text(KEY)
     path.chmod(0o644)

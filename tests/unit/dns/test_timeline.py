@@ -110,4 +110,3 @@ def test_steps_come_in_order_and_serialise() -> None:
     assert data["steps"][0]["command"] == "mailvault dns lower-ttl"
     assert datetime.fromisoformat(data["cutover_at"]) == t.cutover_at
     assert "publish mx.new.example.org." in t.step("lower-ttl").why
-

@@ -107,5 +107,6 @@ def test_every_mistake_is_one_line_naming_its_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_accounts(path)
     assert [caught.value.message.split(": ", 1)[1], *caught.value.details] == [
-        "destination: required key is missing", "accounts: at least one [[accounts]] entry is needed"
+        "destination: required key is missing",
+        "accounts: at least one [[accounts]] entry is needed",
     ]
