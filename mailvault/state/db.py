@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,6 +65,9 @@ def _now() -> str:
 class StateDB:
     def __init__(self, path: Path) -> None:
         self.path = path
+        if path.parent.is_dir() and not path.exists():
+            # created 0600 before sqlite would create it 0644 (umask 022): the run history names mailboxes
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:

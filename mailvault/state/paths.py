@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from mailvault.errors import MailvaultError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,13 @@ class StatePaths:
         return self.root / "manifests" / f"{snapshot_id}.json"
 
     def ensure(self) -> None:
-        """Create the state dir (mode 0700) and prove it is writable; raise MailvaultError otherwise."""
+        """Create the state dir (mode 0700), tighten one that others may read (it holds the run history,
+        mailbox names and message paths) and prove it is writable; raise MailvaultError otherwise."""
         try:
             self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-            (self.root / "manifests").mkdir(exist_ok=True)
-            self.manifest_dir.mkdir(exist_ok=True)
+            tighten(self.root)
+            (self.root / "manifests").mkdir(exist_ok=True, mode=0o700)
+            self.manifest_dir.mkdir(exist_ok=True, mode=0o700)
             with tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-"):
                 pass
         except OSError as exc:
@@ -65,6 +71,32 @@ class StatePaths:
                 f"state dir {self.root} is not writable: {exc.strerror}",
                 hint="fix state.dir in the config or its permissions",
             ) from exc
+
+
+def tighten(root: Path) -> None:
+    """Make ``root`` 0700 and the files directly in it 0600 when they are more open (packaging makes
+    /var/lib/NAME 0755; sqlite makes its database 0644). Refuse a directory others may write to
+    that this user cannot tighten: anyone could then replace what mailvault reads back."""
+    st = root.stat()
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & 0o077:
+        try:
+            os.chmod(root, 0o700)
+        except PermissionError:
+            if mode & 0o022:
+                raise MailvaultError(
+                    f"state dir {root} may be written by other users (mode {mode:04o}) and is not ours to fix",
+                    hint=f"run: chmod 700 {root} (as its owner), or set state.dir to a directory of this user",
+                ) from None
+            logger.warning("state dir %s may be read by other users (mode %04o): run chmod 700 %s", root, mode, root)
+            return
+        logger.warning("state dir %s was mode %04o, readable by other users: tightened to 0700", root, mode)
+    with os.scandir(root) as entries:
+        for entry in entries:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mode & 0o077:
+                os.chmod(entry.path, 0o600)
+            elif entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mode & 0o077:
+                os.chmod(entry.path, 0o700)
 
 
 def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o600) -> None:
