@@ -47,10 +47,9 @@ def plan(
     folder goes, counts, sizes, quota and an estimate. Writes nothing. Exit 1 when something would stop
     the run (quota, collisions, login, a doveadm precondition)."""
     wants_json(json)
-    from mailvault.migrate.accounts import load_accounts
     from mailvault.migrate.plan import plan as plan_action
 
-    spec = load_accounts(accounts, servers)
+    spec = _load(accounts, servers)
     plans = plan_action(spec, engines=_engines(spec, _state(state_dir, create=False), engine))
     blocked = any(p.blocking for p in plans)
     if json:
@@ -95,6 +94,16 @@ def plan(
 
 FoldersOpt = Annotated[list[str] | None, typer.Option("--folders", help="Only source folders matching these globs.")]
 ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Leave out source folders matching these.")]
+
+
+def _load(accounts: Path, servers: Path | None) -> AccountsFile:
+    """The accounts file, refused when an account's destination is its own source."""
+    from mailvault.migrate.accounts import load_accounts
+    from mailvault.migrate.same_account import refuse_same_accounts
+
+    spec = load_accounts(accounts, servers)
+    refuse_same_accounts(spec)
+    return spec
 
 
 def _state_dir(explicit: Path | None) -> Path:
@@ -152,13 +161,13 @@ def run(
     from concurrent.futures import ThreadPoolExecutor
 
     from mailvault.cli.progress import count_progress
-    from mailvault.migrate.accounts import Account, load_accounts
+    from mailvault.migrate.accounts import Account
     from mailvault.migrate.copy import AccountResult, Filters, Progress, run_account, since_date
     from mailvault.migrate.dsync_engine import run_account_dsync
     from mailvault.migrate.engines import mapper
     from mailvault.migrate.verify import verify_account
 
-    spec = load_accounts(accounts, servers)
+    spec = _load(accounts, servers)
     filters = Filters(tuple(folders or ()), tuple(exclude or ()), since_date(since) if since else None,
                       max_bytes_per_second)  # fmt: skip
     state = _state(state_dir, create=True)
@@ -230,12 +239,11 @@ def verify(
     """Per folder on both sides: counts, sizes, the message identities (what is missing or extra) and
     whether UIDVALIDITY and UIDs were kept. Exit 0 when nothing is missing, 1 otherwise."""
     wants_json(json)
-    from mailvault.migrate.accounts import load_accounts
     from mailvault.migrate.copy import Filters
     from mailvault.migrate.engines import mapper
     from mailvault.migrate.verify import verify_account
 
-    spec = load_accounts(accounts, servers)
+    spec = _load(accounts, servers)
     chosen = _engines(spec, _state(state_dir, create=False), None)
     filters = Filters(tuple(folders or ()), tuple(exclude or ()))
     checks = [verify_account(spec, a, filters, mapper(chosen[a.source_user], spec.options.preset))
@@ -277,12 +285,11 @@ def sync(
     fewer_gc_pauses()
     from concurrent.futures import ThreadPoolExecutor
 
-    from mailvault.migrate.accounts import load_accounts
     from mailvault.migrate.copy import Filters
     from mailvault.migrate.engines import mapper
     from mailvault.migrate.sync import sync_account
 
-    spec = load_accounts(accounts, servers)
+    spec = _load(accounts, servers)
     state = _state(state_dir, create=True)
     assert state is not None
     chosen = _engines(spec, state, None)
@@ -339,9 +346,8 @@ def cutover(
     again. Exit 0 when everyone sees the new MX and both syncs are clean, 1 otherwise."""
     wants_json(json)
     from mailvault.actions.migrate_cutover import migrate_cutover
-    from mailvault.migrate.accounts import load_accounts
 
-    spec = load_accounts(accounts, servers)
+    spec = _load(accounts, servers)
     ctx = _dns_for(domain, required=True)
     assert ctx is not None
     state = _state(state_dir, create=True)
@@ -386,10 +392,9 @@ def rollback(
     fewer_gc_pauses()
     from mailvault.actions.migrate_cutover import migrate_rollback
     from mailvault.cli.progress import count_progress
-    from mailvault.migrate.accounts import load_accounts
     from mailvault.migrate.copy import Filters, since_date
 
-    spec = load_accounts(accounts, servers)
+    spec = _load(accounts, servers)
     ctx = _dns_for(domain, required=False)
     state = _state(state_dir, create=True)
     assert state is not None

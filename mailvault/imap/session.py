@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -117,3 +118,29 @@ def quota(client: IMAPClient) -> Quota | None:
 
 def subscribed(client: IMAPClient) -> set[str]:
     return {_text(name) for _flags, _sep, name in client.list_sub_folders()}
+
+
+def inbox_fingerprint(client: IMAPClient) -> tuple[str, int, int, int]:
+    """What tells one account's INBOX from another's: Dovecot's mailbox GUID (``STATUS X-GUID``) where
+    the server tells it ("" elsewhere), UIDVALIDITY, UIDNEXT and MESSAGES."""
+    status = client.folder_status("INBOX", ["UIDVALIDITY", "UIDNEXT", "MESSAGES"])
+    guid = ""
+    with contextlib.suppress(IMAPClientError):  # (not Dovecot: BAD, and the session goes on)
+        guid = _text(client.folder_status("INBOX", ["X-GUID"]).get(b"X-GUID", b""))
+    return guid, int(status[b"UIDVALIDITY"]), int(status[b"UIDNEXT"]), int(status[b"MESSAGES"])
+
+
+def sees_subscription(writer: IMAPClient, reader: IMAPClient) -> bool | None:
+    """Whether ``reader`` sees a subscription that ``writer`` adds for a moment (then the two sessions
+    are one account); None when ``writer`` refuses to subscribe. Nothing else is written: the name
+    is subscribed to without a folder and unsubscribed at once."""
+    name = f"mailvault-probe-{secrets.token_hex(6)}"
+    try:
+        writer.subscribe_folder(name)
+    except IMAPClientError:
+        return None
+    try:
+        return name in subscribed(reader)
+    finally:
+        with contextlib.suppress(IMAPClientError):
+            writer.unsubscribe_folder(name)

@@ -47,6 +47,7 @@ from mailvault.migrate.caps import (
 )
 from mailvault.migrate.fetched import identity_of, light_fetch, side_identities, sizes_of
 from mailvault.migrate.identity import match, repeated_ids
+from mailvault.migrate.same_account import refuse_same_mailbox
 from mailvault.migrate.state import Copied, MigrationState
 
 logger = logging.getLogger(__name__)
@@ -329,6 +330,7 @@ def session_pair(accounts: AccountsFile, account: Account) -> Iterator[tuple[IMA
         session(accounts.destination, account.destination_user, account.secret("destination"),
                 role="destination") as dst,
     ):  # fmt: skip
+        refuse_same_mailbox(src, dst, accounts, account)
         src.normalise_times = dst.normalise_times = False
         yield src, dst
 

@@ -20,6 +20,7 @@ from mailvault.migrate.copy import Filters
 from mailvault.migrate.dsync_engine import notes, unsupported
 from mailvault.migrate.engines import CLIENTS_SEE, mapper
 from mailvault.migrate.local_dovecot import inspect, problems
+from mailvault.migrate.same_account import refuse_same_mailbox
 
 # A conservative rate for the estimate, from the bench (bench/migrate_vs_mbsync.py) on loopback;
 # a remote provider is usually slower: the plan says which rate it assumed. dsync measured ~1,270
@@ -114,6 +115,7 @@ def plan_account(accounts: AccountsFile, account: Account, engine: str = "imap")
         source_side = describe(source_client)
         subs = subscribed(source_client)
         with session(dst, account.destination_user, account.secret("destination"), role="destination") as dest:
+            refuse_same_mailbox(source_client, dest, accounts, account)
             dest_side = describe(dest)
             room = quota(dest)
             folder_plan = mapper(engine, accounts.options.preset)(source_side, dest_side)

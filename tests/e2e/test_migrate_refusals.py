@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 
 from mailvault.demo.dovecot import DovecotServer
-from mailvault.demo.imap_servers import NEW_NAMESPACE, old_provider, seed
+from mailvault.demo.imap_servers import NEW_NAMESPACE, imap, old_provider, seed
 from tests.e2e.accounts_file import write_accounts
 from tests.e2e.policy_server import throwaway_tls
+from tests.e2e.tcp_cutter import TcpCutter
 from tests.e2e.test_migrate import NEW_USERS, USERS
 from tests.e2e.workspace import Workspace
 
@@ -99,3 +100,33 @@ def test_a_mailbox_over_quota_is_reported_and_a_rerun_after_raising_it_completes
     finally:
         old.stop()
         new.stop()
+
+
+def test_a_destination_that_is_the_source_is_refused_by_every_command(local_ws: Workspace, tmp_path: Path) -> None:
+    local_ws.write_config()
+    old = old_provider(tmp_path / "old", USERS)
+    try:
+        seeded = seed(old, USER)
+        pw = local_ws.write_secret("alice.old", USERS[USER])
+        # The same server and account by another name ("localhost" reaches 127.0.0.1).
+        same = write_accounts(tmp_path / "same.toml", old.port, old.port, USER, pw, pw)
+        same.write_text(
+            same.read_text().replace('[destination]\nhost = "127.0.0.1"', '[destination]\nhost = "localhost"')
+        )
+        for args in (["plan"], ["run"], ["sync"], ["verify"], ["rollback", "--plan"]):
+            proc = local_ws.cli("migrate", *args, str(same), check=False)
+            assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+            assert f"account {USER}: source and destination are the same account on the same server" in proc.stderr
+            assert f"127.0.0.1:{old.port} and localhost:{old.port} both reach 127.0.0.1" in proc.stderr
+        # Through another port (a proxy standing for a second listener or a NAT): found by looking.
+        with TcpCutter(old.port, after_bytes=1 << 40, times=0) as proxy:
+            other = write_accounts(tmp_path / "other.toml", old.port, proxy.port, USER, pw, pw)
+            for args in (["plan", "--json"], ["run", "--json"], ["rollback", "--plan", "--json"]):
+                proc = local_ws.cli("migrate", *args, str(other), check=False)
+                assert proc.returncode != 0, (args, proc.stdout)
+                assert "is the source's own mailbox" in proc.stdout + proc.stderr, (args, proc.stdout, proc.stderr)
+        client = imap(old, USER)  # nothing was copied onto itself
+        held = {name: client.folder_status(name, ["MESSAGES"])[b"MESSAGES"] for name in seeded.folders}
+        assert held == {name: len(bodies) for name, bodies in seeded.folders.items()}
+    finally:
+        old.stop()

@@ -110,3 +110,25 @@ def test_every_mistake_is_one_line_naming_its_key(tmp_path: Path) -> None:
         "destination: required key is missing",
         "accounts: at least one [[accounts]] entry is needed",
     ]
+
+
+def test_a_destination_that_is_the_source_by_any_name_is_refused() -> None:
+    from mailvault.migrate.accounts import Account, AccountsFile, Endpoint
+    from mailvault.migrate.same_account import refuse_same_accounts, same_server
+
+    table = {"mail.example.org": {"192.0.2.1"}, "imap.example.org": {"192.0.2.1", "2001:db8::1"}, "new": {"x"}}
+
+    def resolve(host: str, port: int) -> set[str]:
+        return table.get(host, set())
+
+    old, alias = Endpoint("mail.example.org", 993), Endpoint("IMAP.example.org.", 993)
+    assert same_server(old, Endpoint("MAIL.example.org.", 993), resolve) == {"mail.example.org"}
+    assert same_server(old, alias, lambda h, p: resolve(h.lower().rstrip("."), p)) == {"192.0.2.1"}
+    assert same_server(old, Endpoint("mail.example.org", 143), resolve) == set()  # (then a live probe decides)
+    assert same_server(old, Endpoint("new", 993), resolve) == set()
+    account = Account("alice@example.org", "Alice@Example.org", source_password_env="A", destination_password_env="B")
+    spec = AccountsFile(old, Endpoint("mail.example.org", 993), [account])
+    with pytest.raises(ConfigError, match="same account on the same server"):
+        refuse_same_accounts(spec, resolve)
+    other_user = Account("alice@example.org", "bob@example.org", source_password_env="A", destination_password_env="B")
+    refuse_same_accounts(AccountsFile(old, old, [other_user]), resolve)  # another account on one server: a move
