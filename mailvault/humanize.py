@@ -28,3 +28,8 @@ def human_age(value: timedelta) -> str:
     if seconds < 48 * 3600:
         return f"{hours}h" + (f" {minutes % 60:02d}m" if minutes % 60 else "")
     return f"{days}d" + (f" {hours % 24}h" if hours % 24 else "")
+
+
+def count(n: int, noun: str) -> str:
+    """``count(1, "message")`` -> ``'1 message'``; ``count(2, "message")`` -> ``'2 messages'``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

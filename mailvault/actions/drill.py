@@ -118,10 +118,11 @@ PHASES = ("snapshot", "container", "restore", "lint", "serve", "verify")
 
 
 @contextmanager
-def _phase(st: _State, name: str, say: Say, *, blame: bool = True) -> Iterator[None]:
-    """Time one phase (a phase done in two parts adds them up). With ``blame``, an error raised here
-    is the phase's; a phase run in a worker thread is blamed where the main thread takes its result."""
-    say(f"drill: {name}...")
+def _phase(st: _State, name: str, doing: str, say: Say, *, blame: bool = True) -> Iterator[None]:
+    """Time one phase (a phase done in two parts adds them up), saying what it does. With ``blame``, an
+    error raised here is the phase's; a phase run in a worker thread is blamed where the main thread
+    takes its result."""
+    say(f"drill: {name}: {doing}...")
     began = time.monotonic()
     try:
         yield
@@ -161,7 +162,7 @@ def _run(config: Config, st: _State, work: Path, run_id: int, spec: str, runtime
 
 def _snapshot(config: Config, st: _State, spec: str, say: Say) -> tuple[Snapshot, Manifest]:
     """Pick the snapshot, measure the gaps between snapshots, read its manifest (in a worker thread)."""
-    with _phase(st, "snapshot", say, blame=False):
+    with _phase(st, "snapshot", "finding it and reading its manifest", say, blame=False):
         engine = Engine.open(config)
         engine.require_reachable()
         snaps = list_snapshots(engine)
@@ -183,7 +184,7 @@ def _container(
     stack: contextlib.ExitStack,
 ) -> tuple[Place, Sandbox | None]:
     """Start the box the drill runs in (its removal or stop registered on ``stack``)."""
-    with _phase(st, "container", say):
+    with _phase(st, "container", "starting the throwaway container", say):
         if runtime == "local":  # here: private namespaces on this host
             sweep_work_dirs(work.parent, keep={work.name})
             _prepare(config, work)
@@ -270,7 +271,10 @@ def _inside(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, 
     timeout = config.dns.timeout if config.dns is not None else DNS_TIMEOUT
     with ThreadPoolExecutor(max_workers=max(1, len(names))) as dns:  # DNS answers while restic restores
         published = [dns.submit(dkim.look_up, n, config.drill_resolvers, timeout=timeout) for n in names]
-        with _phase(st, "serve", say):  # Dovecot starts while restic restores; nobody logs in before the check
+        # Dovecot starts while restic restores; nobody logs in before the check
+        with _phase(
+            st, "serve", "starting Dovecot in the container (it opens no mailbox before the restore ends)", say
+        ):
             port = _start_dovecot(box, work)
         if _restore(config, st, box, work, snap, manifest, say):
             _check(config, st, box, work, snap, manifest, say, [p.result() for p in published], port)
@@ -279,7 +283,7 @@ def _inside(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, 
 def _restore(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, manifest: Manifest, say: Say) -> bool:
     """restic restores the snapshot inside the box, in shares side by side (``repository.restore_processes``);
     False (and a finding) when it fails."""
-    with _phase(st, "restore", say):
+    with _phase(st, "restore", f"restic restores snapshot {snap.short_id}", say):
         shares = split(manifest, config.repository.restore_processes)
         for path in precreate(shares):
             restored(work / "restore", path).mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -344,9 +348,11 @@ def _check(
     with ThreadPoolExecutor(max_workers=1) as pool:  # the lint and the IMAP check only read the tree: both at once
         linting = pool.submit(lint)
         try:
-            with _phase(st, "serve", say):
+            with _phase(st, "serve", "Dovecot takes the restored mail", say):
                 _serve(config, box, work, manifest, port)
-            with _phase(st, "verify", say):  # the sizes are judged against the lint's once it is done
+            with _phase(
+                st, "verify", "every folder over IMAP against the manifest", say
+            ):  # the sizes are judged against the lint's once it is done
                 outcome = check(port, _password(work), manifest, planned_folders(root, manifest), mismatch=mismatch)
         finally:
             try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -17,12 +16,13 @@ def demo(
     from mailvault.cli.main import register
 
     app = register()  # the demo runs every kind of command in this process
+    from mailvault.cli.output import say
     from mailvault.demo.flow import default_workdir, run_demo
 
     def runner(args: list[str]) -> int:
         return guarded(lambda: app(args))
 
-    code = run_demo(workdir or default_workdir(), runner, lambda line: print(line, file=sys.stderr, flush=True))
+    code = run_demo(workdir or default_workdir(), runner, say)
     raise typer.Exit(code)
 
 

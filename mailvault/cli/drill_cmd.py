@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
 from mailvault.cli.context import JsonOpt, KitOpt, KitPassphraseOpt, current_config, use_kit, wants_json
-from mailvault.cli.output import emit_json, stdout
+from mailvault.cli.output import emit_json, say, stdout
 
 app = typer.Typer(help="The restore drill's container image.", no_args_is_help=True)
 
@@ -40,7 +39,7 @@ def restore_test(
         snapshot=snapshot,
         runtime=runtime,
         keep_on_failure_hours=keep_on_failure,
-        say=lambda line: print(line, file=sys.stderr, flush=True),
+        say=say,
     )
     if json:
         emit_json({"ok": report.verdict != "fail", **report.as_dict()})

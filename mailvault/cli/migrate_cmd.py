@@ -10,6 +10,7 @@ from rich.text import Text
 
 from mailvault.cli.context import JsonOpt, wants_json
 from mailvault.cli.output import emit_json, human_bytes, stdout, table
+from mailvault.humanize import count as n_of
 from mailvault.runtime import fewer_gc_pauses
 
 if TYPE_CHECKING:
@@ -199,7 +200,7 @@ def run(
         pending = sum(f.pending for f in r.folders)
         count = pending if dry_run else r.copied
         found = sum(f.found_on_destination for f in r.folders)
-        line = f"{r.source_user} -> {r.destination_user}: {verb} {count} messages, {human_bytes(r.bytes)}"
+        line = f"{r.source_user} -> {r.destination_user}: {verb} {n_of(count, 'message')}, {human_bytes(r.bytes)}"
         line += f" in {r.seconds:.1f} s (engine {r.engine})"
         held = sum(f.held_elsewhere for f in r.folders)
         line += f"; {found} were already there" if found else ""
@@ -306,8 +307,9 @@ def sync(
     for r in results:
         d = r.as_dict()
         stdout.print(
-            f"{r.source_user} -> {r.destination_user}: {d['copied']} new messages copied, {d['flags_updated']} flag"
-            f" changes carried, {d['unchanged_folders']}/{len(r.folders)} folders unchanged, {r.seconds:.2f} s",
+            f"{r.source_user} -> {r.destination_user}: {n_of(d['copied'], 'new message')} copied,"
+            f" {n_of(d['flags_updated'], 'flag change')} carried, {d['unchanged_folders']}/{len(r.folders)} folders"
+            f" unchanged, {r.seconds:.2f} s",
         )  # fmt: skip
         if r.error:
             stdout.print(f"  ERROR: {r.error}")
@@ -421,7 +423,7 @@ def rollback(
         back = [f for f in r.folders if (f.pending if plan_only else f.copied)]
         verb = "would copy back" if plan_only else "copied back"
         count = sum(f.pending for f in back) if plan_only else r.copied
-        stdout.print(f"{r.destination_user} <- {r.source_user}: {verb} {count} messages")
+        stdout.print(f"{r.destination_user} <- {r.source_user}: {verb} {n_of(count, 'message')}")
         for f in back:
             n = f.pending if plan_only else f.copied
             stdout.print(f"  {f.source} -> {f.destination}: {n}")

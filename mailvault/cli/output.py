@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from typing import Any, ClassVar
 
@@ -70,6 +71,17 @@ def use_timestamps() -> None:
     formatter.converter = time.gmtime
     for handler in logging.getLogger().handlers:
         handler.setFormatter(formatter)
+
+
+_SAY = threading.Lock()
+
+
+def say(line: str) -> None:
+    """One progress line on stderr, whole: lines said from several threads at once (the drill's phases
+    overlap) never share a line, as print's two writes (text, then newline) let them."""
+    with _SAY:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
 
 
 def emit_json(data: Any) -> None:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 
-from mailvault.cli.output import human_bytes, stderr
+from mailvault.cli.output import human_bytes, say, stderr
 from mailvault.tools.restic_output import Status
 
 PLAIN_INTERVAL_S = 5.0
@@ -66,7 +66,7 @@ def backup_progress(label: str, *, enabled: bool = True) -> Iterator[Callable[[S
         finally:
             bar.stop()
         return
-    yield PlainProgress(label, write=lambda line: print(line, file=sys.stderr, flush=True))
+    yield PlainProgress(label, write=say)
 
 
 class PlainProgress:
@@ -111,6 +111,22 @@ def task_columns(noun: str) -> tuple[ProgressColumn, ...]:
     )
 
 
+def count_line(task: str, done: int, total: int, nbytes: int, per_s: float, noun: str) -> str:
+    """A plain progress line of a copy: messages accounted for (copied, or found already there) out
+    of the total, the bytes really copied, and while it goes on its pace and ETA.
+
+    >>> count_line("alice", 32, 32, 247, 0.0, "messages")
+    'alice: 32/32 messages done, 247 B copied'
+    >>> count_line("alice", 10, 40, 1 << 20, 5.0, "messages")
+    'alice: 10/40 messages done, 1.0 MiB copied, 5/s, ETA 0:00:06'
+    """
+    line = f"{task}: {done}/{total} {noun} done, {human_bytes(nbytes)} copied"
+    if done >= total:
+        return line
+    eta = _eta(int((total - done) / per_s)) if per_s > 0 else "?"
+    return f"{line}, {per_s:.0f}/s, ETA {eta}"
+
+
 @contextmanager
 def count_progress(noun: str) -> Iterator[Callable[[str, int, int, int], None]]:
     """Progress of several tasks at once (one per account): ``show(task, done, bytes, total)``; a bar
@@ -147,8 +163,6 @@ def count_progress(noun: str) -> Iterator[Callable[[str, int, int, int], None]]:
         per_s = rate(task, done)
         if done >= total or now - last.get(task, 0.0) >= PLAIN_INTERVAL_S:
             last[task] = now
-            eta = _eta(int((total - done) / per_s)) if per_s > 0 else "?"
-            print(f"{task}: {done}/{total} {noun}, {human_bytes(nbytes)}, {per_s:.0f}/s, ETA {eta}",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            say(count_line(task, done, total, nbytes, per_s, noun))
 
     yield plain

@@ -152,6 +152,30 @@ def _strip(path: tuple[str, ...], preset: Preset | None) -> tuple[str, ...]:
     return path
 
 
+_UNSAFE = {chr(c) for c in range(0x20)} | {"\x7f", "/"}
+
+
+def clean_part(part: str, delimiter: str) -> str:
+    """One level of a folder's name as the destination may take it: the destination's separator, a
+    slash (a path on many servers' disks) and control characters (NUL) become ``_``, and an empty,
+    ``.`` or ``..`` level, which a server could read as a step out of the mailbox, becomes ``_``s.
+
+    >>> clean_part("a.b", "."), clean_part("..", "/"), clean_part("x\\x00y/z", ".")
+    ('a_b', '__', 'x_y_z')
+    """
+    if part in ("", ".", ".."):
+        return SEPARATOR_STANDIN * max(1, len(part))
+    return "".join(SEPARATOR_STANDIN if ch == delimiter or ch in _UNSAFE else ch for ch in part)
+
+
+def _why_renamed(part: str, delimiter: str) -> str:
+    if part in ("", ".", ".."):
+        return f"{part!r} is no folder name"
+    if delimiter in part:
+        return f"{delimiter!r} is the destination's separator"
+    return "a slash or control character is not kept"
+
+
 def map_folders(source: Side, destination: Side, *, preset: str | None = None, by_role: bool = True) -> FolderPlan:
     """Where each of ``source``'s folders goes on ``destination``. ``by_role=False``: by path only,
     as Dovecot's dsync maps them (Sent lands in Sent even where the destination's \\Sent folder is
@@ -199,9 +223,13 @@ def _one(
     if role is not None and role in roles:
         return Mapping(folder.name, roles[role].name, f"role {role}", role, True)
     path = _strip(path, preset)
-    clean = tuple(part.replace(destination.delimiter, SEPARATOR_STANDIN) for part in path)
+    clean = tuple(clean_part(part, destination.delimiter) for part in path)
     why = "same path"
     if clean != path:
-        why = f"renamed: {destination.delimiter!r} is the destination's separator"
+        why = "renamed: " + "; ".join(
+            sorted(
+                {_why_renamed(part, destination.delimiter) for part, c in zip(path, clean, strict=True) if part != c}
+            )
+        )
     name = destination.name(clean)
     return Mapping(folder.name, name, why, role, name in existing)

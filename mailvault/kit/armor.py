@@ -83,7 +83,10 @@ def dearmor(text: str, *, name: str) -> bytes:
         if not line:
             continue
         if line.lower().startswith("lines:"):
-            expected = int(line.split(":", 1)[1].strip() or "0")
+            count = line.split(":", 1)[1].strip()
+            if not (count.isascii() and count.isdigit()):
+                raise KitError(f"{name}, line {offset}: the Lines: header is not a number", hint=_TYPE_HINT)
+            expected = int(count)
             continue
         if ":" in line and not line[0].isdigit():
             continue  # a header for people

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
+from mailvault.errors import ToolError
+
 _VERSION = re.compile(r"restic (\d+)\.(\d+)\.(\d+)")
 
 
@@ -111,6 +113,13 @@ def parse_backup_line(line: str) -> Event | None:
         return None
     if not isinstance(data, dict):
         return None
+    try:
+        return _event(data)
+    except (TypeError, ValueError):  # a field of another type than restic's: not a line mailvault knows
+        return None
+
+
+def _event(data: dict[str, Any]) -> Event | None:
     kind = data.get("message_type")
     if kind == "status":
         return Status(
@@ -193,28 +202,35 @@ class RecordRef:
     bytes: int | None
 
 
+class ResticOutputError(ToolError):
+    """restic printed something that is not what its version documents."""
+
+
 def parse_snapshots(text: str) -> list[Snapshot]:
     """Parse ``restic snapshots --json`` (mailvault's snapshots and their record snapshots), oldest
     first; each snapshot with the newest record that describes it."""
-    raw = json.loads(text or "[]") or []
-    snaps = [
-        Snapshot(
-            id=item["id"],
-            short_id=item.get("short_id", item["id"][:8]),
-            time=parse_time(item["time"]),
-            hostname=item.get("hostname", ""),
-            paths=tuple(item.get("paths") or ()),
-            tags=tuple(item.get("tags") or ()),
-        )
-        for item in raw
-    ]
+    try:
+        raw = json.loads(text or "[]") or []
+        snaps = [
+            Snapshot(
+                id=str(item["id"]),
+                short_id=str(item.get("short_id", item["id"][:8])),
+                time=parse_time(item["time"]),
+                hostname=str(item.get("hostname", "")),
+                paths=tuple(str(p) for p in item.get("paths") or ()),
+                tags=tuple(str(t) for t in item.get("tags") or ()),
+            )
+            for item in raw
+        ]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ResticOutputError(f"restic snapshots printed a listing mailvault cannot read ({exc!r})") from None
     snaps.sort(key=lambda s: s.time)
     records: dict[str, RecordRef] = {}  # by the short id of the snapshot described
     by_run: dict[str, RecordRef] = {}  # by the run tag the described snapshot carries too
     for snap in snaps:
         for tag in snap.tags if "mailvault-record" in snap.tags else ():
             parts = tag.split(":")
-            if len(parts) == 5 and parts[0] == "record" and parts[3].isdigit() and parts[4].isdigit():
+            if len(parts) == 5 and parts[0] == "record" and _number(parts[3]) and _number(parts[4]):
                 path = next((p for p in snap.paths if p.endswith(f"/{parts[1]}.json")), "")
                 records[parts[1][:8]] = RecordRef(snap.id, path, parts[2], int(parts[3]), int(parts[4]))
             elif tag.startswith("record-run:") and snap.paths:
@@ -227,6 +243,10 @@ def parse_snapshots(text: str) -> list[Snapshot]:
         ref = records.get(snap.id[:8]) or next((by_run[t] for t in snap.tags if t in by_run), None)
         found.append(replace(snap, record=ref) if ref else snap)
     return found
+
+
+def _number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def orphan_records(text: str) -> list[str]:
@@ -244,7 +264,7 @@ def orphan_records(text: str) -> list[str]:
     >>> orphan_records(json.dumps([snap, run]))[0][:8]
     'eeeeeeee'
     """
-    raw = json.loads(text or "[]") or []
+    raw = [item for item in json.loads(text or "[]") or [] if isinstance(item, dict) and "id" in item]
     backups = [item for item in raw if "mailvault-record" not in (item.get("tags") or ())]
     alive = {item["id"][:8] for item in backups} | {t for item in backups for t in item.get("tags") or ()}
     orphans = []

@@ -232,7 +232,7 @@ def test_provider_migration_runbook(local_ws: Workspace, tmp_path: Path) -> None
                 "migrate plan": (0, "engine"),
                 "run /etc/mailvault/migrate/accounts.toml --dry-run": (0, "would copy"),
                 "migrate run": (0, "verify alice@example.com -> alice@example.com: verified"),
-                "migrate sync": (0, "new messages copied"),
+                "migrate sync": (0, "new message"),
                 "dns inspect": (0, "no inconsistencies found"),
                 "dns plan": (0, "cutover changes: MX example.com."),
                 "dns lower-ttl": (0, "journal entry 1"),
@@ -242,7 +242,7 @@ def test_provider_migration_runbook(local_ws: Workspace, tmp_path: Path) -> None
                 "dns verify": (0, "everyone sees the new records"),
                 "dns raise-ttl": (0, "changed: MX example.com."),
                 "rollback /etc/mailvault/migrate/accounts.toml --domain example.com --plan": (0, "would copy back 1"),
-                "migrate rollback": (0, "copied back 1 messages"),
+                "migrate rollback": (0, "copied back 1 message\r\n"),
             }
             for step in steps:
                 if "dns lower-ttl" in step:
