@@ -398,7 +398,7 @@ def copy_folder(
         taken = admit(tally, chosen, sizes)
         confirmed: list[tuple[tuple[int, dict[bytes, Any]], int | None]] = []
         try:
-            confirmed = _copy_batch(src, dst, m, taken, state, user, uidvalidity, folder, tally)
+            confirmed = _copy_batch(src, dst, m, taken, sizes, state, user, uidvalidity, folder, tally)
         finally:  # what was taken of the day's cap and not stored goes back (refused, dropped)
             stored = {uid for (uid, _data), _d in confirmed}
             for uid in taken:
@@ -414,14 +414,16 @@ def copy_folder(
 
 
 def _copy_batch(
-    src: IMAPClient, dst: IMAPClient, m: Mapping, uids: list[int], state: MigrationState, user: str,
-    uidvalidity: int, folder: FolderResult, tally: DailyTally | None,
+    src: IMAPClient, dst: IMAPClient, m: Mapping, uids: list[int], sizes: dict[int, int], state: MigrationState,
+    user: str, uidvalidity: int, folder: FolderResult, tally: DailyTally | None,
 ) -> list[tuple[tuple[int, dict[bytes, Any]], int | None]]:  # fmt: skip
     """FETCH ``uids``, APPEND them, record those the destination confirmed (and their upload)."""
     if not uids:
         return []
     fetched = src.fetch(uids, ["BODY.PEEK[]", "FLAGS", "INTERNALDATE"])
-    messages = [(uid, fetched[uid]) for uid in uids if uid in fetched]
+    messages = [
+        (uid, fetched[uid]) for uid in uids if uid in fetched and _whole(uid, fetched[uid], sizes, folder, user)
+    ]
     confirmed = append(dst, m.destination, messages, folder, user)
     nbytes = sum(len(data[b"BODY[]"]) for (_uid, data), _d in confirmed)
     uploaded = (tally.mailbox, time.time(), nbytes) if tally is not None and tally.caps.max_bytes_per_day else None
@@ -430,6 +432,24 @@ def _copy_batch(
         for (uid, data), dest_uid in confirmed
     ], uploaded=uploaded)  # fmt: skip
     return confirmed
+
+
+def _whole(uid: int, data: dict[bytes, Any], sizes: dict[int, int], folder: FolderResult, user: str) -> bool:
+    """Whether the source sent the body it announced. One without a body, or of another size than its
+    RFC822.SIZE (it changed between the two FETCHes, or the server is broken), is skipped and reported:
+    its identity on the destination would not match the source's, and every run would copy it again."""
+    body = data.get(b"BODY[]")
+    announced = sizes.get(uid)
+    if isinstance(body, bytes) and (announced is None or len(body) == announced):
+        return True
+    reason = (
+        "the source sent no body for it"
+        if not isinstance(body, bytes)
+        else f"the source announced {announced} bytes and sent {len(body)}: it changed, or the server is broken"
+    )
+    folder.skipped.append(Rejected(folder.source, uid, announced or 0, reason))
+    logger.warning("%s %s: UID %d skipped: %s", user, folder.source, uid, reason)
+    return False
 
 
 def within_size_limit(

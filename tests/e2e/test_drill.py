@@ -51,6 +51,10 @@ def test_a_good_backup_passes_the_drill(drilled: Workspace) -> None:
     assert (report["mailboxes"], report["messages"]) == (4, 80)
     assert report["samples"] == 10 and report["rto_s"] > 0 and report["rpo_s"] < 600
     assert set(report["phases"]) == {"snapshot", "container", "restore", "lint", "serve", "verify"}
+    # one phase line each, whole, each saying what it does (the phases overlap in threads)
+    said = [line for line in proc.stderr.splitlines() if line.startswith("drill:")]
+    assert all(line.count("drill:") == 1 for line in said) and len(said) == len(set(said)), said
+    assert [line.split(":")[1].strip() for line in said[:2]] == ["snapshot", "container"] or len(said) >= 6, said
     assert any("match the manifest over IMAP" in f["message"] for f in report["findings"])
     restore = [f["message"] for f in report["findings"] if f["phase"] == "restore"]
     assert restore == [f"restored snapshot {report['snapshot_id'][:8]} with 4 restic processes side by side,"

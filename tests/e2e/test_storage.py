@@ -56,6 +56,8 @@ def test_an_unprotected_bucket_is_reported_then_versioned(ws: Workspace) -> None
     assert any("versioning is" in f and "can delete or overwrite backups" in f for f in report["findings"])
     text = ws.cli("storage", "check").stdout
     assert "NOT protected against deletion" in text
+    # config keys in the findings are printed as they are, not eaten as markup
+    assert "set [repository.s3.prune] and take the delete" in text.replace("\n", " ")
     assert ws.cli_json("init", "--versioning")["protection"] == ["versioning enabled"]
     assert ws.cli_json("storage", "check")["versioning"] == "Enabled"
 

@@ -30,3 +30,13 @@ def test_registering_everything_gives_every_command_once() -> None:
     names = [c.name or c.callback.__name__ for c in app.registered_commands if c.callback]  # type: ignore[union-attr]
     names += [g.name for g in app.registered_groups if g.name]
     assert sorted(names) == sorted(main.COMMANDS), "a command missing from COMMANDS, or registered twice"
+
+
+def test_verbose_is_shown_as_a_flag_and_help_text_keeps_its_brackets() -> None:
+    from typer.testing import CliRunner
+
+    app = main.register()
+    top = CliRunner().invoke(app, ["--help"], terminal_width=200).output
+    assert "-v, --verbose " in top and "<int>" not in top.split("--verbose", 1)[1].splitlines()[0]
+    sub = CliRunner().invoke(app, ["migrate", "plan", "--help"], terminal_width=200).output
+    assert "TOML with [source] and [destination]" in sub
