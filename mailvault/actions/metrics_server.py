@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 def parse_listen(listen: str) -> tuple[str, int]:
     host, sep, port = listen.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not port.isdecimal() or not 0 < int(port) < 65536:
         raise MailvaultError(f"--listen {listen!r} is not host:port", hint="write it like 127.0.0.1:9898")
     return host.strip("[]") or "127.0.0.1", int(port)
 

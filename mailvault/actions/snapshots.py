@@ -32,7 +32,7 @@ class SnapshotRow:
 
 def _int(snap: Snapshot, key: str) -> int | None:
     value = snap.tag_value(key)
-    return int(value) if value is not None and value.isdigit() else None
+    return int(value) if value is not None and value.isdecimal() else None
 
 
 def row(snap: Snapshot) -> SnapshotRow:

@@ -48,7 +48,7 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 def _arm_timeout() -> None:
     text = os.environ.get(TIMEOUT_ENV, "")
-    if text.isdigit() and int(text) > 0:
+    if text.isdecimal() and int(text) > 0:
         seconds = int(text)
 
         def expired(signum: int, frame: FrameType | None) -> None:

@@ -43,7 +43,7 @@ def integer(low: int | None = None, high: int | None = None) -> Rule:
     """
 
     def rule(value: Any) -> int:
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and value.strip().lstrip("-").isdecimal():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"Input should be a whole number, not {_kind(value)}")

@@ -372,7 +372,7 @@ def _server_address(value: str) -> str:
         port = value.partition("]")[2][1:] or None
     elif value.count(":") == 1:
         port = value.split(":")[1]
-    if not value.strip() or (port is not None and not (port.isdigit() and 0 < int(port) < 65536)):
+    if not value.strip() or (port is not None and not (port.isdecimal() and 0 < int(port) < 65536)):
         raise ValueError(f"{value!r} is not host, host:port or [v6]:port")
     return value
 

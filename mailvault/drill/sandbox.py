@@ -54,7 +54,7 @@ def remove_expired(cli: str, owner: str, *, now: float | None = None) -> list[st
     expired = []
     for line in listed.splitlines():
         name, _, keep = line.partition("\t")
-        if name and (not keep.strip().isdigit() or int(keep) < now):
+        if name and (not keep.strip().isdecimal() or int(keep) < now):
             expired.append(name)
     if expired:
         execute.run(container.remove_argv(cli, expired), check=False, timeout=120)

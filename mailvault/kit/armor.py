@@ -84,11 +84,11 @@ def dearmor(text: str, *, name: str) -> bytes:
             continue
         if line.lower().startswith("lines:"):
             count = line.split(":", 1)[1].strip()
-            if not (count.isascii() and count.isdigit()):
+            if not (count.isascii() and count.isdecimal()):
                 raise KitError(f"{name}, line {offset}: the Lines: header is not a number", hint=_TYPE_HINT)
             expected = int(count)
             continue
-        if ":" in line and not line[0].isdigit():
+        if ":" in line and not line[0].isdecimal():
             continue  # a header for people
         match = _LINE.match(line)
         if match is None:

@@ -95,7 +95,7 @@ def read_uidvalidity(folder: Path) -> int | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     for field in header[1:]:
-        if field.startswith("V") and field[1:].isdigit():
+        if field.startswith("V") and field[1:].isdecimal():
             return int(field[1:])
     return None
 
@@ -112,7 +112,7 @@ def read_uidlist(folder: Path) -> dict[str, int]:
     found: dict[str, int] = {}
     for line in lines[1:]:
         uid, _, rest = line.partition(" ")
-        if not uid.isdigit() or not rest:
+        if not uid.isdecimal() or not rest:
             continue
         name = rest[rest.index(":") + 1 :] if ":" in rest else rest.split()[-1]
         found[name] = int(uid)

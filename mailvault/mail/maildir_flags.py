@@ -28,7 +28,7 @@ def parse_keywords(text: str) -> dict[str, str]:
     found = {}
     for line in text.splitlines():
         number, _, name = line.partition(" ")
-        if number.isdigit() and 0 <= int(number) < 26 and name:
+        if number.isascii() and number.isdecimal() and 0 <= int(number) < 26 and name:
             found[chr(ord("a") + int(number))] = name.strip()
     return found
 

@@ -92,7 +92,7 @@ def _field(part: str, name: str, low: int, high: int, names: tuple[str, ...]) ->
     values: set[int] = set()
     for item in part.lower().split(","):
         body, _, step_text = item.partition("/")
-        step = int(step_text) if step_text.isdigit() else 0
+        step = int(step_text) if step_text.isdecimal() else 0
         if step_text and not 1 <= step <= high - low + 1:
             raise ValueError(f"the {name} step {step_text!r} is not valid; write */n with n from 1 to {high - low + 1}")
         step = step or 1
@@ -115,7 +115,7 @@ def _field(part: str, name: str, low: int, high: int, names: tuple[str, ...]) ->
 def _number(text: str, name: str, low: int, high: int, names: tuple[str, ...]) -> int:
     if text in names:
         return names.index(text) + (1 if name == "month" else 0)
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not text.isdecimal() or not low <= int(text) <= high:
         allowed = f"{low}-{high}" + (f" or {names[0]}..{names[-1]}" if names else "")
         raise ValueError(f"{text!r} is not a valid {name} ({allowed})")
     return int(text)

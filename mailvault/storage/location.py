@@ -67,7 +67,7 @@ def s3_url_problem(url: str) -> str | None:
     name, colon, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
     if not host or (colon and not name) or any(c.isspace() or c in "@?#\\" for c in host):
         return f"{url!r} names no usable host"
-    if colon and not (port.isdigit() and 0 < int(port) < 65536):
+    if colon and not (port.isdecimal() and 0 < int(port) < 65536):
         return f"{url!r} has port {port!r}; a port is a number from 1 to 65535"
     if not bucket:
         return f"{url!r} names no bucket"

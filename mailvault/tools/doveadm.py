@@ -132,7 +132,7 @@ def parse_config(text: str) -> LocalConfig:
     ports = {
         int(value)
         for key, value in settings.items()
-        if key.startswith("service/imap-login/inet_listener/") and key.endswith("/port") and value.isdigit()
+        if key.startswith("service/imap-login/inet_listener/") and key.endswith("/port") and value.isdecimal()
     }
     prefix = settings.get(f"namespace/{inbox}/prefix", "") if inbox else ""
     return LocalConfig(inbox, prefix, frozenset(p for p in ports if p))

@@ -246,7 +246,7 @@ def parse_snapshots(text: str) -> list[Snapshot]:
 
 
 def _number(text: str) -> bool:
-    return text.isascii() and text.isdigit()
+    return text.isascii() and text.isdecimal()
 
 
 def orphan_records(text: str) -> list[str]:

@@ -260,7 +260,7 @@ hostile = st.one_of(
 )
 
 # the names a destination already holds (and may map a role to) are its own: sane ones here
-sane = st.text(alphabet=st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="/"), min_size=1,
+sane = st.text(alphabet=st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="/.\\"), min_size=1,
                max_size=12).filter(lambda n: n not in (".", ".."))  # fmt: skip
 
 
@@ -289,8 +289,8 @@ def test_a_folder_mapping_is_never_many_to_one_and_stays_in_the_namespace(source
     # two sources landing on one destination name are reported, never merged silently
     assert {d: s for d, s in by_destination.items() if len(s) > 1} == plan.collisions
     for m in plan.mappings:
-        if m.destination == "INBOX":
-            continue
+        if m.destination == "INBOX" or m.why.startswith("role "):
+            continue  # (a folder the destination already has, by its role: the destination's own name)
         assert m.destination.startswith(destination.prefix)
         parts = m.destination[len(destination.prefix) :].split(destination.delimiter)
         decoded = [utf7.decode(part) for part in parts]
