@@ -327,6 +327,23 @@ def memory_file(name: str, data: str) -> Iterator[Path]:
         os.close(fd)
 
 
+_HELD: dict[str, Path] = {}
+
+
+def held_memory_file(name: str, data: str) -> Path:
+    """A :func:`memory_file` held until this process ends (the same one for the same ``name`` and
+    ``data``): a secret resolved once per run and read by every child of the run from its path."""
+    key = f"{name}\0{data}"
+    if key not in _HELD:
+        try:
+            fd = os.memfd_create(name, os.MFD_CLOEXEC)
+        except (AttributeError, OSError) as exc:
+            raise ToolError("cannot hold a secret file in memory (memfd_create)", hint="run on Linux") from exc
+        os.write(fd, data.encode())
+        _HELD[key] = Path(f"/proc/{os.getpid()}/fd/{fd}")
+    return _HELD[key]
+
+
 def detach(argv: tuple[str, ...]) -> int:
     """Start ``argv`` in a session of its own that outlives mailvault (housekeeping such as deleting
     a drill's files); its output is discarded. Return its pid."""

@@ -64,8 +64,9 @@ def password_env(source: SecretSource) -> dict[str, str]:
         resolve(source)  # proves it is readable and registers it for masking
         return {"RESTIC_PASSWORD_FILE": str(path)}
     if source.command is not None:
-        resolve(source)
-        return {"RESTIC_PASSWORD_COMMAND": source.command}
+        # asked once per run (a `pass` or vault lookup may prompt or log): every restic child of the
+        # run reads the answer from this process's memory, never from a disk or its own command
+        return {"RESTIC_PASSWORD_FILE": str(execute.held_memory_file("mailvault-password", resolve(source)))}
     return {"RESTIC_PASSWORD": resolve(source)}
 
 

@@ -77,16 +77,32 @@ class SecretSource:
         return self.file if self.file is not None else self.credential_path()
 
 
+_ANSWERED: dict[tuple[str, str], str] = {}  # (label, command) -> what the command printed, this run
+
+
 def resolve(source: SecretSource) -> str:
-    """Return the secret's value (trailing newline stripped) and register it for masking.
+    """Return the secret's value (trailing newline stripped) and register it for masking. A command
+    is run once per process (one mailvault command is one run): a `pass` or vault lookup may prompt,
+    log or cost a round trip each time.
 
     Raise SecretError naming the source when it is missing, empty or readable by others.
     """
-    value = _read(source)
+    if source.command is not None:
+        key = (source.label, source.command)
+        if key not in _ANSWERED:
+            _ANSWERED[key] = _read(source)
+        value = _ANSWERED[key]
+    else:
+        value = _read(source)
     if not value:
         raise SecretError(f"{source.label} from {source.describe()} is empty", hint="put the secret there")
     execute.register_secret(value)
     return value
+
+
+def forget_answers() -> None:
+    """End of a run inside a long-lived process (the daemon): commands are asked again next run."""
+    _ANSWERED.clear()
 
 
 def _read(source: SecretSource) -> str:

@@ -30,6 +30,7 @@ from mailvault.actions.status import mark_scheduled
 from mailvault.config.durations import format_duration
 from mailvault.config.schema import Config
 from mailvault.errors import LockedError, MailvaultError
+from mailvault.keys.secrets import forget_answers
 from mailvault.monitor.events import Event
 from mailvault.monitor.facts import schedules
 from mailvault.monitor.notify import flush, notify
@@ -64,6 +65,8 @@ def fire(job: str) -> None:
     except MailvaultError as exc:  # could not even start it: say so, keep the daemon
         logger.error("%s: could not run: %s", job, exc.one_line())
         notify(ctx.config, Event("failure", job, f"{job} could not be started: {exc.one_line()}"))
+    finally:  # each job is a run: a secret the daemon asked for is asked again next time (rotated, say)
+        forget_answers()
 
 
 def trigger_for(config: Config, job: str) -> CronTrigger:

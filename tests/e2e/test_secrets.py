@@ -60,3 +60,23 @@ def test_repository_password_from_a_systemd_credential(local_ws: Workspace, tmp_
     outside = local_ws.cli("snapshots", check=False)  # no CREDENTIALS_DIRECTORY: not run by systemd
     assert outside.returncode == 2
     assert "$CREDENTIALS_DIRECTORY is not set" in outside.stderr
+
+
+def test_a_password_command_runs_once_per_command(local_ws: Workspace, tmp_path: Path) -> None:
+    """A `pass` or vault lookup is asked once per mailvault command, however many restic children
+    the command starts (borgmatic asks once per run)."""
+    calls = tmp_path / "calls"
+    key = local_ws.secrets / "repository.key"
+    command = f"sh -c 'echo asked >> {calls}; cat {key}'"
+    local_ws.generate()
+    text = local_ws.config_path.read_text().replace(f'password_file = "{key}"', f'password_command = "{command}"')
+    local_ws.config_path.write_text(text)
+    asked = {}
+    for args in (("init",), ("backup",), ("backup",), ("snapshots",), ("check",), ("prune",),
+                 ("restore-test", "--runtime", "local"),
+                 ("restore", "--mailbox", "bob@example.org", "--target", str(tmp_path / "out"))):  # fmt: skip
+        calls.write_text("")
+        proc = local_ws.cli(*args, check=False)
+        assert proc.returncode in (0, 2), (args, proc.stderr)
+        asked[" ".join(args[:1])] = calls.read_text().count("asked")
+    assert set(asked.values()) == {1}, asked
