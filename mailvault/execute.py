@@ -227,7 +227,11 @@ def _follow(path: Path, proc: subprocess.Popen[str], sink: Callable[[str], None]
             sink(rest.decode("utf-8", "replace"))
 
 
-def start_piped(argv: tuple[str, ...], *, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+Piped = subprocess.Popen[bytes]  # a child started by start_piped (the type, for callers that keep one)
+TimeoutExpired = subprocess.TimeoutExpired  # what waiting on such a child too long raises
+
+
+def start_piped(argv: tuple[str, ...], *, env: Mapping[str, str] | None = None) -> Piped:
     """Start ``argv`` with binary pipes on stdin, stdout and stderr, for a caller that talks to it
     (``communicate``). Like every child it gets SIGTERM when mailvault dies. Raise OSError when it
     cannot start."""

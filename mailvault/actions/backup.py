@@ -61,7 +61,7 @@ AFTER_RESTIC = (
     "mailvault.monitor.metrics",
     "mailvault.monitor.facts",
     "mailvault.monitor.status",
-    "mailvault.actions.kit_status",
+    "mailvault.kit.status",
 )
 
 
@@ -148,7 +148,7 @@ def backup(config: Config, *, progress: ProgressSink | None = None, dry_run: boo
 
 def _warn_if_kit_stale(config: Config) -> None:
     """A backup nobody can open after the host is lost is no backup: say when the kit is missing or old."""
-    from mailvault.actions.kit_status import status
+    from mailvault.kit.status import status
 
     try:
         fresh = status(config)

@@ -23,7 +23,7 @@ from pathlib import Path
 from mailvault import execute
 from mailvault.actions import records
 from mailvault.actions.drill_upload import store_beside_backups
-from mailvault.actions.engine import Engine, password_source, s3_credentials
+from mailvault.actions.engine import Engine
 from mailvault.actions.snapshot_pick import list_snapshots, pick_for_drill
 from mailvault.config.schema import Config
 from mailvault.drill import dkim, dovecot_conf, image
@@ -36,6 +36,7 @@ from mailvault.drill.restore_script import restore_script
 from mailvault.drill.sandbox import Sandbox, kept_runs, pick_cli, remove_expired, require_daemon
 from mailvault.errors import CommandFailed, MailvaultError
 from mailvault.keys.secrets import resolve
+from mailvault.keys.sources import password_source, s3_credentials
 from mailvault.mail.manifest_model import UNRECONCILED, Manifest
 from mailvault.mail.restore_plan import restored
 from mailvault.mail.restore_split import precreate, split
@@ -341,7 +342,7 @@ def _check(
         ]
         return result, found, time.monotonic() - began
 
-    from mailvault.imap.drill_check import check, size_findings
+    from mailvault.drill.imap_check import check, size_findings
 
     say("drill: lint (while Dovecot serves the restored mail and it is checked over IMAP)...")
     st.phases["lint"] = 0.0

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from mailvault.actions.engine import s3_credentials
 from mailvault.config.schema import Config
 from mailvault.drill.beside import local_reports_dir, report_stem, s3_reports_prefix
 from mailvault.drill.judge import Finding, verdict
 from mailvault.drill.report import DrillReport, render
 from mailvault.errors import MailvaultError
+from mailvault.keys.sources import s3_credentials
 from mailvault.state.paths import write_atomic
 from mailvault.storage.location import local_path, parse_s3_url
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mailvault import execute
-from mailvault.config.schema import Config, RepositorySection, S3KeysSection
+from mailvault.config.schema import Config
 from mailvault.errors import (
     CommandFailed,
     PasswordRefused,
@@ -24,6 +24,7 @@ from mailvault.errors import (
     ToolError,
 )
 from mailvault.keys.secrets import SecretSource, resolve
+from mailvault.keys.sources import password_source, s3_credentials
 from mailvault.storage.credentials import S3Credentials
 from mailvault.storage.location import S3Location, parse_s3_url
 from mailvault.storage.reach import require_reachable
@@ -31,30 +32,6 @@ from mailvault.tools import restic
 from mailvault.tools.restic_output import Lock, classify_failure, parse_lock, parse_version
 
 logger = logging.getLogger(__name__)
-
-
-def password_source(repo: RepositorySection) -> SecretSource:
-    return SecretSource.from_section(repo, "password", "repository.password")
-
-
-def s3_source(cfg: S3KeysSection, stem: str, *, section: str = "repository.s3") -> SecretSource:
-    """Where the S3 secret ``stem`` ("access_key_id" or "secret_access_key") comes from."""
-    return SecretSource.from_section(cfg, stem, f"{section}.{stem}")
-
-
-def s3_credentials(repo: RepositorySection, *, deleting: bool = False) -> S3Credentials | None:
-    """The S3 credentials to use; with ``deleting``, the [repository.s3.prune] pair when there is one."""
-    cfg = repo.s3
-    if cfg is None:
-        return None
-    keys: S3KeysSection = cfg
-    section = "repository.s3"
-    if deleting and cfg.prune is not None:
-        keys, section = cfg.prune, "repository.s3.prune"
-    key_id, secret = (
-        resolve(s3_source(keys, stem, section=section)) for stem in ("access_key_id", "secret_access_key")
-    )
-    return S3Credentials(key_id, secret, cfg.region)
 
 
 def password_env(source: SecretSource) -> dict[str, str]:

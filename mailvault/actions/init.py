@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from mailvault.actions.engine import Engine, password_env, password_source
+from mailvault.actions.engine import Engine, password_env
 from mailvault.config.schema import Config
 from mailvault.errors import CommandFailed, RepositoryError
 from mailvault.keys.secrets import generate_password
+from mailvault.keys.sources import password_source
 from mailvault.storage import s3
 from mailvault.storage.location import local_path
 from mailvault.storage.protection import LockMode, enable

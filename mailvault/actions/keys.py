@@ -21,10 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mailvault.actions.engine import Engine, password_source
+from mailvault.actions.engine import Engine
 from mailvault.config.schema import Config
 from mailvault.errors import MailvaultError, PasswordRefused, SecretError
 from mailvault.keys.secrets import generate_password, sync_dir
+from mailvault.keys.sources import password_source
 from mailvault.kit.fingerprint import CHANGED_KEY
 from mailvault.state.paths import write_atomic
 from mailvault.state.run import recorded_run

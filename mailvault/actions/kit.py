@@ -11,15 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from mailvault import __version__, execute
-from mailvault.actions.engine import Engine, password_source, s3_credentials
-from mailvault.actions.kit_status import status as status
+from mailvault.actions.engine import Engine
 from mailvault.actions.snapshot_pick import list_snapshots
 from mailvault.config.schema import Config
 from mailvault.errors import KitError, PasswordRefused
 from mailvault.keys.secrets import resolve
+from mailvault.keys.sources import password_source, s3_credentials
 from mailvault.kit import armor, sealed
 from mailvault.kit.content import KitContent, S3Keys
 from mailvault.kit.fingerprint import record_export
+from mailvault.kit.status import status as status
 from mailvault.state.db import StateDB
 from mailvault.state.paths import StatePaths, write_atomic
 from mailvault.tools import restic

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -67,7 +66,7 @@ class Prepared:
         self.proc.send_signal(signal.SIGINT)
         try:
             self.proc.communicate(timeout=STDIN_TIMEOUT)
-        except subprocess.TimeoutExpired:
+        except execute.TimeoutExpired:
             self.proc.kill()
             self.proc.communicate()
 

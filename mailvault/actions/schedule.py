@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mailvault import execute
-from mailvault.actions.status import SCHEDULED_SINCE, mark_scheduled
 from mailvault.config.durations import format_duration
 from mailvault.config.schema import Config
 from mailvault.errors import MailvaultError
-from mailvault.monitor.facts import next_run, schedules
+from mailvault.monitor.facts import SCHEDULED_SINCE, mark_scheduled, next_run, schedules
 from mailvault.schedule import units
 from mailvault.state.db import StateDB
 from mailvault.state.paths import StatePaths, write_atomic

@@ -7,15 +7,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mailvault.config import cron
 from mailvault.config.schema import Config
 from mailvault.monitor.events import Event, job_kind
-from mailvault.monitor.facts import gather, next_run, schedules
+from mailvault.monitor.facts import SCHEDULED_SINCE, gather, next_run, schedules
 from mailvault.monitor.status import LEVEL_NAMES, Status, evaluate
-from mailvault.schedule import cron
 from mailvault.state.db import StateDB
 from mailvault.state.paths import StatePaths
 
-SCHEDULED_SINCE = "schedule.since"  # set by `schedule install` and `schedule run`: from then on, runs are due
 REALERT = timedelta(hours=24)
 
 
@@ -57,12 +56,6 @@ def status(config: Config, *, notify: bool = False, now: datetime | None = None)
         flush(config)
         write_metrics(config)
     return result
-
-
-def mark_scheduled(db: StateDB, now: datetime | None = None) -> None:
-    """From now on this host runs the jobs on schedule (kept from the first install or daemon start)."""
-    if db.get(SCHEDULED_SINCE) is None:
-        db.put(SCHEDULED_SINCE, (now or datetime.now(UTC)).isoformat(timespec="seconds"))
 
 
 def due_alerts(config: Config, current: Status, now: datetime) -> list[Event]:

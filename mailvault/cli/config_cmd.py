@@ -51,7 +51,7 @@ def validate(
 ) -> None:
     """List every problem in the config as path.to.key: message."""
     wants_json(json)
-    from mailvault.config.host_checks import host_problems
+    from mailvault.actions.host_checks import host_problems
     from mailvault.config.load import problems, read_toml
 
     path = file or config_path(GLOBALS.config)

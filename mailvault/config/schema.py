@@ -447,7 +447,7 @@ class DrillSection(Section):
 
 
 def _valid_cron(value: str) -> str:
-    from mailvault.schedule.cron import parse
+    from mailvault.config.cron import parse
 
     parse(value)  # raises ValueError naming the bad field
     return value

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from mailvault import execute
 
 KEY_NAME = "mailvault-update"
 
@@ -37,7 +38,7 @@ def free_dns_port() -> int:
 class _Named:
     root: Path
     port: int = 0
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    process: execute.Background | None = field(default=None, repr=False)
 
     @property
     def address(self) -> str:
@@ -56,13 +57,11 @@ class _Named:
     def _start(self, conf: str) -> None:
         path = self.root / "named.conf"
         path.write_text(conf)
-        log = (self.root / "named.log").open("ab")
-        self.process = subprocess.Popen(
-            ["named", "-g", "-4", "-n", "1", "-c", str(path)], stdout=log, stderr=subprocess.STDOUT
-        )
+        self.process = execute.Background(("named", "-g", "-4", "-n", "1", "-c", str(path)),
+                                          log_path=self.root / "named.log")  # fmt: skip
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if not self.process.alive():
                 break
             with socket.socket() as sock:
                 if sock.connect_ex(("127.0.0.1", self.port)) == 0:
@@ -71,13 +70,8 @@ class _Named:
         raise RuntimeError(f"named did not start: {(self.root / 'named.log').read_text()[-2000:]}")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            self.process.stop(grace=10)
         self.process = None
 
 
@@ -96,8 +90,8 @@ class BindAuthority(_Named):
     def start(self) -> BindAuthority:
         self.root.mkdir(parents=True, exist_ok=True)
         if not self.key_file.exists():
-            key = subprocess.run(["tsig-keygen", "-a", "hmac-sha256", KEY_NAME], check=True, capture_output=True)
-            self.key_file.write_bytes(key.stdout)
+            key = execute.run(("tsig-keygen", "-a", "hmac-sha256", KEY_NAME), what="tsig-keygen")
+            self.key_file.write_text(key.stdout)
             self.key_file.chmod(0o600)
         zone_file = self.root / f"{self.zone}.zone"
         if not zone_file.exists():

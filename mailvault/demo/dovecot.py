@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from mailvault import execute
 
 NOBODY = 65534
 
@@ -28,6 +29,7 @@ class DovecotServer:
     port: int = 0
     mail_location: str = "maildir:~/Maildir"
     extra: str = ""  # more config: namespaces, special-use folders, plugins
+    process: execute.Background | None = field(default=None, repr=False)
 
     def home(self, user: str) -> Path:
         return self.root / "mail" / user / "Maildir"
@@ -64,9 +66,10 @@ class DovecotServer:
         for user in self.users:
             self.home(user).parent.mkdir(parents=True, exist_ok=True)
             os.chown(self.home(user).parent, NOBODY, NOBODY)
-        subprocess.run(["dovecot", "-c", str(conf)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # in the foreground, as mailvault's child: it dies with mailvault, however mailvault ends
+        self.process = execute.Background(("dovecot", "-F", "-c", str(conf)), log_path=self.root / "dovecot.out")
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.process.alive():
             with socket.socket() as sock:
                 if sock.connect_ex(("127.0.0.1", self.port)) == 0:
                     return self
@@ -74,9 +77,7 @@ class DovecotServer:
         raise AssertionError(f"dovecot did not start: {(self.root / 'dovecot.log').read_text()[-2000:]}")
 
     def stop(self) -> None:
-        subprocess.run(
-            ["dovecot", "-c", str(self.root / "dovecot.conf"), "stop"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        if self.process is not None:
+            self.process.stop(grace=10)
+            self.process = None
         shutil.rmtree(self.run_dir, ignore_errors=True)

@@ -15,9 +15,9 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from mailvault.errors import ImapError, ImapUnreachable, ImapUntrusted
 from mailvault.imap.connect import connect
+from mailvault.imap.endpoint import Endpoint
 from mailvault.imap.folders import Folder, Side
 from mailvault.keys.secrets import SecretSource, resolve
-from mailvault.migrate.accounts import Endpoint
 
 
 @contextmanager

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import marshal
 import os
-import subprocess
 import sys
 import threading
 from collections.abc import Sequence
@@ -73,7 +72,7 @@ class _Helper:
 
     def __init__(self, folders: list[Path]) -> None:
         self.count = len(folders)
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: execute.Piped | None = None
         self.failure = ""
         self.output: tuple[bytes, bytes] = (b"", b"")
         try:

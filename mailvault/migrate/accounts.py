@@ -17,31 +17,15 @@ from typing import Any, Literal
 from mailvault.config import textfile
 from mailvault.config.plain import Invalid, build, choice, integer, optional, path, positive, text
 from mailvault.errors import ConfigError
+from mailvault.imap.endpoint import Endpoint, PresetName
 from mailvault.keys.secrets import SecretSource
 
-Tls = Literal["implicit", "starttls", "none"]
-Auth = Literal["login", "plain", "xoauth2"]
-PresetName = Literal["gmail", "office365"]
 PRESET_HELP = (
     "The provider this server is (gmail, office365). As [source]: its folders map specially (Gmail's"
     " labels, All Mail and views). As [destination]: its upload caps are honoured: larger messages are"
     " skipped and reported, the copy stops before the daily upload cap and resumes on the next run."
 )
 SECRET_KEYS = ("password_file", "password_command", "password_env", "password_credential", "oauth_token_command")
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """One IMAP server."""
-
-    host: str  # IMAP server name or address
-    port: int = 993
-    tls: Tls = "implicit"  # implicit (993), starttls (143) or none (reported as insecure)
-    ca_file: Path | None = None  # CA bundle for a private CA (certificates are verified)
-    auth: Auth = "login"  # login, plain, or xoauth2 (a token from oauth_token_command)
-    timeout: float = 60  # seconds before a silent server is given up on
-    connections: int = 4  # connections to this server at once (all accounts)
-    preset: PresetName | None = None  # see PRESET_HELP
 
 
 ENDPOINT_RULES = {

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from mailvault import execute
 from mailvault.errors import DoveadmError, ToolError
-from mailvault.migrate.accounts import Endpoint, Options
+from mailvault.imap.endpoint import Endpoint
+from mailvault.migrate.accounts import Options
 from mailvault.tools.doveadm import LocalConfig, config_argv, parse_config, user_argv
 
 

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from mailvault.errors import ConfigError
+from mailvault.imap.endpoint import Endpoint
 from mailvault.imap.session import inbox_fingerprint, sees_subscription
-from mailvault.migrate.accounts import Account, AccountsFile, Endpoint
+from mailvault.migrate.accounts import Account, AccountsFile
 
 if TYPE_CHECKING:
     from imapclient import IMAPClient

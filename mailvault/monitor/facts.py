@@ -7,11 +7,11 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 
+from mailvault.config import cron
 from mailvault.config.schema import Config, JobSchedule
 from mailvault.errors import MailvaultError
 from mailvault.monitor.events import job_kind
 from mailvault.monitor.status import Facts, JobFacts
-from mailvault.schedule import cron
 from mailvault.state.db import StateDB
 from mailvault.state.paths import StatePaths
 
@@ -58,7 +58,7 @@ def gather(config: Config, now: datetime | None = None) -> Facts:
 
 
 def _kit(config: Config) -> tuple[bool | None, str]:
-    from mailvault.actions.kit_status import status
+    from mailvault.kit.status import status
 
     try:
         fresh = status(config)
@@ -85,3 +85,12 @@ def mailbox_counts(config: Config, db: StateDB | None) -> list[tuple[str, int, i
         (box["name"], sum(f["messages"] for f in box["folders"]), sum(f["bytes"] for f in box["folders"]))
         for box in data.get("mailboxes", [])
     ]
+
+
+SCHEDULED_SINCE = "schedule.since"  # set by `schedule install` and `schedule run`: from then on, runs are due
+
+
+def mark_scheduled(db: StateDB, now: datetime | None = None) -> None:
+    """From now on this host runs the jobs on schedule (kept from the first install or daemon start)."""
+    if db.get(SCHEDULED_SINCE) is None:
+        db.put(SCHEDULED_SINCE, (now or datetime.now(UTC)).isoformat(timespec="seconds"))

@@ -26,15 +26,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from tzlocal import get_localzone
 
-from mailvault.actions.status import mark_scheduled
+from mailvault.config import cron
 from mailvault.config.durations import format_duration
 from mailvault.config.schema import Config
 from mailvault.errors import LockedError, MailvaultError
 from mailvault.keys.secrets import forget_answers
 from mailvault.monitor.events import Event
-from mailvault.monitor.facts import schedules
+from mailvault.monitor.facts import mark_scheduled, schedules
 from mailvault.monitor.notify import flush, notify
-from mailvault.schedule import cron
 from mailvault.schedule.runner import run_job
 from mailvault.state.db import StateDB
 from mailvault.state.lock import host_lock

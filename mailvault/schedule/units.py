@@ -11,9 +11,9 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from mailvault.config import cron
 from mailvault.config.durations import format_duration
 from mailvault.config.schema import Config, JobSchedule
-from mailvault.schedule import cron
 
 HEADER = "# Written by `mailvault schedule install` from {config}: edit the config and install again.\n"
 MARK = "Written by `mailvault schedule install`"

@@ -19,8 +19,8 @@ def test_only_dead_processes_on_this_host_are_stale() -> None:
 def test_only_deleting_commands_use_the_prune_pair() -> None:
     from pydantic import SecretStr
 
-    from mailvault.actions.engine import s3_credentials
     from mailvault.config.schema import RepositorySection, S3KeysSection, S3Section
+    from mailvault.keys.sources import s3_credentials
 
     repo = RepositorySection(
         url="s3:http://127.0.0.1:8333/bucket/p",

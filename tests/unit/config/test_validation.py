@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mailvault.actions.host_checks import host_problems
 from mailvault.config.durations import format_duration, parse_duration
-from mailvault.config.host_checks import host_problems
 from mailvault.config.load import load_config, problems
 from mailvault.config.schema import Config
 from mailvault.errors import ConfigError

@@ -113,7 +113,8 @@ def test_every_mistake_is_one_line_naming_its_key(tmp_path: Path) -> None:
 
 
 def test_a_destination_that_is_the_source_by_any_name_is_refused() -> None:
-    from mailvault.migrate.accounts import Account, AccountsFile, Endpoint
+    from mailvault.imap.endpoint import Endpoint
+    from mailvault.migrate.accounts import Account, AccountsFile
     from mailvault.migrate.same_account import refuse_same_accounts, same_server
 
     table = {"mail.example.org": {"192.0.2.1"}, "imap.example.org": {"192.0.2.1", "2001:db8::1"}, "new": {"x"}}

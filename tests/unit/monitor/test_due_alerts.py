@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mailvault.actions.status import SCHEDULED_SINCE, due_alerts, last_fire, status
+from mailvault.actions.status import due_alerts, last_fire, status
+from mailvault.config import cron
 from mailvault.config.schema import Config
-from mailvault.schedule import cron
+from mailvault.monitor.facts import SCHEDULED_SINCE
 from mailvault.state.db import StateDB
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)  # Sunday noon

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from mailvault.schedule import cron
+from mailvault.config import cron
 
 NOW = datetime(2026, 11, 29, 5, 10, tzinfo=UTC)  # a Sunday
 

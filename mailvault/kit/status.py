@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mailvault.actions.engine import password_source, s3_credentials
 from mailvault.config.schema import Config
 from mailvault.keys.secrets import resolve
+from mailvault.keys.sources import password_source, s3_credentials
 from mailvault.kit.fingerprint import Freshness, freshness
 from mailvault.state.db import StateDB
 from mailvault.state.paths import StatePaths

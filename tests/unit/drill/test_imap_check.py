@@ -1,7 +1,7 @@
 from pathlib import Path
 
+from mailvault.drill.imap_check import size_findings
 from mailvault.drill.lint import FolderFacts
-from mailvault.imap.drill_check import size_findings
 
 
 def test_sizes_over_imap_are_judged_against_the_lints_once_both_are_done() -> None:
