@@ -26,7 +26,7 @@ from mailvault.actions.drill_upload import store_beside_backups
 from mailvault.actions.engine import Engine
 from mailvault.actions.snapshot_pick import list_snapshots, pick_for_drill
 from mailvault.config.schema import Config
-from mailvault.drill import dkim, dovecot_conf, image
+from mailvault.drill import dkim, dovecot_conf, image, secret_files
 from mailvault.drill.judge import Finding, Level, band, largest_gap, verdict
 from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, planned_folders, restored_uidvalidity
 from mailvault.drill.place import RESTORE_IN, RUN_IN, SECRETS_IN, ContainerPlace, LocalPlace
@@ -98,7 +98,7 @@ def restore_test(
             interrupted = True
             raise
         finally:
-            _forget_secrets(work)
+            secret_files.forget(work)
             if interrupted:
                 remove_tree(work)
             elif not kept:
@@ -209,8 +209,9 @@ def _container(
 
 def _prepare(config: Config, work: Path) -> list[Mount]:
     """The drill's directories: the restore target, the secrets (0600 files), the Dovecot run dir."""
-    for sub in ("", "restore", "secrets", "run"):
+    for sub in ("", "restore", "run"):
         (work / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+    secret_files.make(work)  # in RAM where the host has /dev/shm
     os.chmod(work / "run", 0o755)  # Dovecot's unprivileged processes need to reach their sockets
     repo = config.repository
     write_atomic(work / "secrets" / "password", resolve(password_source(repo)) + "\n")
@@ -259,12 +260,8 @@ def sweep_work_dirs(drills: Path, *, keep: set[str]) -> None:
     for stale in (p for p in drills.iterdir() if p.is_dir() and p.name not in keep) if drills.is_dir() else []:
         if not stale.name.startswith(".trash-"):  # (those are being deleted, or were when the host went down)
             logger.info("removing the files of an earlier drill that did not end cleanly: %s", stale)
+        secret_files.forget(stale)
         discard_tree(stale)
-
-
-def _forget_secrets(work: Path) -> None:
-    for path in (work / "secrets").glob("*"):
-        path.unlink(missing_ok=True)
 
 
 def _inside(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, manifest: Manifest, say: Say) -> None:
@@ -301,13 +298,13 @@ def _restore(config: Config, st: _State, box: Place, work: Path, snap: Snapshot,
         try:
             box.exec(["sh", f"{box.run_dir}/restore.sh"], env=env, what=f"restic restore ({box.label}, {how})")
         except CommandFailed as exc:
-            _forget_secrets(work)
+            secret_files.forget(work)
             tail = "; ".join(exc.stderr_tail[-3:])
             st.findings.append(
                 Finding("fail", "restore", f"restic restore of {snap.short_id} failed (exit {exc.returncode}): {tail}")
             )
             return False
-    _forget_secrets(work)  # restic was their only reader
+    secret_files.forget(work)  # restic was their only reader
     read_back = ", each reading back what it wrote (--verify)" if config.drill.verify_restore else ""
     st.findings.append(Finding("pass", "restore", f"restored snapshot {snap.short_id} with {how}{read_back}"))
     return True

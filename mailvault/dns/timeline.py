@@ -146,6 +146,19 @@ def compute(given: TimelineInput) -> Timeline:
         raise ValueError("the low TTL must be positive")
     prepare_wait, prepare_why = _prepare_wait(given)
     sts_wait = _sts_wait(given)
+    cutover = _cutover(given, prepare_wait, prepare_why, sts_wait)
+    lower_by = cutover - _s(prepare_wait) - given.margin
+    settle = cutover + _s(given.low_ttl) + given.margin
+    steps = [
+        *_widen_mta_sts(given, cutover, sts_wait),
+        *_switch_steps(given, cutover, lower_by, settle, prepare_wait, prepare_why),
+        *_after_steps(given, cutover, settle),
+    ]
+    return Timeline(cutover, lower_by, steps, _warnings(given, sts_wait))
+
+
+def _cutover(given: TimelineInput, prepare_wait: float, prepare_why: str, sts_wait: float) -> datetime:
+    """The cutover asked for, or the earliest safe one; Infeasible when the one asked for is too soon."""
     margin_s = given.margin.total_seconds()
     # A step "from now" still needs a margin to be carried out in; the cutover needs the prepare wait
     # (and the MTA-STS wait) after that, plus the margin again.
@@ -159,29 +172,34 @@ def compute(given: TimelineInput) -> Timeline:
             + f"; the earliest safe cutover is {earliest.isoformat()}",
             earliest,
         )
-    lower_by = cutover - _s(prepare_wait) - given.margin
-    steps: list[Step] = []
-    warnings: list[str] = []
+    return cutover
+
+
+def _widen_mta_sts(given: TimelineInput, cutover: datetime, sts_wait: float) -> list[Step]:
     sts = given.mta_sts
-    if sts is not None and not sts.covers_new_mx:
-        if sts_wait:
-            steps.append(
-                Step(
-                    "widen-mta-sts",
-                    "(manual) publish an MTA-STS policy listing both MX hosts, then change the id "
-                    "in the _mta-sts TXT record",
-                    None,
-                    cutover - _s(sts_wait) - given.margin,
-                    f"senders in enforce mode cache the policy for max_age ({_human(sts_wait)}) and would refuse "
-                    "an MX it does not list",
-                    manual=True,
-                )
-            )
-        else:
-            warnings.append(
-                f"the MTA-STS policy (mode {sts.mode}) does not list the new MX: add it before the "
-                "cutover so reports stay clean"
-            )
+    if sts is None or sts.covers_new_mx or not sts_wait:
+        return []
+    return [
+        Step(
+            "widen-mta-sts",
+            "(manual) publish an MTA-STS policy listing both MX hosts, then change the id in the _mta-sts TXT record",
+            None,
+            cutover - _s(sts_wait) - given.margin,
+            f"senders in enforce mode cache the policy for max_age ({_human(sts_wait)}) and would refuse "
+            "an MX it does not list",
+            manual=True,
+        )
+    ]
+
+
+def _warnings(given: TimelineInput, sts_wait: float) -> list[str]:
+    warnings = []
+    sts = given.mta_sts
+    if sts is not None and not sts.covers_new_mx and not sts_wait:
+        warnings.append(
+            f"the MTA-STS policy (mode {sts.mode}) does not list the new MX: add it before the "
+            "cutover so reports stay clean"
+        )
     if given.changed_ttl <= given.low_ttl:
         warnings.append(
             f"the records are already served with TTL {given.changed_ttl} s, at or below the "
@@ -192,19 +210,21 @@ def compute(given: TimelineInput) -> Timeline:
             f"a low TTL of {given.low_ttl} s is below what some resolvers honour (they keep "
             "answers for at least 30-60 s)"
         )
-    steps.append(
-        Step(
-            "lower-ttl",
-            "mailvault dns lower-ttl",
-            None,
-            lower_by,
-            f"lower TTLs to {given.low_ttl} s"
-            + (", publish " + ", ".join(given.new_names) if given.new_names else "")
-            + (", add the new sender to SPF" if given.spf_ttl is not None else "")
-            + f" at least {_human(prepare_wait)} before the cutover: {prepare_why}",
-        )
+    return warnings
+
+
+def _switch_steps(
+    given: TimelineInput, cutover: datetime, lower_by: datetime, settle: datetime, prepare_wait: float, why: str
+) -> list[Step]:
+    """lower-ttl, gate, cutover and verify."""
+    lowered = (
+        f"lower TTLs to {given.low_ttl} s"
+        + (", publish " + ", ".join(given.new_names) if given.new_names else "")
+        + (", add the new sender to SPF" if given.spf_ttl is not None else "")
+        + f" at least {_human(prepare_wait)} before the cutover: {why}"
     )
-    steps.append(
+    return [
+        Step("lower-ttl", "mailvault dns lower-ttl", None, lower_by, lowered),
         Step(
             "gate",
             "mailvault dns gate",
@@ -212,22 +232,21 @@ def compute(given: TimelineInput) -> Timeline:
             cutover,
             "every authoritative server serves the lowered TTLs and every resolver in the panel has forgotten "
             "the old ones",
-        )
-    )
-    steps.append(
-        Step("cutover", "mailvault dns cutover", cutover, None, "switch the MX; refused until the gate passes")
-    )
-    settle = cutover + _s(given.low_ttl) + given.margin
-    steps.append(
+        ),
+        Step("cutover", "mailvault dns cutover", cutover, None, "switch the MX; refused until the gate passes"),
         Step(
             "verify",
             "mailvault dns verify --wait",
             cutover,
             settle,
             f"resolvers pick up the new MX within the low TTL ({_human(given.low_ttl)})",
-        )
-    )
-    steps.append(
+        ),
+    ]
+
+
+def _after_steps(given: TimelineInput, cutover: datetime, settle: datetime) -> list[Step]:
+    """Stopping the old MX, narrowing MTA-STS, raising the TTLs again."""
+    steps = [
         Step(
             "stop-old-mx",
             "(manual) stop accepting mail on the old MX; keep `mailvault migrate sync` running until then",
@@ -236,8 +255,8 @@ def compute(given: TimelineInput) -> Timeline:
             "no resolver can still hand out the old MX; keep it longer if rollback may be needed",
             manual=True,
         )
-    )
-    if sts is not None and sts.mode != "none":
+    ]
+    if given.mta_sts is not None and given.mta_sts.mode != "none":
         steps.append(
             Step(
                 "narrow-mta-sts",
@@ -248,15 +267,14 @@ def compute(given: TimelineInput) -> Timeline:
                 manual=True,
             )
         )
-    raise_at = max(cutover + given.raise_after, settle)
     steps.append(
         Step(
             "raise-ttl",
             "mailvault dns raise-ttl",
-            raise_at,
+            max(cutover + given.raise_after, settle),
             None,
             "back to the original TTLs once rollback is no longer wanted (a rollback after this takes the "
             "original TTL to reach everyone)",
         )
     )
-    return Timeline(cutover, lower_by, steps, warnings)
+    return steps
