@@ -69,6 +69,18 @@ class PlanError(ValueError):
     """The requested cutover cannot be planned against this zone (the message says why)."""
 
 
+@dataclass
+class _Draft:
+    """The changes being gathered for one cutover plan."""
+
+    prepare: list[Change] = field(default_factory=list)
+    cutover: list[Change] = field(default_factory=list)
+    raise_ttl: list[Change] = field(default_factory=list)
+    new_names: list[str] = field(default_factory=list)
+    watched: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
 def compute_changes(facts: ZoneFacts, *, new_mx: str, new_ips: list[str], low_ttl: int) -> CutoverChanges:
     """The changes of lower-ttl, cutover and raise-ttl; raise PlanError when the request does not fit.
 
@@ -85,94 +97,108 @@ def compute_changes(facts: ZoneFacts, *, new_mx: str, new_ips: list[str], low_tt
         raise PlanError(f"{domain} has no MX record to switch; publish the new one directly")
     hosts = [absolute(v.split()[1]) for v in mx.values]
     old_ips = [ip for h in hosts for ip in facts.addresses(h)]
-    by_type = _split(new_ips)
-    warnings: list[str] = []
-    prepare: list[Change] = []
-    cutover: list[Change] = []
-    raise_ttl: list[Change] = []
-    new_names: list[str] = []
-    watched: list[tuple[str, str]] = []
-
+    draft = _Draft()
     if new_host in hosts:
         mode = "in-place"
-        if not new_ips:
-            raise PlanError(f"{new_host} is already the MX: give --new-ip for its new address(es)")
-        if not _in_zone(new_host, zone):
-            raise PlanError(f"{new_host} is not in zone {zone}: its addresses cannot be changed here")
-        for rtype in ("A", "AAAA"):
-            current = facts.get(new_host, rtype)
-            after_values = by_type[rtype]
-            if current is None and not after_values:
-                continue
-            if current is not None and not after_values:
-                warnings.append(
-                    f"{new_host} loses its {rtype} record ({', '.join(current.values)}): "
-                    f"give --new-ip for a new {rtype} address to keep one"
-                )
-            if (low := _lowered(current, low_ttl)) is not None:
-                prepare.append(low)
-            before = current.with_ttl(min(current.ttl, low_ttl)) if current else None
-            after = RRset(new_host, rtype, low_ttl, after_values) if after_values else None
-            cutover.append(Change(before, after))
-            if current is not None:
-                watched.append((new_host, rtype))
-            if after is not None:
-                raise_ttl.append(Change(after, after.with_ttl(current.ttl if current else mx.ttl)))
+        _readdress(draft, facts, zone, mx, new_host, new_ips, low_ttl)
     else:
         mode = "new-host"
-        for rtype in ("A", "AAAA"):
-            existing = facts.get(new_host, rtype)
-            wanted = by_type[rtype]
-            if existing is not None and wanted and existing.values != tuple(sorted(wanted)):
-                raise PlanError(
-                    f"{new_host} already has {rtype} {', '.join(existing.values)}, not "
-                    f"{', '.join(wanted)}: fix --new-ip or the record first"
-                )
-            if existing is None and wanted:
-                if not _in_zone(new_host, zone):
-                    raise PlanError(
-                        f"{new_host} is outside zone {zone}: publish its {rtype} where it lives and leave out --new-ip"
-                    )
-                published = RRset(new_host, rtype, low_ttl, wanted)
-                prepare.append(Change(None, published))
-                raise_ttl.append(Change(published, published.with_ttl(mx.ttl)))
-                if new_host not in new_names:
-                    new_names.append(new_host)
-        if facts.get(new_host, "A") is None and facts.get(new_host, "AAAA") is None and not new_ips:
-            if _in_zone(new_host, zone):
-                raise PlanError(f"{new_host} has no address in the zone: give --new-ip to publish one")
-            warnings.append(f"{new_host} lies outside the zone: the gate checks that resolvers find its address")
-        if (low := _lowered(mx, low_ttl)) is not None:
-            prepare.append(low)
-        preference = min(int(v.split()[0]) for v in mx.values)
-        before = mx.with_ttl(min(mx.ttl, low_ttl))
-        after = RRset(domain, "MX", low_ttl, (f"{preference} {new_host}",))
-        cutover.append(Change(before, after))
-        raise_ttl.append(Change(after, after.with_ttl(mx.ttl)))
-        watched.append((domain, "MX"))
+        _new_host(draft, facts, zone, domain, mx, new_host, new_ips, low_ttl)
+    spf_ttl = _widen_spf(draft, facts, domain, new_ips)
+    return CutoverChanges(
+        mode,
+        draft.prepare,
+        draft.cutover,
+        draft.raise_ttl,
+        draft.new_names,
+        draft.watched,
+        spf_ttl,
+        draft.warnings,
+        [ip for ip in old_ips if ip not in new_ips],
+    )
 
-    spf_ttl: int | None = None
+
+def _readdress(
+    draft: _Draft, facts: ZoneFacts, zone: str, mx: RRset, new_host: str, new_ips: list[str], low_ttl: int
+) -> None:
+    """The MX host stays; its A/AAAA records change to ``new_ips``."""
+    if not new_ips:
+        raise PlanError(f"{new_host} is already the MX: give --new-ip for its new address(es)")
+    if not _in_zone(new_host, zone):
+        raise PlanError(f"{new_host} is not in zone {zone}: its addresses cannot be changed here")
+    by_type = _split(new_ips)
+    for rtype in ("A", "AAAA"):
+        current = facts.get(new_host, rtype)
+        after_values = by_type[rtype]
+        if current is None and not after_values:
+            continue
+        if current is not None and not after_values:
+            draft.warnings.append(
+                f"{new_host} loses its {rtype} record ({', '.join(current.values)}): "
+                f"give --new-ip for a new {rtype} address to keep one"
+            )
+        if (low := _lowered(current, low_ttl)) is not None:
+            draft.prepare.append(low)
+        before = current.with_ttl(min(current.ttl, low_ttl)) if current else None
+        after = RRset(new_host, rtype, low_ttl, after_values) if after_values else None
+        draft.cutover.append(Change(before, after))
+        if current is not None:
+            draft.watched.append((new_host, rtype))
+        if after is not None:
+            draft.raise_ttl.append(Change(after, after.with_ttl(current.ttl if current else mx.ttl)))
+
+
+def _new_host(
+    draft: _Draft, facts: ZoneFacts, zone: str, domain: str, mx: RRset, new_host: str, new_ips: list[str],
+    low_ttl: int,
+) -> None:  # fmt: skip
+    """The MX moves to another host; its addresses are published first when they are in the zone."""
+    by_type = _split(new_ips)
+    for rtype in ("A", "AAAA"):
+        existing = facts.get(new_host, rtype)
+        wanted = by_type[rtype]
+        if existing is not None and wanted and existing.values != tuple(sorted(wanted)):
+            raise PlanError(
+                f"{new_host} already has {rtype} {', '.join(existing.values)}, not "
+                f"{', '.join(wanted)}: fix --new-ip or the record first"
+            )
+        if existing is None and wanted:
+            if not _in_zone(new_host, zone):
+                raise PlanError(
+                    f"{new_host} is outside zone {zone}: publish its {rtype} where it lives and leave out --new-ip"
+                )
+            published = RRset(new_host, rtype, low_ttl, wanted)
+            draft.prepare.append(Change(None, published))
+            draft.raise_ttl.append(Change(published, published.with_ttl(mx.ttl)))
+            if new_host not in draft.new_names:
+                draft.new_names.append(new_host)
+    if facts.get(new_host, "A") is None and facts.get(new_host, "AAAA") is None and not new_ips:
+        if _in_zone(new_host, zone):
+            raise PlanError(f"{new_host} has no address in the zone: give --new-ip to publish one")
+        draft.warnings.append(f"{new_host} lies outside the zone: the gate checks that resolvers find its address")
+    if (low := _lowered(mx, low_ttl)) is not None:
+        draft.prepare.append(low)
+    preference = min(int(v.split()[0]) for v in mx.values)
+    before = mx.with_ttl(min(mx.ttl, low_ttl))
+    after = RRset(domain, "MX", low_ttl, (f"{preference} {new_host}",))
+    draft.cutover.append(Change(before, after))
+    draft.raise_ttl.append(Change(after, after.with_ttl(mx.ttl)))
+    draft.watched.append((domain, "MX"))
+
+
+def _widen_spf(draft: _Draft, facts: ZoneFacts, domain: str, new_ips: list[str]) -> int | None:
+    """Add the new sender to the SPF record before the cutover; its TTL (the wait it adds), or None."""
     txt = facts.get(domain, "TXT")
     spf = find_spf(txt.values) if txt else None
     if spf is not None and new_ips and txt is not None:
         widened = add_senders(spf, new_ips)
         if widened != spf:
             values = tuple(quote(widened) if unquote(v) == spf else v for v in txt.values)
-            prepare.append(Change(txt, RRset(domain, "TXT", txt.ttl, values)))
-            spf_ttl = txt.ttl
+            draft.prepare.append(Change(txt, RRset(domain, "TXT", txt.ttl, values)))
+            return txt.ttl
     elif spf is None and new_ips:
-        warnings.append(f"{domain} publishes no SPF record: receivers cannot tell the new sender is allowed")
-    return CutoverChanges(
-        mode,
-        prepare,
-        cutover,
-        raise_ttl,
-        new_names,
-        watched,
-        spf_ttl,
-        warnings,
-        [ip for ip in old_ips if ip not in new_ips],
-    )
+        draft.warnings.append(f"{domain} publishes no SPF record: receivers cannot tell the new sender is allowed")
+    return None
 
 
 def drop_senders(txt: RRset, old_senders: list[str]) -> Change | None:
