@@ -118,6 +118,14 @@ def _read(source: SecretSource) -> str:
             ) from exc
         except PermissionError as exc:
             raise SecretError(f"{source.label} file {path} is not readable", hint="run as root") from exc
+        except IsADirectoryError as exc:
+            raise SecretError(
+                f"{source.label} file {path} is a directory, not a file", hint="give the path of the file in it"
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise SecretError(
+                f"{source.label} file {path} is not UTF-8 text", hint="check it is the right file"
+            ) from exc
     if source.command is not None:
         done = execute.run(
             ("/bin/sh", "-c", source.command),

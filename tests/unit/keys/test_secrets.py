@@ -50,6 +50,15 @@ def test_bad_sources_name_the_source_not_the_value(tmp_path: Path, monkeypatch: 
         resolve(SecretSource("x", env="MV_UNSET"))
     with pytest.raises(SecretError, match="is empty"):
         resolve(SecretSource("x", file=_secret_file(tmp_path / "empty", "")))
+    folder = tmp_path / "a-dir"
+    folder.mkdir(mode=0o700)
+    with pytest.raises(SecretError, match=r"x file .*/a-dir is a directory, not a file"):
+        resolve(SecretSource("x", file=folder))
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"\xff\xfe")
+    binary.chmod(0o600)
+    with pytest.raises(SecretError, match="is not UTF-8 text"):
+        resolve(SecretSource("x", file=binary))
 
 
 def test_generated_password_is_strong_and_never_overwritten(tmp_path: Path) -> None:
