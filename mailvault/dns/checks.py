@@ -20,7 +20,19 @@ def check(
 ) -> list[Finding]:
     """Findings about ``seen``; ``dkim_expected`` maps selector -> the base64 public key (p=) that the
     configured private key implies."""
-    found: list[Finding] = []
+    return [
+        *_servers(seen),
+        *_mx(seen, policy),
+        *_spf(seen, sending_ips),
+        *([] if seen.rrset(f"_dmarc.{seen.domain}", "TXT") else
+          [Finding("warning", f"{seen.domain} publishes no DMARC record (_dmarc)")]),
+        *_dkim(seen, dkim_expected),
+    ]  # fmt: skip
+
+
+def _servers(seen: Observation) -> list[Finding]:
+    """The authoritative servers: each serves the zone, at the same serial, and answers as its owner."""
+    found = []
     serials = {v.server: v.serial for v in seen.views}
     for server, serial in serials.items():
         if serial is None:
@@ -33,13 +45,8 @@ def check(
     for view in seen.views:
         silent = [f"{n} {t}" for (n, t), a in view.answers.items() if not a.answered]
         if silent:
-            found.append(
-                Finding(
-                    "problem",
-                    f"{view.server} did not answer for {', '.join(silent[:3])}"
-                    + (" and more" if len(silent) > 3 else ""),
-                )
-            )
+            more = " and more" if len(silent) > 3 else ""
+            found.append(Finding("problem", f"{view.server} did not answer for {', '.join(silent[:3])}{more}"))
         elif any(not a.authoritative for a in view.answers.values() if a.status != "cname"):
             found.append(
                 Finding(
@@ -48,8 +55,12 @@ def check(
                     "it is not a primary or secondary for the zone",
                 )
             )
-    if seen.mx is None:
-        found.append(Finding("problem", f"{seen.domain} has no MX record"))
+    return found
+
+
+def _mx(seen: Observation, policy: Policy | None) -> list[Finding]:
+    """The MX record, its hosts' addresses, and the MTA-STS policy's list of them."""
+    found = [] if seen.mx is not None else [Finding("problem", f"{seen.domain} has no MX record")]
     for host in seen.mx_hosts:
         a = seen.answer(host, "A")
         if a is not None and a.status == "cname":
@@ -61,37 +72,47 @@ def check(
             )
         elif a is not None and a.answered and not seen.addresses(host):
             found.append(Finding("problem", f"MX host {host} has no A or AAAA record"))
-    if policy is not None:
-        for host in seen.mx_hosts:
-            if not policy.covers(host):
-                found.append(
-                    Finding(
-                        "problem" if policy.mode == "enforce" else "warning",
-                        f"MX host {host} is not listed in the MTA-STS policy (mode {policy.mode})",
-                    )
+    if policy is None:
+        return found
+    for host in seen.mx_hosts:
+        if not policy.covers(host):
+            found.append(
+                Finding(
+                    "problem" if policy.mode == "enforce" else "warning",
+                    f"MX host {host} is not listed in the MTA-STS policy (mode {policy.mode})",
                 )
+            )
+    return found
+
+
+def _spf(seen: Observation, sending_ips: list[str]) -> list[Finding]:
+    """SPF allows every sending address (the MX hosts' when none is configured)."""
     txt = seen.rrset(seen.domain, "TXT")
     spf = find_spf(txt.values) if txt else None
     if spf is None:
-        found.append(Finding("warning", f"{seen.domain} publishes no SPF record"))
-    else:
-        mx_addresses = {ip for h in seen.mx_hosts for ip in seen.addresses(h)}
-        apex = set(seen.addresses(seen.domain))
-        for ip in sending_ips or sorted(mx_addresses):
-            verdict = allows(spf, ip, mx_addresses=mx_addresses, apex_addresses=apex)
-            if verdict is False:
-                found.append(Finding("problem", f"SPF does not allow the sending address {ip}"))
-            elif verdict is None:
-                found.append(Finding("note", f"SPF for {ip} depends on include/redirect; not followed"))
-    if seen.rrset(f"_dmarc.{seen.domain}", "TXT") is None:
-        found.append(Finding("warning", f"{seen.domain} publishes no DMARC record (_dmarc)"))
+        return [Finding("warning", f"{seen.domain} publishes no SPF record")]
+    found = []
+    mx_addresses = {ip for h in seen.mx_hosts for ip in seen.addresses(h)}
+    apex = set(seen.addresses(seen.domain))
+    for ip in sending_ips or sorted(mx_addresses):
+        verdict = allows(spf, ip, mx_addresses=mx_addresses, apex_addresses=apex)
+        if verdict is False:
+            found.append(Finding("problem", f"SPF does not allow the sending address {ip}"))
+        elif verdict is None:
+            found.append(Finding("note", f"SPF for {ip} depends on include/redirect; not followed"))
+    return found
+
+
+def _dkim(seen: Observation, expected_keys: dict[str, str]) -> list[Finding]:
+    """Each DKIM selector is published, with the key the configured private key implies."""
+    found = []
     for selector in seen.selectors:
         record = seen.rrset(f"{selector}._domainkey.{seen.domain}", "TXT")
         if record is None:
             found.append(Finding("problem", f"DKIM selector {selector!r} is not published"))
             continue
         published = dkim_public_key(" ".join(unquote(v) for v in record.values))
-        expected = dkim_expected.get(selector)
+        expected = expected_keys.get(selector)
         if expected is not None and published != expected:
             found.append(
                 Finding(
