@@ -209,6 +209,17 @@ def _lost(user: str, exc: BaseException) -> str:
     return f"{user}: {exc}" if isinstance(exc, Dropped) else f"{user}: connection lost ({exc})"
 
 
+@dataclass
+class _Survey:
+    """What one account's copy starts from: the folders wanted, those still to copy, their counts
+    and their run marks (STATUS before the copy)."""
+
+    mappings: list[Mapping]
+    todo: list[Mapping]
+    totals: dict[str, int]
+    marks: dict[str, str]
+
+
 def _copy_account(
     accounts: AccountsFile,
     account: Account,
@@ -227,32 +238,13 @@ def _copy_account(
         return session_pair(accounts, account)
 
     with sessions() as (src, dst):
-        sides = describe(src), describe(dst)
-        plan = mapper(*sides) if mapper else map_folders(*sides, preset=accounts.options.preset)
-        subs = subscribed(src)
-        mappings = [m for m in plan.mappings if filters.wants(utf7.decode(m.source))]
-        if plan.collisions:
-            names = "; ".join(f"{', '.join(s)} -> {d}" for d, s in plan.collisions.items())
-            raise MailvaultError(f"{user}: folders would merge ({names})", hint="see `mailvault migrate plan`")
-        status = {m.source: src.folder_status(m.source, [b"MESSAGES", b"UIDNEXT", b"UIDVALIDITY"]) for m in mappings}
-        totals = {name: int(st[b"MESSAGES"]) for name, st in status.items()}
-        marks = {name: run_mark(st) for name, st in status.items()}
-        for m in mappings:  # copied completely, and no message has arrived since: one STATUS is enough
-            if m.source not in done and state.cursor(user, m.source, RUN_MARK) == marks[m.source]:
-                done[m.source] = FolderResult(utf7.decode(m.source), utf7.decode(m.destination), finished=True)
-        todo = [m for m in mappings if not (m.source in done and done[m.source].finished)]
-        if not dry_run:
-            for m in list(todo):
-                try:
-                    ensure_folder(dst, m, subscribe=m.source in subs, user=user)
-                except ImapError as exc:  # that folder cannot be copied; the others still are
-                    failed = FolderResult(utf7.decode(m.source), utf7.decode(m.destination), error=exc.one_line())
-                    done[m.source] = failed
-                    todo.remove(m)
-    total = sum(totals.values())
+        survey = _survey(src, dst, accounts, state, filters, dry_run, done, mapper, user)
+    total = sum(survey.totals.values())
     lock = threading.Lock()
     unchanged = sum(
-        totals[m.source] for m in mappings if m not in todo and not done[m.source].copied and not done[m.source].error
+        survey.totals[m.source]
+        for m in survey.mappings
+        if m not in survey.todo and not done[m.source].copied and not done[m.source].error
     )
     counter = [sum(r.copied + r.found_on_destination for r in done.values()) + unchanged, 0]
     throttle = Throttle(pace(filters.max_bytes_per_second, tally.caps))
@@ -264,7 +256,7 @@ def _copy_account(
             if progress is not None:
                 progress(user, counter[0], counter[1], total)
 
-    queue = sorted(todo, key=lambda m: -totals[m.source])  # the largest first: the workers end together
+    queue = sorted(survey.todo, key=lambda m: -survey.totals[m.source])  # the largest first: workers end together
     # Gmail's All Mail holds every message of every label: it goes after them all, so that what they
     # brought is known and only what no label held is copied from it.
     last = [m for m in queue if m.dedupe_account]
@@ -277,27 +269,10 @@ def _copy_account(
                     if not queue:
                         return
                     m = queue.pop(0)
-                    earlier = done.get(m.source)
-                    folder = FolderResult(utf7.decode(m.source), utf7.decode(m.destination))
-                    done[m.source] = folder
-                if earlier is not None:  # redone after a dropped connection: keep what it copied then
-                    folder.copied, folder.bytes = earlier.copied, earlier.bytes  # (its refusals are retried)
-                    folder.found_on_destination = earlier.found_on_destination
+                    folder = _take_up(done, m)
                 try:
-                    copy_folder(
-                        src,
-                        dst,
-                        m,
-                        state,
-                        user,
-                        folder,
-                        filters,
-                        dry_run,
-                        tick,
-                        throttle,
-                        tally,
-                        batch=(accounts.options.batch_messages, accounts.options.batch_bytes),
-                    )
+                    copy_folder(src, dst, m, state, user, folder, filters, dry_run, tick, throttle, tally,
+                                batch=(accounts.options.batch_messages, accounts.options.batch_bytes))  # fmt: skip
                 except (OSError, IMAPClientAbortError) as exc:
                     raise Dropped(folder.source, exc) from exc
                 except IMAPClientError as exc:  # a NO or BAD where none was expected (not an APPEND's refusal)
@@ -305,7 +280,7 @@ def _copy_account(
                                     hint="see the server's log; run again to resume") from exc  # fmt: skip
                 folder.finished = True
                 if not dry_run and filters.since is None and not folder.rejected and not folder.skipped:
-                    state.set_cursor(user, m.source, RUN_MARK, marks[m.source])
+                    state.set_cursor(user, m.source, RUN_MARK, survey.marks[m.source])
 
     if not queue and not last:
         if progress is not None:
@@ -320,6 +295,49 @@ def _copy_account(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for future in [pool.submit(worker) for _ in range(workers)]:
                 future.result()  # the first worker's error is the account's (the others finish their folder)
+
+
+def _take_up(done: dict[str, FolderResult], m: Mapping) -> FolderResult:
+    """A fresh result for folder ``m``, keeping what an earlier attempt (before a dropped connection)
+    copied; its refusals are retried. Called under the account's lock."""
+    earlier = done.get(m.source)
+    folder = FolderResult(utf7.decode(m.source), utf7.decode(m.destination))
+    done[m.source] = folder
+    if earlier is not None:
+        folder.copied, folder.bytes = earlier.copied, earlier.bytes
+        folder.found_on_destination = earlier.found_on_destination
+    return folder
+
+
+def _survey(
+    src: IMAPClient, dst: IMAPClient, accounts: AccountsFile, state: MigrationState, filters: Filters,
+    dry_run: bool, done: dict[str, FolderResult], mapper: Mapper | None, user: str,
+) -> _Survey:  # fmt: skip
+    """Map the folders, read each one's STATUS, skip those a run copied completely and that are
+    unchanged since, and create the destination folders still to copy (a folder that cannot be
+    created is reported; the others are still copied)."""
+    sides = describe(src), describe(dst)
+    plan = mapper(*sides) if mapper else map_folders(*sides, preset=accounts.options.preset)
+    subs = subscribed(src)
+    mappings = [m for m in plan.mappings if filters.wants(utf7.decode(m.source))]
+    if plan.collisions:
+        names = "; ".join(f"{', '.join(s)} -> {d}" for d, s in plan.collisions.items())
+        raise MailvaultError(f"{user}: folders would merge ({names})", hint="see `mailvault migrate plan`")
+    status = {m.source: src.folder_status(m.source, [b"MESSAGES", b"UIDNEXT", b"UIDVALIDITY"]) for m in mappings}
+    totals = {name: int(st[b"MESSAGES"]) for name, st in status.items()}
+    marks = {name: run_mark(st) for name, st in status.items()}
+    for m in mappings:  # copied completely, and no message has arrived since: one STATUS is enough
+        if m.source not in done and state.cursor(user, m.source, RUN_MARK) == marks[m.source]:
+            done[m.source] = FolderResult(utf7.decode(m.source), utf7.decode(m.destination), finished=True)
+    todo = [m for m in mappings if not (m.source in done and done[m.source].finished)]
+    if not dry_run:
+        for m in list(todo):
+            try:
+                ensure_folder(dst, m, subscribe=m.source in subs, user=user)
+            except ImapError as exc:  # that folder cannot be copied; the others still are
+                done[m.source] = FolderResult(utf7.decode(m.source), utf7.decode(m.destination), error=exc.one_line())
+                todo.remove(m)
+    return _Survey(mappings, todo, totals, marks)
 
 
 @contextlib.contextmanager
