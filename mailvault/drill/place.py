@@ -72,7 +72,8 @@ class LocalPlace:
 
     def _wrap(self, argv: Sequence[str]) -> tuple[str, ...]:
         binds = " && ".join(
-            f'mount --bind "{self.work / sub}" "{self.mount_base}/{sub}"' for sub in ("restore", "run", "secrets")
+            f'mount --bind "{(self.work / sub).resolve()}" "{self.mount_base}/{sub}"'
+            for sub in ("restore", "run", "secrets")
         )
         return (*UNSHARE, "sh", "-c", f'{binds} && exec "$@"', "drill", *argv)
 

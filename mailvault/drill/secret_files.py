@@ -25,10 +25,12 @@ def make(work: Path) -> Path:
 
 
 def forget(work: Path) -> None:
-    """Remove the secret files, and the RAM directory that held them."""
+    """Remove the secret files, and the RAM directory that held them. ``work/secrets`` stays, empty
+    (the drill's later steps still mount it where the secrets were)."""
     link = work / "secrets"
     for path in link.glob("*"):
         path.unlink(missing_ok=True)
     if link.is_symlink():
         shutil.rmtree(os.readlink(link), ignore_errors=True)
         link.unlink(missing_ok=True)
+        link.mkdir(mode=0o700)

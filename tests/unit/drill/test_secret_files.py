@@ -16,5 +16,5 @@ def test_the_drills_secrets_live_in_ram_and_go_with_forget(tmp_path: Path) -> No
     assert (held / "password").read_text() == "pw"  # written through the link, into RAM
     assert secret_files.make(work) == link  # (idempotent)
     secret_files.forget(work)
-    assert not held.exists() and not link.exists() and not link.is_symlink()
+    assert not held.exists() and not link.is_symlink() and list(link.iterdir()) == []  # (still mountable)
     secret_files.forget(work)  # (twice is harmless: the restore forgets them, then the drill's end)
