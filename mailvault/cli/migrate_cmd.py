@@ -16,6 +16,7 @@ from mailvault.runtime import fewer_gc_pauses
 if TYPE_CHECKING:
     from mailvault.actions.dns_context import DnsContext
     from mailvault.migrate.accounts import AccountsFile
+    from mailvault.migrate.copy import AccountResult
     from mailvault.migrate.state import MigrationState
 
 app = typer.Typer(help="Move mailboxes IMAP to IMAP: plan, run, verify, sync, roll back.", no_args_is_help=True)
@@ -159,73 +160,57 @@ def run(
     complete and verified, 1 otherwise."""
     wants_json(json)
     fewer_gc_pauses()
-    from concurrent.futures import ThreadPoolExecutor
-
+    from mailvault.actions.migrate_run import move_accounts
     from mailvault.cli.progress import count_progress
-    from mailvault.migrate.accounts import Account
-    from mailvault.migrate.copy import AccountResult, Filters, Progress, run_account, since_date
-    from mailvault.migrate.dsync_engine import run_account_dsync
-    from mailvault.migrate.engines import mapper
-    from mailvault.migrate.verify import verify_account
+    from mailvault.migrate.copy import Filters, since_date
 
     spec = _load(accounts, servers)
     filters = Filters(tuple(folders or ()), tuple(exclude or ()), since_date(since) if since else None,
                       max_bytes_per_second)  # fmt: skip
     state = _state(state_dir, create=True)
     assert state is not None
-    chosen = _engines(spec, state, engine)
-
-    def move(a: Account, show: Progress) -> AccountResult:
-        if chosen[a.source_user] == "doveadm":
-            return run_account_dsync(spec, a, state, filters=filters, dry_run=dry_run, progress=show)
-        if not dry_run:
-            state.set_engine(a.source_user, "imap")  # later runs, syncs and rollbacks place folders alike
-        return run_account(spec, a, state, filters=filters, dry_run=dry_run, progress=show)
-
-    with count_progress("messages") as show, ThreadPoolExecutor(spec.options.parallel_accounts) as pool:
-        results = list(pool.map(lambda a: move(a, show), spec.accounts))
-    # an account stopped before its provider's daily cap is known to be incomplete: no verify for it
-    checks = [] if (no_verify or dry_run) else [
-        verify_account(spec, a, filters, mapper(chosen[a.source_user], spec.options.preset))
-        for a, r in zip(spec.accounts, results, strict=True) if not r.paused
-    ]  # fmt: skip
-    failed = any(r.error or r.paused or any(f.rejected or f.skipped or f.error for f in r.folders) for r in results)
-    failed = failed or any(not c.ok for c in checks)
+    with count_progress("messages") as show:
+        moved = move_accounts(spec, state, _engines(spec, state, engine), filters, show,
+                              dry_run=dry_run, verify=not no_verify)  # fmt: skip
     if json:
-        emit_json({"ok": not failed, "accounts": [r.as_dict() for r in results],
-                   "verify": [c.as_dict() for c in checks]})  # fmt: skip
-        raise typer.Exit(1 if failed else 0)
-    for r in results:
-        verb = "would copy" if dry_run else "copied"
-        pending = sum(f.pending for f in r.folders)
-        count = pending if dry_run else r.copied
-        found = sum(f.found_on_destination for f in r.folders)
-        line = f"{r.source_user} -> {r.destination_user}: {verb} {n_of(count, 'message')}, {human_bytes(r.bytes)}"
-        line += f" in {r.seconds:.1f} s (engine {r.engine})"
-        held = sum(f.held_elsewhere for f in r.folders)
-        line += f"; {found} were already there" if found else ""
-        line += f"; {held} in All Mail came through their labels" if held else ""
-        stdout.print(line)
-        if r.engine == "doveadm":
-            dsynced = [f.source for f in r.folders if f.engine == "dsync"]
-            stdout.print(f"  dsync (UIDs kept): {', '.join(dsynced) or 'no folder'}")
-        for note in r.notes:
-            stdout.print(f"  note: {note}")
-        for f in r.folders:
-            for rej in f.rejected:
-                stdout.print(f"  REFUSED {f.source} UID {rej.uid} ({human_bytes(rej.size)}): {rej.reason}")  # fmt: skip
-            if f.error:
-                stdout.print(f"  FOLDER NOT COPIED {f.source}: {f.error}")
-            for skip in f.skipped:
-                stdout.print(f"  SKIPPED {f.source} UID {skip.uid}: {skip.reason}")
-        if r.paused:
-            stdout.print(f"  PAUSED: {r.paused}")
-        if r.error:
-            stdout.print(f"  ERROR: {r.error}")
-            for detail in r.error_details:
-                stdout.print(f"    {detail}")
-    _print_checks(checks)
-    raise typer.Exit(1 if failed else 0)
+        emit_json({"ok": moved.ok, "accounts": [r.as_dict() for r in moved.results],
+                   "verify": [c.as_dict() for c in moved.checks]})  # fmt: skip
+        raise typer.Exit(0 if moved.ok else 1)
+    for r in moved.results:
+        _show_copy(r, dry_run=dry_run)
+    _print_checks(moved.checks)
+    raise typer.Exit(0 if moved.ok else 1)
+
+
+def _show_copy(r: AccountResult, *, dry_run: bool) -> None:
+    """One account's copy, for people: counts, engine, refusals, skips, a pause or an error."""
+    verb = "would copy" if dry_run else "copied"
+    count = sum(f.pending for f in r.folders) if dry_run else r.copied
+    found = sum(f.found_on_destination for f in r.folders)
+    held = sum(f.held_elsewhere for f in r.folders)
+    line = f"{r.source_user} -> {r.destination_user}: {verb} {n_of(count, 'message')}, {human_bytes(r.bytes)}"
+    line += f" in {r.seconds:.1f} s (engine {r.engine})"
+    line += f"; {found} were already there" if found else ""
+    line += f"; {held} in All Mail came through their labels" if held else ""
+    stdout.print(line)
+    if r.engine == "doveadm":
+        dsynced = [f.source for f in r.folders if f.engine == "dsync"]
+        stdout.print(f"  dsync (UIDs kept): {', '.join(dsynced) or 'no folder'}")
+    for note in r.notes:
+        stdout.print(f"  note: {note}")
+    for f in r.folders:
+        for rej in f.rejected:
+            stdout.print(f"  REFUSED {f.source} UID {rej.uid} ({human_bytes(rej.size)}): {rej.reason}")
+        if f.error:
+            stdout.print(f"  FOLDER NOT COPIED {f.source}: {f.error}")
+        for skip in f.skipped:
+            stdout.print(f"  SKIPPED {f.source} UID {skip.uid}: {skip.reason}")
+    if r.paused:
+        stdout.print(f"  PAUSED: {r.paused}")
+    if r.error:
+        stdout.print(f"  ERROR: {r.error}")
+        for detail in r.error_details:
+            stdout.print(f"    {detail}")
 
 
 @app.command()

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mailvault.cli.context import DryRunOpt, JsonOpt, KitOpt, KitPassphraseOpt, current_config, use_kit, wants_json
 from mailvault.cli.output import emit_json, human_bytes, key_values, stdout
+
+if TYPE_CHECKING:
+    from mailvault.actions.restore import RestoreResult, Selection
+    from mailvault.config.schema import Config
 
 
 def parse_day(text: str, *, end: bool = False) -> datetime:
@@ -72,18 +76,7 @@ def restore(
     )
     config = current_config()
     if into_imap is not None:
-        from mailvault.actions.restore_imap import restore_into_imap
-
-        with backup_progress("restore", enabled=not json) as show:
-            done = restore_into_imap(config, snapshot, into_imap, selection, dry_run=dry_run, progress=show)
-        if json:
-            emit_json({"ok": True, **done.as_dict()})
-            return
-        verb = "would put back" if dry_run else "put back"
-        key_values(
-            f"{verb} {done.messages} messages of snapshot {done.snapshot_id[:8]} into {done.account}",
-            [("folder", name) for name in done.folders],
-        )
+        _into_imap(config, snapshot, into_imap, selection, json=json, dry_run=dry_run)
         return
     with backup_progress("restore", enabled=not json) as show:
         result = restore_action.restore(
@@ -92,30 +85,44 @@ def restore(
     if json:
         emit_json({"ok": not result.mismatches, **result.as_dict()})
     else:
-        verb = "would restore" if dry_run else "restored"
-        key_values(
-            f"{verb} snapshot {result.snapshot_id[:8]} of {result.snapshot_time} into {result.target}",
-            [
-                (
-                    "mail",
-                    f"{len(result.mailboxes)} mailboxes, {result.folders} folders, {result.messages} messages"
-                    f" ({human_bytes(result.bytes)})",
-                ),
-                *(
-                    [("outside the dates", f"{result.removed_by_date} messages left out")]
-                    if result.removed_by_date
-                    else []
-                ),
-                *[("also", p) for p in result.extra_paths],
-                (
-                    "paths",
-                    "where they were" if result.target == "/" else f"as they were, below {result.target}",
-                ),
-                *[("MISMATCH", m) for m in result.mismatches],
-            ],
-        )
-        if dry_run:
-            for name in result.folder_names:
-                stdout.print(f"  {name}")
+        _show(result, dry_run=dry_run)
     if result.mismatches:
         raise typer.Exit(1)
+
+
+def _into_imap(config: Config, snapshot: str, account: str, selection: Selection, *, json: bool, dry_run: bool) -> None:
+    from mailvault.actions.restore_imap import restore_into_imap
+    from mailvault.cli.progress import backup_progress
+
+    with backup_progress("restore", enabled=not json) as show:
+        done = restore_into_imap(config, snapshot, account, selection, dry_run=dry_run, progress=show)
+    if json:
+        emit_json({"ok": True, **done.as_dict()})
+        return
+    verb = "would put back" if dry_run else "put back"
+    key_values(
+        f"{verb} {done.messages} messages of snapshot {done.snapshot_id[:8]} into {done.account}",
+        [("folder", name) for name in done.folders],
+    )
+
+
+def _show(result: RestoreResult, *, dry_run: bool) -> None:
+    verb = "would restore" if dry_run else "restored"
+    dated = [("outside the dates", f"{result.removed_by_date} messages left out")] if result.removed_by_date else []
+    key_values(
+        f"{verb} snapshot {result.snapshot_id[:8]} of {result.snapshot_time} into {result.target}",
+        [
+            (
+                "mail",
+                f"{len(result.mailboxes)} mailboxes, {result.folders} folders, {result.messages} messages"
+                f" ({human_bytes(result.bytes)})",
+            ),
+            *dated,
+            *[("also", p) for p in result.extra_paths],
+            ("paths", "where they were" if result.target == "/" else f"as they were, below {result.target}"),
+            *[("MISMATCH", m) for m in result.mismatches],
+        ],
+    )
+    if dry_run:
+        for name in result.folder_names:
+            stdout.print(f"  {name}")
