@@ -9,9 +9,9 @@ from typing import Any
 
 from mailvault.actions.dns_context import DnsContext
 from mailvault.actions.dns_inspect import InspectResult, inspect
-from mailvault.dns.changes import PlanError, ZoneFacts, compute_changes
+from mailvault.dns.changes import CutoverChanges, PlanError, ZoneFacts, compute_changes
 from mailvault.dns.records import absolute
-from mailvault.dns.timeline import Infeasible, MtaStsView, TimelineInput, compute
+from mailvault.dns.timeline import Infeasible, MtaStsView, Timeline, TimelineInput, compute
 from mailvault.errors import DnsError
 
 
@@ -51,15 +51,10 @@ def make_plan(
 ) -> dict[str, Any]:
     """Observe, compute, save and return the plan; raise DnsError when it cannot be made."""
     now = now or datetime.now(UTC)
-    for ip in new_ips:
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
-            raise DnsError(f"--new-ip {ip!r} is not an IP address", hint="give an IPv4 or IPv6 address") from None
+    _require_addresses(new_ips)
     low = low_ttl or ctx.settings.low_ttl
     host = absolute(new_mx)
     result = inspect(ctx, extra_hosts=(host,))
-    serials = {v.serial for v in result.observation.views if v.serial is not None}
     facts = facts_of(result)
     try:
         changes = compute_changes(facts, new_mx=host, new_ips=new_ips, low_ttl=low)
@@ -71,32 +66,15 @@ def make_plan(
             f"the new MX {host} is a CNAME (to {cname.cname}); an MX must name a host with A/AAAA records",
             hint="give the canonical host name as --new-mx",
         ) from None
-    sts = result.mta_sts
-    sts_view = None
-    if sts is not None and sts.policy is not None:
-        sts_view = MtaStsView(sts.policy.mode, sts.policy.max_age, sts.policy.mx, sts.policy.covers(host))
-    watched_ttl = max((r.ttl for k in changes.watched if (r := facts.get(*k)) is not None), default=0)
-    given = TimelineInput(
-        now=now,
-        low_ttl=low,
-        margin=ctx.settings.margin,
-        changed_ttl=watched_ttl,
-        negative_ttl=result.observation.negative_ttl,
-        new_names=tuple(changes.new_names),
-        spf_ttl=changes.spf_ttl,
-        mta_sts=sts_view,
-        cutover_at=parse_at(at, now) if at else None,
-        raise_after=ctx.settings.raise_after,
-    )
-    try:
-        timeline = compute(given)
-    except Infeasible as exc:
-        raise DnsError(str(exc), hint=f"plan again with --at {exc.earliest.isoformat()} or later") from None
+    sts_view = _mta_sts_view(result, host)
+    timeline = _timeline(ctx, result, facts, changes, sts_view, low=low, at=at, now=now)
     warnings = [*changes.warnings, *timeline.warnings]
-    if sts is not None and sts.error:
+    if result.mta_sts is not None and result.mta_sts.error:
         warnings.append(
-            f"the MTA-STS policy could not be fetched ({sts.error}): check by hand that it will list the new MX"
+            f"the MTA-STS policy could not be fetched ({result.mta_sts.error}): check by hand that it will list"
+            " the new MX"
         )
+    serials = {v.serial for v in result.observation.views if v.serial is not None}
     plan = {
         "domain": ctx.domain,
         "zone": result.observation.zone,
@@ -122,3 +100,42 @@ def make_plan(
     }
     ctx.save_plan(plan)
     return plan
+
+
+def _require_addresses(new_ips: list[str]) -> None:
+    for ip in new_ips:
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            raise DnsError(f"--new-ip {ip!r} is not an IP address", hint="give an IPv4 or IPv6 address") from None
+
+
+def _mta_sts_view(result: InspectResult, host: str) -> MtaStsView | None:
+    sts = result.mta_sts
+    if sts is None or sts.policy is None:
+        return None
+    return MtaStsView(sts.policy.mode, sts.policy.max_age, sts.policy.mx, sts.policy.covers(host))
+
+
+def _timeline(
+    ctx: DnsContext, result: InspectResult, facts: ZoneFacts, changes: CutoverChanges, sts_view: MtaStsView | None,
+    *, low: int, at: str | None, now: datetime,
+) -> Timeline:  # fmt: skip
+    """The cutover's waits from what is served; DnsError naming the earliest cutover when --at is too soon."""
+    watched_ttl = max((r.ttl for k in changes.watched if (r := facts.get(*k)) is not None), default=0)
+    given = TimelineInput(
+        now=now,
+        low_ttl=low,
+        margin=ctx.settings.margin,
+        changed_ttl=watched_ttl,
+        negative_ttl=result.observation.negative_ttl,
+        new_names=tuple(changes.new_names),
+        spf_ttl=changes.spf_ttl,
+        mta_sts=sts_view,
+        cutover_at=parse_at(at, now) if at else None,
+        raise_after=ctx.settings.raise_after,
+    )
+    try:
+        return compute(given)
+    except Infeasible as exc:
+        raise DnsError(str(exc), hint=f"plan again with --at {exc.earliest.isoformat()} or later") from None
