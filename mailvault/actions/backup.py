@@ -178,23 +178,10 @@ def _backup_in(
     started = time.monotonic()
     paths, db = run.paths, run.db
     sources = source_paths(config, paths)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # restic's version check and the endpoint's reachability run beside the hooks and the scan.
-        # Stale locks on this host come from killed processes. After a killed mailvault run they are
-        # swept there too (the sweep costs restic's key derivation, ~0.5 s); otherwise only when
-        # restic finds the repository locked. A stale shared lock never blocks a backup, and prune
-        # and check sweep before they start.
-        sweep = run.after_interrupted and not dry_run
-        opening = pool.submit(_open, config, sweep=sweep)
-        try:
-            run_hooks(config.hooks.before, stage="before")
-            view = stack.enter_context(consistent_view(config.sources.maildirs, config.sources.snapshot))
-            scanned = _scan(config, paths, db, view)
-        finally:
-            engine, stale = opening.result()  # its refusal (restic, secrets, endpoint) is the backup's
-        manifest = scanned.manifest
-        manifest_json = manifest.to_json()
-        write_atomic(paths.manifest, manifest_json)
+    engine, stale, view, scanned = _open_and_scan(config, run, stack, sweep=run.after_interrupted and not dry_run)
+    manifest = scanned.manifest
+    manifest_json = manifest.to_json()
+    write_atomic(paths.manifest, manifest_json)
     logger.debug("preflight, sweep and scan took %.2f s", time.monotonic() - started)
     run_tag = f"record-run:{secrets.token_hex(6)}"  # ties the snapshot to a record saved beside it
     argv = restic.backup_argv(
@@ -219,20 +206,8 @@ def _backup_in(
     # one); elsewhere a record, when one is needed, is saved after the backup (about a second).
     busy = db.get(PRESTART_KEY) == "1"
     saver = stack.enter_context(engine_records.prepared(engine, run_tag)) if busy and not dry_run else None
-    restic_started = time.monotonic()
     preload(AFTER_RESTIC)  # while restic works, not after
-    try:
-        summary, errors, saved = _stream_backup(engine, view.wrap(argv), progress, paths.backup_spool)
-    except RepositoryLocked:
-        cleared = [] if dry_run else engine.clear_stale_locks()
-        if not cleared:
-            raise
-        stale += cleared
-        logger.info("retrying the backup now that the stale lock is gone")
-        summary, errors, saved = _stream_backup(engine, view.wrap(argv), progress, paths.backup_spool)
-    logger.debug("restic backup took %.2f s", time.monotonic() - restic_started)
-    if summary is None:
-        raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log for details")
+    summary, errors, saved = _first_pass(engine, view.wrap(argv), progress, paths.backup_spool, stale, dry_run=dry_run)
     record = manifest
     if dry_run:  # (a file that vanished under restic is churn here too)
         _refuse_unreadable(summary, _still_there(errors, view), manifest.unreadable)
@@ -240,12 +215,7 @@ def _backup_in(
         recorded = _reconcile(engine, view, argv, paths, db, scanned, _Pass(summary, errors, saved), progress, saver)
         summary, record = recorded.pass_summary, recorded.manifest
     if not dry_run and summary.snapshot_id:
-        if record.state == SCANNED:  # (a record wrote its own copy)
-            write_atomic(paths.manifest_copy(summary.snapshot_id), manifest_json)
-        write_atomic(paths.scan_cache, scanned.cache.to_json())
-        write_atomic(paths.scan_names, scanned.cache.names_blob())
-        db.put(CURSOR_KEY, str(scanned.next_cursor))
-        repo_stats.add_backup(db, summary.data_added)
+        _remember(paths, db, scanned, summary, manifest_json if record.state == SCANNED else None)
     return BackupResult(
         snapshot_id="" if dry_run else summary.snapshot_id,  # restic 0.14 names the snapshot it did not save
         files_new=summary.files_new,
@@ -261,6 +231,60 @@ def _backup_in(
         record=record.state,
         churn=record.churn,
     )
+
+
+def _open_and_scan(
+    config: Config, run: Run, stack: contextlib.ExitStack, *, sweep: bool
+) -> tuple[Engine, list[Lock], View, ScanResult]:
+    """restic's version check and the endpoint's reachability run beside the before hooks and the
+    scan (of a filesystem snapshot, when configured; ``stack`` holds it to the backup's end).
+
+    Stale locks on this host come from killed processes. After a killed mailvault run (``sweep``)
+    they are swept here too (the sweep costs restic's key derivation, ~0.5 s); otherwise only when
+    restic finds the repository locked. A stale shared lock never blocks a backup, and prune and
+    check sweep before they start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        opening = pool.submit(_open, config, sweep=sweep)
+        try:
+            run_hooks(config.hooks.before, stage="before")
+            view = stack.enter_context(consistent_view(config.sources.maildirs, config.sources.snapshot))
+            scanned = _scan(config, run.paths, run.db, view)
+        finally:
+            engine, stale = opening.result()  # its refusal (restic, secrets, endpoint) is the backup's
+    return engine, stale, view, scanned
+
+
+def _remember(paths: StatePaths, db: StateDB, scanned: ScanResult, summary: Summary, manifest_json: str | None) -> None:
+    """What the next run starts from: the manifest's local copy (when no record wrote one), the scan
+    cache and its names, the sample cursor, the repository's growth."""
+    if manifest_json is not None:
+        write_atomic(paths.manifest_copy(summary.snapshot_id), manifest_json)
+    write_atomic(paths.scan_cache, scanned.cache.to_json())
+    write_atomic(paths.scan_names, scanned.cache.names_blob())
+    db.put(CURSOR_KEY, str(scanned.next_cursor))
+    repo_stats.add_backup(db, summary.data_added)
+
+
+def _first_pass(
+    engine: Engine, argv: tuple[str, ...], progress: ProgressSink | None, spool: Path, stale: list[Lock], *,
+    dry_run: bool,
+) -> tuple[Summary, list[ItemError], SavedFiles]:  # fmt: skip
+    """restic's backup, once more after clearing a stale lock (a killed run's) that refused it; the
+    cleared locks are added to ``stale``."""
+    began = time.monotonic()
+    try:
+        summary, errors, saved = _stream_backup(engine, argv, progress, spool)
+    except RepositoryLocked:
+        cleared = [] if dry_run else engine.clear_stale_locks()
+        if not cleared:
+            raise
+        stale += cleared
+        logger.info("retrying the backup now that the stale lock is gone")
+        summary, errors, saved = _stream_backup(engine, argv, progress, spool)
+    logger.debug("restic backup took %.2f s", time.monotonic() - began)
+    if summary is None:
+        raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log for details")
+    return summary, errors, saved
 
 
 @dataclass(frozen=True)
@@ -293,18 +317,7 @@ def _reconcile(
     records: list[Manifest] = []
     missed_first = len(found.missed)
     compared = time.monotonic()
-    while _catchable(found, passes[-1], view) and len(passes) <= CATCH_UP_PASSES:
-        logger.warning(
-            "%d message(s) moved while restic read their folder and are not in snapshot %s: catching them up",
-            len(found.missed), passes[-1].summary.snapshot_id[:8],
-        )  # fmt: skip
-        records.append(reconcile.apply(manifest, found, snapshot=passes[-1].summary.snapshot_id, state=SUPERSEDED))
-        summary, errors, saved = _stream_backup(engine, view.wrap(argv), progress, paths.backup_spool)
-        if summary is None:
-            raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log")
-        passes.append(_Pass(summary, errors, saved))
-        db.put(PENDING_KEY, " ".join(p.summary.snapshot_id[:8] for p in passes))
-        found = _compare(scanned, passes[-1], view)
+    found = _catch_up(engine, view, argv, paths, db, scanned, passes, records, found, progress)
     caught_up = time.monotonic()
     last = passes[-1]
     # A file restic listed and then could not read because it was renamed or expunged: churn, not damage.
@@ -340,16 +353,41 @@ def _reconcile(
     )  # fmt: skip
     _refuse_unreadable(last.summary, unexplained, manifest.unreadable)
     if found.missed:
-        raise BackupPartial(
-            f"backup partial: {len(found.missed)} message(s) on disk before and after the backup are not in"
-            f" snapshot {last.summary.snapshot_id[:8]} (moved while restic read their folder, {len(passes)} passes):"
-            f" {_first_five(found.missed)}",
-            hint="run `mailvault backup` again; if it happens every night, set [sources] snapshot = \"btrfs\"",
-            details=found.missed,
-            summary={"snapshot_id": last.summary.snapshot_id, "record": PARTIAL, "missed": len(found.missed),
-                     "churn": asdict(record.churn)},
-        )  # fmt: skip
+        raise _partial(found.missed, last.summary.snapshot_id, len(passes), record)
     return _Recorded(record, last.summary)
+
+
+def _catch_up(
+    engine: Engine, view: View, argv: tuple[str, ...], paths: StatePaths, db: StateDB, scanned: ScanResult,
+    passes: list[_Pass], records: list[Manifest], found: reconcile.Reconciled, progress: ProgressSink | None,
+) -> reconcile.Reconciled:  # fmt: skip
+    """Back up again while a pass missed messages another pass could save (at most CATCH_UP_PASSES
+    more); each earlier snapshot's record (superseded) goes to ``records``, each pass to ``passes``.
+    Return the comparison of the last pass."""
+    while _catchable(found, passes[-1], view) and len(passes) <= CATCH_UP_PASSES:
+        logger.warning(
+            "%d message(s) moved while restic read their folder and are not in snapshot %s: catching them up",
+            len(found.missed), passes[-1].summary.snapshot_id[:8],
+        )  # fmt: skip
+        snapshot = passes[-1].summary.snapshot_id
+        records.append(reconcile.apply(scanned.manifest, found, snapshot=snapshot, state=SUPERSEDED))
+        summary, errors, saved = _stream_backup(engine, view.wrap(argv), progress, paths.backup_spool)
+        if summary is None:
+            raise MailvaultError("restic backup ended without a summary", hint="run it again; see the log")
+        passes.append(_Pass(summary, errors, saved))
+        db.put(PENDING_KEY, " ".join(p.summary.snapshot_id[:8] for p in passes))
+        found = _compare(scanned, passes[-1], view)
+    return found
+
+
+def _partial(missed: list[str], snapshot: str, passes: int, record: Manifest) -> BackupPartial:
+    return BackupPartial(
+        f"backup partial: {len(missed)} message(s) on disk before and after the backup are not in"
+        f" snapshot {snapshot[:8]} (moved while restic read their folder, {passes} passes): {_first_five(missed)}",
+        hint='run `mailvault backup` again; if it happens every night, set [sources] snapshot = "btrfs"',
+        details=missed,
+        summary={"snapshot_id": snapshot, "record": PARTIAL, "missed": len(missed), "churn": asdict(record.churn)},
+    )
 
 
 def _catchable(found: reconcile.Reconciled, done: _Pass, view: View) -> bool:
