@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 
 from mailvault.actions.engine import Engine, password_env
-from mailvault.config.schema import Config
+from mailvault.config.schema import Config, RepositorySection
 from mailvault.errors import CommandFailed, RepositoryError
 from mailvault.keys.secrets import generate_password
 from mailvault.keys.sources import password_source
@@ -55,31 +55,10 @@ def init(
             "--versioning and --object-lock-days are for S3 repositories; this one is a local path",
             hint="protect a local repository with filesystem snapshots or an offline copy",
         )
-    bucket_created = False
-    protection: tuple[str, ...] = ()
+    bucket_created, protection = False, ()  # type: tuple[bool, tuple[str, ...]]
     if engine.location is not None:
-        engine.require_reachable()
-        state = engine.probe_storage()
-        if state == "missing":
-            assert rcfg.s3 is not None and engine.creds is not None
-            if not rcfg.s3.create_bucket:
-                raise RepositoryError(
-                    f"bucket {engine.location.bucket} does not exist at {engine.location.endpoint}",
-                    hint="create it, or set repository.s3.create_bucket = true",
-                )
-            if not dry_run:
-                s3.create_bucket(
-                    engine.location, engine.creds, timeout=rcfg.s3.connect_timeout, object_lock=bool(lock_days)
-                )
-                logger.info("created bucket %s at %s", engine.location.bucket, engine.location.endpoint)
-            bucket_created = True
-        if (versioning or lock_days) and not dry_run:
-            assert rcfg.s3 is not None and engine.creds is not None
-            protection = tuple(
-                enable(
-                    engine.location, engine.creds, timeout=rcfg.s3.connect_timeout, lock_days=lock_days, mode=lock_mode
-                )
-            )
+        bucket_created, protection = _bucket(engine, rcfg, dry_run=dry_run, versioning=versioning,
+                                             lock_days=lock_days, lock_mode=lock_mode)  # fmt: skip
     password_generated = False
     if rcfg.password_file is not None and not rcfg.password_file.exists():
         if not dry_run:
@@ -103,3 +82,34 @@ def init(
         raise
     logger.info("created repository %s", rcfg.url)
     return InitResult(rcfg.url, bucket_created, password_generated, True, False, protection)
+
+
+def _bucket(
+    engine: Engine, rcfg: RepositorySection, *, dry_run: bool, versioning: bool, lock_days: int | None,
+    lock_mode: LockMode,
+) -> tuple[bool, tuple[str, ...]]:  # fmt: skip
+    """The S3 side: the bucket (created when missing and allowed; with Object Lock when asked), then
+    versioning or Object Lock. Return whether it was created and the protection switched on."""
+    assert engine.location is not None
+    engine.require_reachable()
+    created = False
+    if engine.probe_storage() == "missing":
+        assert rcfg.s3 is not None and engine.creds is not None
+        if not rcfg.s3.create_bucket:
+            raise RepositoryError(
+                f"bucket {engine.location.bucket} does not exist at {engine.location.endpoint}",
+                hint="create it, or set repository.s3.create_bucket = true",
+            )
+        if not dry_run:
+            s3.create_bucket(
+                engine.location, engine.creds, timeout=rcfg.s3.connect_timeout, object_lock=bool(lock_days)
+            )
+            logger.info("created bucket %s at %s", engine.location.bucket, engine.location.endpoint)
+        created = True
+    if not (versioning or lock_days) or dry_run:
+        return created, ()
+    assert rcfg.s3 is not None and engine.creds is not None
+    protection = enable(
+        engine.location, engine.creds, timeout=rcfg.s3.connect_timeout, lock_days=lock_days, mode=lock_mode
+    )
+    return created, tuple(protection)
