@@ -132,22 +132,13 @@ def restore(
         mail=selection.mail,
     )
     logger.info(
-        "snapshot %s of %s: %d mailboxes, %d folders, %d messages selected%s",
-        snap.short_id,
-        snap.time.isoformat(timespec="seconds"),
-        len(plan.mailboxes),
-        len(plan.folders),
-        plan.messages,
+        "snapshot %s of %s: %d mailboxes, %d folders, %d messages selected%s", snap.short_id,
+        snap.time.isoformat(timespec="seconds"), len(plan.mailboxes), len(plan.folders), plan.messages,
         " (dry run: nothing restored)" if dry_run else "",
-    )
+    )  # fmt: skip
     if target is None:
         target = Path("/")
-        for top in [*manifest.roots, *plan.extra_paths] if selection.mail else plan.extra_paths:
-            if Path(top).exists() and (not Path(top).is_dir() or any(Path(top).iterdir())):
-                raise RestoreError(
-                    f"{top} already holds data; --original-paths only restores onto a bare machine",
-                    hint="restore with --target DIR instead, then move what you need into place",
-                )
+        _require_bare([*manifest.roots, *plan.extra_paths] if selection.mail else plan.extra_paths)
     removed, mismatches = 0, []
     if not dry_run:
         target.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -173,6 +164,16 @@ def restore(
         duration_s=round(time.monotonic() - started, 3),
         dry_run=dry_run,
     )
+
+
+def _require_bare(tops: list[str]) -> None:
+    """--original-paths: every top path restored must be absent or an empty directory."""
+    for top in tops:
+        if Path(top).exists() and (not Path(top).is_dir() or any(Path(top).iterdir())):
+            raise RestoreError(
+                f"{top} already holds data; --original-paths only restores onto a bare machine",
+                hint="restore with --target DIR instead, then move what you need into place",
+            )
 
 
 def _side_by_side(engine: Engine, argvs: list[tuple[str, ...]]) -> None:

@@ -87,63 +87,65 @@ def run_demo(work: Path, runner: Runner, say: Callable[[str], None]) -> int:
         config_dirs, key_dirs = mailstore.make_server_config(work)
         say(f"== sample mail store: {len(gen.mailboxes)} mailboxes, {gen.messages} messages in {work / 'vmail'}")
         config = write_demo_config(work, s3, config_dirs, key_dirs)
-        steps: list[tuple[str, list[str]]] = [
-            ("validate the config", ["config", "validate"]),
-            (
-                "create bucket (versioned, Object Lock 7 days), password and repository",
-                ["init", "--object-lock-days", "7"],
-            ),
-            ("what protects the offsite copy", ["storage", "check"]),
-            ("first backup", ["backup"]),
-        ]
-        for title, args in steps:
-            if _step(runner, say, config, title, args):
-                return 1
+
+        def failed(steps: list[tuple[str, list[str]]], ok: tuple[int, ...] = (0,)) -> bool:
+            return any(_step(runner, say, config, title, args, ok=ok) for title, args in steps)  # (stops at one)
+
+        if failed(FIRST_STEPS):
+            return 1
         say("== " + change_mail(work / "vmail"))
         say(f"== a live host: {LIVE_RATE} changes a second (deliveries, reads, flag changes, expunges) from now on")
-        live = churn.Churn(churn.maildir_folders(work / "vmail"), LIVE_RATE)
-        stack.enter_context(live)
-        for title, args in [
-            ("incremental backup, reconciled with what restic saved while mail changed", ["backup"]),
-            ("the snapshots with their manifest totals", ["snapshots"]),
-            ("repository check with a rotating data subset", ["check"]),
-        ]:
-            if _step(runner, say, config, title, args):
-                return 1
-        passphrase = work / "secrets" / "kit-passphrase"
-        passphrase.write_text(secrets.token_urlsafe(18) + "\n")
-        passphrase.chmod(0o600)
-        kit = work / "recovery-kit.txt"
-        pf = ["--passphrase-file", str(passphrase)]
-        for title, args in [
-            ("the recovery kit, printable", ["kit", "export", "--armor", "--out", str(kit), *pf]),
-            ("the kit opens the real repository", ["kit", "verify", str(kit), *pf]),
-            (
-                "a bare machine: nothing but the kit and its passphrase",
-                ["--kit", str(kit), "--kit-passphrase-file", str(passphrase), "snapshots"],
-            ),
-        ]:
-            if _step(runner, say, config, title, args):
-                return 1
+        live = stack.enter_context(churn.Churn(churn.maildir_folders(work / "vmail"), LIVE_RATE))
+        if failed(LIVE_STEPS) or failed(_kit_steps(work)):
+            return 1
         with docker_engine(work) as started:
             if started:
                 say("== no Docker engine was running: started dockerd for the demo (no bridge, no iptables)")
             say("== the restore drill (the first run builds the restore-target image: about two minutes)")
-            if _step(runner, say, config, "restore-test: restore, serve, prove over IMAP, judge RTO/RPO",
-                     ["restore-test"]):  # fmt: skip
+            if failed([("restore-test: restore, serve, prove over IMAP, judge RTO/RPO", ["restore-test"])]):
                 return 1
         done = live.stop()
         say(f"== the live host made {done.total()} changes during the backup, the check and the drill: {done}")
-        for title, args in [
-            ("status: every duty against its target (exit 0 OK, 1 WARN, 2 CRIT: a Nagios plugin)", ["status"]),
-            ("the schedule: each job and its next run", ["schedule", "list"]),
-        ]:
-            if _step(runner, say, config, title, args, ok=(0, 1, 2)):
-                return 1
+        if failed(STATUS_STEPS, ok=(0, 1, 2)):
+            return 1
     if migrate_demo(runner, say, config, work):
         return 1
     say(f"== demo finished: real restic, SeaweedFS, Docker, Dovecot and BIND ran all of it; files are in {work}")
     return 0
+
+
+FIRST_STEPS = [
+    ("validate the config", ["config", "validate"]),
+    ("create bucket (versioned, Object Lock 7 days), password and repository", ["init", "--object-lock-days", "7"]),
+    ("what protects the offsite copy", ["storage", "check"]),
+    ("first backup", ["backup"]),
+]
+LIVE_STEPS = [
+    ("incremental backup, reconciled with what restic saved while mail changed", ["backup"]),
+    ("the snapshots with their manifest totals", ["snapshots"]),
+    ("repository check with a rotating data subset", ["check"]),
+]
+STATUS_STEPS = [
+    ("status: every duty against its target (exit 0 OK, 1 WARN, 2 CRIT: a Nagios plugin)", ["status"]),
+    ("the schedule: each job and its next run", ["schedule", "list"]),
+]
+
+
+def _kit_steps(work: Path) -> list[tuple[str, list[str]]]:
+    """Export the recovery kit (printable), verify it, and list the snapshots with nothing but it."""
+    passphrase = work / "secrets" / "kit-passphrase"
+    passphrase.write_text(secrets.token_urlsafe(18) + "\n")
+    passphrase.chmod(0o600)
+    kit = work / "recovery-kit.txt"
+    pf = ["--passphrase-file", str(passphrase)]
+    return [
+        ("the recovery kit, printable", ["kit", "export", "--armor", "--out", str(kit), *pf]),
+        ("the kit opens the real repository", ["kit", "verify", str(kit), *pf]),
+        (
+            "a bare machine: nothing but the kit and its passphrase",
+            ["--kit", str(kit), "--kit-passphrase-file", str(passphrase), "snapshots"],
+        ),
+    ]
 
 
 def migrate_demo(runner: Runner, say: Callable[[str], None], config: Path, work: Path) -> bool:
