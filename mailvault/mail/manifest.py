@@ -68,6 +68,30 @@ class ScannedFolder:
     # older than the racy window, the folder's listing cannot have changed meanwhile
 
 
+def _folders(
+    roots: list[Path], layout: str, folder_layout: FolderLayout, cache: ScanCache | None
+) -> list[tuple[Mailbox, Folder, Stamp, FolderEntry | None, list[str]]]:
+    """Every folder of every mailbox under ``roots``, with its stamp now, and its cached entry and
+    message names when it is unchanged since the cache was taken."""
+    found: list[tuple[Mailbox, Folder, Stamp, FolderEntry | None, list[str]]] = []
+    for root in roots:
+        for mbox in _mailboxes(root, layout):
+            for folder in list_folders(mbox.path, folder_layout):
+                current = stamp(folder.path)
+                cached = cache.lookup(folder.path, current) if cache is not None else None
+                names: list[str] = []
+                if cached is not None:
+                    # The names the reconciliation compares with restic's listing: carried with the
+                    # entry. (A cache from before names were kept: listed now, between two stamps,
+                    # so that they agree with the cached entry, or the folder is listed afresh.)
+                    known = cache.names.get(str(folder.path)) if cache is not None else None
+                    names = known if known is not None else message_names(str(folder.path))
+                    if known is None and stamp(folder.path) != current:
+                        cached = None
+                found.append((mbox, folder, current, cached, names))
+    return found
+
+
 def scan(
     roots: list[Path],
     *,
@@ -86,22 +110,7 @@ def scan(
     """
     taken_at = time.time()
     fresh = ScanCache(taken_at=taken_at)
-    found_folders: list[tuple[Mailbox, Folder, Stamp, FolderEntry | None, list[str]]] = []
-    for root in roots:
-        for mbox in _mailboxes(root, layout):
-            for folder in list_folders(mbox.path, folder_layout):
-                current = stamp(folder.path)
-                cached = cache.lookup(folder.path, current) if cache is not None else None
-                names: list[str] = []
-                if cached is not None:
-                    # The names the reconciliation compares with restic's listing: carried with the
-                    # entry. (A cache from before names were kept: listed now, between two stamps,
-                    # so that they agree with the cached entry, or the folder is listed afresh.)
-                    known = cache.names.get(str(folder.path)) if cache is not None else None
-                    names = known if known is not None else message_names(str(folder.path))
-                    if known is None and stamp(folder.path) != current:
-                        cached = None
-                found_folders.append((mbox, folder, current, cached, names))
+    found_folders = _folders(roots, layout, folder_layout, cache)
     # The stat per message: only for folders that changed, spread over processes when they are many.
     to_list = [folder.path for _, folder, _, cached, _ in found_folders if cached is None]
     listed = iter(list_many(to_list))
