@@ -74,6 +74,16 @@ def make_plan(
             f"the MTA-STS policy could not be fetched ({result.mta_sts.error}): check by hand that it will list"
             " the new MX"
         )
+    plan = _plan_dict(ctx, result, changes, timeline, sts_view, warnings, host=host, new_ips=new_ips, low=low, now=now)
+    ctx.save_plan(plan)
+    return plan
+
+
+def _plan_dict(
+    ctx: DnsContext, result: InspectResult, changes: CutoverChanges, timeline: Timeline,
+    sts_view: MtaStsView | None, warnings: list[str], *, host: str, new_ips: list[str], low: int, now: datetime,
+) -> dict[str, Any]:  # fmt: skip
+    """The plan as saved in the state dir, which the later steps follow."""
     serials = {v.serial for v in result.observation.views if v.serial is not None}
     plan = {
         "domain": ctx.domain,
@@ -98,7 +108,6 @@ def make_plan(
         "warnings": warnings,
         "problems": [f.text for f in result.problems],
     }
-    ctx.save_plan(plan)
     return plan
 
 

@@ -26,6 +26,7 @@ from mailvault.errors import RestoreError
 from mailvault.mail import restore_plan
 from mailvault.mail.listing import list_many
 from mailvault.mail.maildir import folder_files
+from mailvault.mail.manifest_model import Manifest
 from mailvault.mail.restore_plan import restored
 from mailvault.mail.restore_split import split_includes
 from mailvault.tools import restic
@@ -122,15 +123,7 @@ def restore(
     engine.require_reachable()
     snap = pick(list_snapshots(engine), spec)
     manifest = records.read(engine, snap)
-    plan = restore_plan.plan(
-        manifest,
-        mailboxes=selection.mailboxes,
-        folders=selection.folders,
-        since=selection.since,
-        until=selection.until,
-        extra_paths=extra_paths(config, snap, selection),
-        mail=selection.mail,
-    )
+    plan = _select(config, snap, manifest, selection)
     logger.info(
         "snapshot %s of %s: %d mailboxes, %d folders, %d messages selected%s", snap.short_id,
         snap.time.isoformat(timespec="seconds"), len(plan.mailboxes), len(plan.folders), plan.messages,
@@ -163,6 +156,20 @@ def restore(
         mismatches=mismatches,
         duration_s=round(time.monotonic() - started, 3),
         dry_run=dry_run,
+    )
+
+
+def _select(config: Config, snap: Snapshot, manifest: Manifest, selection: Selection) -> restore_plan.RestorePlan:
+    """What of the snapshot the selection restores: mail by mailbox, folder and date, and the config
+    and key paths asked for."""
+    return restore_plan.plan(
+        manifest,
+        mailboxes=selection.mailboxes,
+        folders=selection.folders,
+        since=selection.since,
+        until=selection.until,
+        extra_paths=extra_paths(config, snap, selection),
+        mail=selection.mail,
     )
 
 

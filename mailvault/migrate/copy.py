@@ -239,22 +239,16 @@ def _copy_account(
 
     with sessions() as (src, dst):
         survey = _survey(src, dst, accounts, state, filters, dry_run, done, mapper, user)
-    total = sum(survey.totals.values())
     lock = threading.Lock()
     unchanged = sum(
         survey.totals[m.source]
         for m in survey.mappings
         if m not in survey.todo and not done[m.source].copied and not done[m.source].error
     )
-    counter = [sum(r.copied + r.found_on_destination for r in done.values()) + unchanged, 0]
+    counted = _Counted(user, progress, sum(survey.totals.values()), lock)
+    counted.tick(sum(r.copied + r.found_on_destination for r in done.values()) + unchanged, 0, report=False)
+    tick = counted.tick
     throttle = Throttle(pace(filters.max_bytes_per_second, tally.caps))
-
-    def tick(messages: int, nbytes: int) -> None:
-        with lock:
-            counter[0] += messages
-            counter[1] += nbytes
-            if progress is not None:
-                progress(user, counter[0], counter[1], total)
 
     queue = sorted(survey.todo, key=lambda m: -survey.totals[m.source])  # the largest first: workers end together
     # Gmail's All Mail holds every message of every label: it goes after them all, so that what they
@@ -283,18 +277,37 @@ def _copy_account(
                     state.set_cursor(user, m.source, RUN_MARK, survey.marks[m.source])
 
     if not queue and not last:
-        if progress is not None:
-            progress(user, counter[0], counter[1], total)
+        counted.tick(0, 0)
         return
     limits = (accounts.options.parallel_folders, accounts.source.connections, accounts.destination.connections)
     for round_ in (list(queue), last):
-        if not round_:
-            continue
-        queue[:] = round_
-        workers = connections(min(*limits, len(queue)), tally.caps)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for future in [pool.submit(worker) for _ in range(workers)]:
-                future.result()  # the first worker's error is the account's (the others finish their folder)
+        if round_:
+            queue[:] = round_
+            _workers(worker, connections(min(*limits, len(queue)), tally.caps))
+
+
+def _workers(worker: Callable[[], None], count: int) -> None:
+    """``count`` workers taking folders from one queue; the first one's error is the account's (the
+    others finish their folder)."""
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        for future in [pool.submit(worker) for _ in range(count)]:
+            future.result()
+
+
+class _Counted:
+    """An account's progress: messages accounted for (copied, found there, or unchanged) and bytes
+    copied, reported as they change, from every worker."""
+
+    def __init__(self, user: str, progress: Progress | None, total: int, lock: threading.Lock) -> None:
+        self.user, self.progress, self.total, self.lock = user, progress, total, lock
+        self.messages = self.bytes = 0
+
+    def tick(self, messages: int, nbytes: int, *, report: bool = True) -> None:
+        with self.lock:
+            self.messages += messages
+            self.bytes += nbytes
+            if report and self.progress is not None:
+                self.progress(self.user, self.messages, self.bytes, self.total)
 
 
 def _take_up(done: dict[str, FolderResult], m: Mapping) -> FolderResult:
@@ -395,17 +408,7 @@ def copy_folder(
     tick(len(uids) - len(pending), 0)
     if not pending:
         return
-    matched = _reconcile(src, dst, m, pending, state, user)
-    if matched and not dry_run:
-        state.record(user, m.source, uidvalidity, list(matched.values()))
-    folder.found_on_destination += len(matched)
-    tick(len(matched), 0)
-    pending = [u for u in pending if u not in matched]
-    if m.dedupe_account and pending:
-        held = _held_elsewhere(src, pending, state, user, m.source)
-        folder.held_elsewhere = len(held)
-        tick(len(held), 0)
-        pending = [u for u in pending if u not in held]
+    pending = _not_there_yet(src, dst, m, pending, state, user, uidvalidity, folder, tick, dry_run=dry_run)
     if dry_run:
         folder.copied = 0
         folder.pending = len(pending)
@@ -429,6 +432,26 @@ def copy_folder(
         throttle.spent(nbytes)
         if len(taken) < len(chosen) and tally is not None:
             raise tally.reached()
+
+
+def _not_there_yet(
+    src: IMAPClient, dst: IMAPClient, m: Mapping, pending: list[int], state: MigrationState, user: str,
+    uidvalidity: int, folder: FolderResult, tick: Callable[[int, int], None], *, dry_run: bool,
+) -> list[int]:  # fmt: skip
+    """``pending`` without the messages already on the destination (the state did not know them:
+    recorded now) and, for Gmail's All Mail, those a label's folder brought."""
+    matched = _reconcile(src, dst, m, pending, state, user)
+    if matched and not dry_run:
+        state.record(user, m.source, uidvalidity, list(matched.values()))
+    folder.found_on_destination += len(matched)
+    tick(len(matched), 0)
+    pending = [u for u in pending if u not in matched]
+    if m.dedupe_account and pending:
+        held = _held_elsewhere(src, pending, state, user, m.source)
+        folder.held_elsewhere = len(held)
+        tick(len(held), 0)
+        pending = [u for u in pending if u not in held]
+    return pending
 
 
 def _copy_batch(
