@@ -264,14 +264,9 @@ def _copy_account(
                         return
                     m = queue.pop(0)
                     folder = _take_up(done, m)
-                try:
+                with _translated(user, folder):
                     copy_folder(src, dst, m, state, user, folder, filters, dry_run, tick, throttle, tally,
                                 batch=(accounts.options.batch_messages, accounts.options.batch_bytes))  # fmt: skip
-                except (OSError, IMAPClientAbortError) as exc:
-                    raise Dropped(folder.source, exc) from exc
-                except IMAPClientError as exc:  # a NO or BAD where none was expected (not an APPEND's refusal)
-                    raise ImapError(f"{user}: copying folder {folder.source!r} failed: {exc}",
-                                    hint="see the server's log; run again to resume") from exc  # fmt: skip
                 folder.finished = True
                 if not dry_run and filters.since is None and not folder.rejected and not folder.skipped:
                     state.set_cursor(user, m.source, RUN_MARK, survey.marks[m.source])
@@ -284,6 +279,20 @@ def _copy_account(
         if round_:
             queue[:] = round_
             _workers(worker, connections(min(*limits, len(queue)), tally.caps))
+
+
+@contextlib.contextmanager
+def _translated(user: str, folder: FolderResult) -> Iterator[None]:
+    """A dropped connection is Dropped (the account reconnects and redoes the folder); an unexpected
+    NO or BAD (not an APPEND's refusal) is an ImapError naming the account and folder."""
+    try:
+        yield
+    except (OSError, IMAPClientAbortError) as exc:
+        raise Dropped(folder.source, exc) from exc
+    except IMAPClientError as exc:
+        raise ImapError(
+            f"{user}: copying folder {folder.source!r} failed: {exc}", hint="see the server's log; run again to resume"
+        ) from exc
 
 
 def _workers(worker: Callable[[], None], count: int) -> None:
