@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from mailvault.config.durations import parse_duration
 from mailvault.config.schema import Config
 from mailvault.errors import MailvaultError
-from mailvault.state.db import Run, StateDB
+from mailvault.state.db import RunRecord, StateDB
 from mailvault.state.paths import StatePaths
 
 
@@ -27,7 +27,7 @@ def parse_since(text: str, now: datetime | None = None) -> str:
     return (when if when.tzinfo else when.astimezone()).astimezone(UTC).isoformat(timespec="seconds")
 
 
-def history(config: Config, kind: str | None = None, limit: int = 20, *, since: str | None = None) -> list[Run]:
+def history(config: Config, kind: str | None = None, limit: int = 20, *, since: str | None = None) -> list[RunRecord]:
     """The newest ``limit`` runs (of ``kind``, since ``since`` when given), newest first."""
     paths = StatePaths(config.state.dir)
     return StateDB(paths.db).runs(kind, limit, since=since) if paths.db.exists() else []

@@ -12,7 +12,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from mailvault.monitor.status import Facts, Status
-from mailvault.state.db import Run
+from mailvault.state.db import RunRecord
 
 JOB_KINDS = ("backup", "prune", "check", "drill")
 
@@ -25,7 +25,7 @@ def _ts(text: str | None) -> float | None:
     return datetime.fromisoformat(text).timestamp() if text else None
 
 
-def _duration(run: Run) -> float | None:
+def _duration(run: RunRecord) -> float | None:
     for key in ("duration_s", "total_s"):  # the job's own measure, finer than the history's seconds
         if isinstance(run.summary.get(key), int | float):
             return float(run.summary[key])

@@ -13,7 +13,7 @@ from typing import Any
 
 from mailvault.drill.report import duration_text
 from mailvault.humanize import human_age, human_bytes
-from mailvault.state.db import Run
+from mailvault.state.db import RunRecord
 
 OK, WARN, CRIT, UNKNOWN = 0, 1, 2, 3
 LEVEL_NAMES = ("OK", "WARN", "CRIT", "UNKNOWN")
@@ -29,8 +29,8 @@ class Item:
 
 @dataclass(frozen=True)
 class JobFacts:
-    last: Run | None = None  # the newest run, whatever its outcome
-    last_ok: Run | None = None  # the newest successful one
+    last: RunRecord | None = None  # the newest run, whatever its outcome
+    last_ok: RunRecord | None = None  # the newest successful one
     cadence: timedelta | None = None  # the longest wait between scheduled runs; None: not scheduled
     next_run: datetime | None = None
 
@@ -80,11 +80,11 @@ def evaluate(f: Facts) -> Status:
     return Status(items)
 
 
-def _finished(run: Run) -> datetime:
+def _finished(run: RunRecord) -> datetime:
     return datetime.fromisoformat(run.finished or run.started)
 
 
-def _ago(f: Facts, run: Run) -> timedelta:
+def _ago(f: Facts, run: RunRecord) -> timedelta:
     return max(timedelta(0), f.now - _finished(run))
 
 
@@ -92,7 +92,7 @@ def _text(value: timedelta) -> str:
     return human_age(value)
 
 
-def _failed_after_ok(job: JobFacts) -> Run | None:
+def _failed_after_ok(job: JobFacts) -> RunRecord | None:
     last = job.last
     if (
         last is not None

@@ -36,7 +36,9 @@ CREATE TABLE IF NOT EXISTS outbox (
 
 
 @dataclass(frozen=True)
-class Run:
+class RunRecord:
+    """One run in the history (the state database's row; the run in progress is state.run.Run)."""
+
     id: int
     kind: str
     started: str
@@ -99,7 +101,7 @@ class StateDB:
 
     def runs(
         self, kind: str | None = None, limit: int = 50, *, status: str | None = None, since: str | None = None
-    ) -> list[Run]:
+    ) -> list[RunRecord]:
         """Newest first; ``since``: an ISO time, runs started at or after it."""
         query = "SELECT id, kind, started, finished, status, summary, error FROM runs WHERE 1=1"
         args: tuple[Any, ...] = ()
@@ -112,9 +114,9 @@ class StateDB:
             args = (*args, since)
         with self._conn() as c:
             rows = c.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
-        return [Run(r[0], r[1], r[2], r[3], r[4], json.loads(r[5] or "{}"), r[6]) for r in rows]
+        return [RunRecord(r[0], r[1], r[2], r[3], r[4], json.loads(r[5] or "{}"), r[6]) for r in rows]
 
-    def last_run(self, kind: str, *, status: str | None = None) -> Run | None:
+    def last_run(self, kind: str, *, status: str | None = None) -> RunRecord | None:
         found = self.runs(kind, 1, status=status)
         return found[0] if found else None
 

@@ -6,16 +6,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mailvault.monitor.status import CRIT, OK, UNKNOWN, WARN, Facts, Item, JobFacts, Status, evaluate
-from mailvault.state.db import Run
+from mailvault.state.db import RunRecord
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
 
 
-def run(rid: int, kind: str, age: timedelta, status: str = "ok", error: str | None = None, **summary: Any) -> Run:
+def run(rid: int, kind: str, age: timedelta, status: str = "ok", error: str | None = None, **summary: Any) -> RunRecord:
     when = (NOW - age).isoformat(timespec="seconds")
-    return Run(rid, kind, when, when, status, summary, error)
+    return RunRecord(rid, kind, when, when, status, summary, error)
 
 
 def facts(**jobs: JobFacts) -> Facts:
