@@ -86,7 +86,7 @@ def plan(
         stdout.print(
             f"  total {p.messages} messages, {human_bytes(p.bytes)}; destination quota: {limit};"
             f" estimate {p.estimate_s:.0f} s (at {p.assumed_messages_per_s:.0f} messages/s)",
-        )  # fmt: skip
+        )
         for w in p.warnings:
             stdout.print(f"  warning: {w}")
         for b in p.blocking:
@@ -295,7 +295,7 @@ def sync(
             f"{r.source_user} -> {r.destination_user}: {n_of(d['copied'], 'new message')} copied,"
             f" {n_of(d['flags_updated'], 'flag change')} carried, {d['unchanged_folders']}/{len(r.folders)} folders"
             f" unchanged, {r.seconds:.2f} s",
-        )  # fmt: skip
+        )
         if r.error:
             stdout.print(f"  ERROR: {r.error}")
     raise typer.Exit(1 if failed else 0)
@@ -403,7 +403,7 @@ def rollback(
         if not result.dns.undone:
             stdout.print("DNS: nothing to roll back")
     elif not plan_only:
-        stdout.print("no domain given: DNS left as it is (give --domain to move the MX back too)")  # fmt: skip
+        stdout.print("no domain given: DNS left as it is (give --domain to move the MX back too)")
     for r in result.mail:
         back = [f for f in r.folders if (f.pending if plan_only else f.copied)]
         verb = "would copy back" if plan_only else "copied back"

@@ -701,7 +701,7 @@ class DnsSection(Section):
     timeout: float = Field(3.0, gt=0, description="Seconds to wait for one DNS answer.", examples=[3])
     mta_sts_ca_file: Path | None = Field(
         None, description="CA bundle for fetching the MTA-STS policy (a private CA).", examples=["/etc/ssl/ca.pem"]
-    )  # fmt: skip
+    )
     lexicon_provider: str | None = Field(
         None,
         description="lexicon: the provider name (credentials come from LEXICON_<PROVIDER>_* environment variables).",
