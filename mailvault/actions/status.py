@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mailvault.config import cron
+from mailvault.config.jobs import DUTIES
 from mailvault.config.schema import Config
 from mailvault.monitor.events import Event, job_kind
 from mailvault.monitor.facts import SCHEDULED_SINCE, gather, next_run, schedules
@@ -81,7 +82,7 @@ def due_alerts(config: Config, current: Status, now: datetime) -> list[Event]:
     since = datetime.fromisoformat(since_text)
     grace = max(j.jitter for j in schedules(config).values()) + timedelta(hours=1)
     for name, job in schedules(config).items():
-        if not job.enabled or name not in ("backup", "prune", "check", "restore-test"):
+        if not job.enabled or name not in DUTIES:
             continue  # (watch and migrate-sync keep no run history to compare with)
         due = last_fire(cron.parse(job.cron), (now - grace).astimezone())
         if due is None or due < since:

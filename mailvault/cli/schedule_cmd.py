@@ -10,11 +10,12 @@ import typer
 
 from mailvault.cli.context import GLOBALS, DryRunOpt, JsonOpt, current_config, wants_json
 from mailvault.cli.output import emit_json, stdout, table, use_timestamps
+from mailvault.config.jobs import JOBS
 from mailvault.config.where import config_path
 from mailvault.errors import MailvaultError
 
 app = typer.Typer(help="When the jobs run: systemd timers, cron, or the built-in daemon.", no_args_is_help=True)
-JOBS = ("backup", "prune", "check", "restore-test", "watch", "migrate-sync")
+
 CronOpt = Annotated[bool, typer.Option("--cron", help="A cron file instead of systemd timers.")]
 UnitDirOpt = Annotated[Path, typer.Option("--unit-dir", help="Where the systemd units go.")]
 CronFileOpt = Annotated[Path, typer.Option("--cron-file", help="Where the cron file goes.")]

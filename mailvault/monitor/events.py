@@ -8,9 +8,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from mailvault.config.jobs import JOBS, job_kind
+
 EventKind = Literal["start", "success", "failure", "rpo_breach", "drill_failure", "missed_run"]
 EVENT_KINDS: tuple[EventKind, ...] = ("start", "success", "failure", "rpo_breach", "drill_failure", "missed_run")
-JOBS = ("backup", "prune", "check", "restore-test", "watch", "migrate-sync")
+
+__all__ = ["JOBS", "job_kind"]
 
 # The first command to run for each event: the same advice as runbooks/monitoring.md.
 FIRST_STEP: dict[EventKind, str] = {
@@ -29,11 +32,6 @@ _TITLES: dict[EventKind, str] = {
     "drill_failure": "restore drill FAILED",
     "missed_run": "{job} did not run",
 }
-
-
-def job_kind(job: str) -> str:
-    """The run-history kind of a job (`restore-test` runs are recorded as `drill`)."""
-    return "drill" if job == "restore-test" else job
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from mailvault.config import cron
+from mailvault.config.jobs import DUTIES
 from mailvault.config.schema import Config, JobSchedule
 from mailvault.errors import MailvaultError
 from mailvault.monitor.events import job_kind
@@ -35,7 +36,7 @@ def gather(config: Config, now: datetime | None = None) -> Facts:
     db = StateDB(paths.db) if paths.db.exists() else None
     jobs: dict[str, JobFacts] = {}
     plan = schedules(config)
-    for job_name in ("backup", "prune", "check", "restore-test"):
+    for job_name in DUTIES:
         kind, job = job_kind(job_name), plan[job_name]
         period = cron.cadence(cron.parse(job.cron), now.astimezone()) if job.enabled else None
         jobs[kind] = JobFacts(

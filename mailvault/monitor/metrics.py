@@ -11,10 +11,11 @@ from prometheus_client import CollectorRegistry, generate_latest, write_to_textf
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from mailvault.config.jobs import DUTIES, job_kind
 from mailvault.monitor.status import Facts, Status
 from mailvault.state.db import RunRecord
 
-JOB_KINDS = ("backup", "prune", "check", "drill")
+JOB_KINDS = tuple(job_kind(j) for j in DUTIES)
 
 
 def _g(name: str, text: str, value: float | None = None, labels: list[str] | None = None) -> GaugeMetricFamily:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
+from mailvault.config.jobs import DUTIES
 from mailvault.config.schema import AlertsSection, Config, EmailSection
 from mailvault.errors import MailvaultError
 from mailvault.keys.secrets import SecretSource, resolve
@@ -66,7 +67,7 @@ def deliver_each(alerts: AlertsSection, event: Event) -> list[tuple[str, bool, s
     Return (target, delivered, error) for each."""
     found: list[Target] = []
     if alerts.ping is not None:
-        for job in ("backup", "prune", "check", "restore-test"):
+        for job in DUTIES:
             url = alerts.ping.url_for(job)
             if url:
                 log = url.rstrip("/") + "/log"
