@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets as pysecrets
 import stat
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,7 +78,8 @@ class SecretSource:
         return self.file if self.file is not None else self.credential_path()
 
 
-_ANSWERED: dict[tuple[str, str], str] = {}  # (label, command) -> what the command printed, this run
+_ANSWERED: dict[tuple[str, str], str] = {}
+_ASKING = threading.Lock()  # (label, command) -> what the command printed, this run
 
 
 def resolve(source: SecretSource) -> str:
@@ -89,9 +91,10 @@ def resolve(source: SecretSource) -> str:
     """
     if source.command is not None:
         key = (source.label, source.command)
-        if key not in _ANSWERED:
-            _ANSWERED[key] = _read(source)
-        value = _ANSWERED[key]
+        with _ASKING:  # (the drill and the backup open the repository in a thread beside other work)
+            if key not in _ANSWERED:
+                _ANSWERED[key] = _read(source)
+            value = _ANSWERED[key]
     else:
         value = _read(source)
     if not value:

@@ -79,4 +79,4 @@ def test_a_password_command_runs_once_per_command(local_ws: Workspace, tmp_path:
         proc = local_ws.cli(*args, check=False)
         assert proc.returncode in (0, 2), (args, proc.stderr)
         asked[" ".join(args[:1])] = calls.read_text().count("asked")
-    assert set(asked.values()) == {1}, asked
+    assert set(asked.values()) == {1}, str(asked)

@@ -70,3 +70,17 @@ def test_generated_password_is_strong_and_never_overwritten(tmp_path: Path) -> N
     with pytest.raises(SecretError, match="never overwritten"):
         generate_password(key)
     assert key.read_text() == first
+
+
+def test_a_command_is_asked_once_even_by_two_threads_at_once(tmp_path: Path) -> None:
+    import threading
+
+    calls = tmp_path / "calls"
+    source = SecretSource("x", command=f"sleep 0.3; echo asked >> {calls}; echo pw-{tmp_path.name}")
+    got: list[str] = []
+    threads = [threading.Thread(target=lambda: got.append(resolve(source))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [f"pw-{tmp_path.name}"] * 2 and calls.read_text().count("asked") == 1
