@@ -320,15 +320,25 @@ def memory_file(name: str, data: str) -> Iterator[Path]:
 
     Raise ToolError where the kernel has no memfd (not Linux).
     """
+    fd = _memfd(name, data)
+    try:
+        yield Path(f"/proc/{os.getpid()}/fd/{fd}")
+    finally:
+        os.close(fd)
+
+
+def _memfd(name: str, data: str) -> int:
+    """A memfd holding ``data``; ToolError where the kernel has none."""
     try:
         fd = os.memfd_create(name, os.MFD_CLOEXEC)
     except (AttributeError, OSError) as exc:
         raise ToolError("cannot hold a secret file in memory (memfd_create)", hint="run on Linux") from exc
     try:
         os.write(fd, data.encode())
-        yield Path(f"/proc/{os.getpid()}/fd/{fd}")
-    finally:
+    except BaseException:
         os.close(fd)
+        raise
+    return fd
 
 
 _HELD: dict[str, Path] = {}
@@ -339,12 +349,7 @@ def held_memory_file(name: str, data: str) -> Path:
     ``data``): a secret resolved once per run and read by every child of the run from its path."""
     key = f"{name}\0{data}"
     if key not in _HELD:
-        try:
-            fd = os.memfd_create(name, os.MFD_CLOEXEC)
-        except (AttributeError, OSError) as exc:
-            raise ToolError("cannot hold a secret file in memory (memfd_create)", hint="run on Linux") from exc
-        os.write(fd, data.encode())
-        _HELD[key] = Path(f"/proc/{os.getpid()}/fd/{fd}")
+        _HELD[key] = Path(f"/proc/{os.getpid()}/fd/{_memfd(name, data)}")
     return _HELD[key]
 
 

@@ -348,9 +348,8 @@ def _check(
         try:
             with _phase(st, "serve", "Dovecot takes the restored mail", say):
                 _serve(config, box, work, manifest, port)
-            with _phase(
-                st, "verify", "every folder over IMAP against the manifest", say
-            ):  # the sizes are judged against the lint's once it is done
+            # the sizes are judged against the lint's once it is done
+            with _phase(st, "verify", "every folder over IMAP against the manifest", say):
                 outcome = check(port, _password(work), manifest, planned_folders(root, manifest), mismatch=mismatch)
         finally:
             try:

@@ -12,6 +12,7 @@ from pathlib import Path
 from mailvault.config.schema import Config
 from mailvault.dns.tsig import load_key
 from mailvault.errors import MailvaultError
+from mailvault.keys.secrets import others_may_read
 
 
 def host_problems(config: Config) -> list[str]:
@@ -82,5 +83,5 @@ def _secret_file(key: str, path: Path) -> Iterator[tuple[str, str]]:
         return
     if not stat.S_ISREG(st.st_mode):
         yield key, f"{path} is not a regular file"
-    elif st.st_mode & stat.S_IROTH:
+    elif others_may_read(st.st_mode, group_ok=True):
         yield key, f"{path} is readable by others (mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {path}"

@@ -153,6 +153,7 @@ def _strip(path: tuple[str, ...], preset: Preset | None) -> tuple[str, ...]:
 
 
 _UNSAFE = {chr(c) for c in range(0x20)} | {"\x7f", "/"}
+_NO_NAMES = ("", ".", "..")  # levels a server could read as a step out of the mailbox
 
 
 def clean_part(part: str, delimiter: str) -> str:
@@ -163,13 +164,13 @@ def clean_part(part: str, delimiter: str) -> str:
     >>> clean_part("a.b", "."), clean_part("..", "/"), clean_part("x\\x00y/z", ".")
     ('a_b', '__', 'x_y_z')
     """
-    if part in ("", ".", ".."):
+    if part in _NO_NAMES:
         return SEPARATOR_STANDIN * max(1, len(part))
     return "".join(SEPARATOR_STANDIN if ch == delimiter or ch in _UNSAFE else ch for ch in part)
 
 
 def _why_renamed(part: str, delimiter: str) -> str:
-    if part in ("", ".", ".."):
+    if part in _NO_NAMES:
         return f"{part!r} is no folder name"
     if delimiter in part:
         return f"{delimiter!r} is the destination's separator"

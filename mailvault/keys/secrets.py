@@ -78,8 +78,8 @@ class SecretSource:
         return self.file if self.file is not None else self.credential_path()
 
 
-_ANSWERED: dict[tuple[str, str], str] = {}
-_ASKING = threading.Lock()  # (label, command) -> what the command printed, this run
+_ANSWERED: dict[tuple[str, str], str] = {}  # (label, command) -> what the command printed, this run
+_ASKING = threading.Lock()
 
 
 def resolve(source: SecretSource) -> str:
@@ -175,11 +175,19 @@ def sync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def others_may_read(mode: int, *, group_ok: bool) -> bool:
+    """Whether a secret file of ``mode`` can be read by other users (and, unless ``group_ok``, its group).
+
+    >>> others_may_read(0o640, group_ok=True), others_may_read(0o640, group_ok=False)
+    (False, True)
+    """
+    return bool(mode & (stat.S_IROTH | (0 if group_ok else stat.S_IRGRP)))
+
+
 def refuse_if_readable_by_others(path: Path, *, what: str, group_ok: bool = False) -> None:
     """Raise SecretError when ``path`` can be read by other users (and, unless ``group_ok``, its group)."""
     mode = stat.S_IMODE(path.stat().st_mode)
-    forbidden = stat.S_IROTH | (0 if group_ok else stat.S_IRGRP)
-    if mode & forbidden:
+    if others_may_read(mode, group_ok=group_ok):
         raise SecretError(
             f"{what} {path} is readable by others (mode {mode:04o})",
             hint=f"run: chmod 600 {path}",

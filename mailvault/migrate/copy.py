@@ -235,9 +235,10 @@ def _copy_account(
     user = key or account.source_user
 
     def sessions() -> contextlib.AbstractContextManager[tuple[IMAPClient, IMAPClient]]:
-        return session_pair(accounts, account)
+        # (the survey's pair below was refused if it were one account: the workers' need not ask again)
+        return session_pair(accounts, account, same_checked=True)
 
-    with sessions() as (src, dst):
+    with session_pair(accounts, account) as (src, dst):
         survey = _survey(src, dst, accounts, state, filters, dry_run, done, mapper, user)
     lock = threading.Lock()
     unchanged = sum(
@@ -363,14 +364,18 @@ def _survey(
 
 
 @contextlib.contextmanager
-def session_pair(accounts: AccountsFile, account: Account) -> Iterator[tuple[IMAPClient, IMAPClient]]:
-    """Logged in on both servers, INTERNALDATEs as aware datetimes."""
+def session_pair(
+    accounts: AccountsFile, account: Account, *, same_checked: bool = False
+) -> Iterator[tuple[IMAPClient, IMAPClient]]:
+    """Logged in on both servers, INTERNALDATEs as aware datetimes; refused when the destination is
+    the source's own account (unless ``same_checked``: an earlier pair of this run was checked)."""
     with (
         session(accounts.source, account.source_user, account.secret("source"), role="source") as src,
         session(accounts.destination, account.destination_user, account.secret("destination"),
                 role="destination") as dst,
     ):  # fmt: skip
-        refuse_same_mailbox(src, dst, accounts, account)
+        if not same_checked:
+            refuse_same_mailbox(src, dst, accounts, account)
         src.normalise_times = dst.normalise_times = False
         yield src, dst
 
