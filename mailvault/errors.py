@@ -122,6 +122,20 @@ class ImapUnreachable(ImapError):
     """The server did not answer at all: worth trying again a little later."""
 
 
+class ImapRefused(ImapError):
+    """The server answered a command with NO or BAD (``reply``: its words). The session goes on."""
+
+    def __init__(self, command: str, reply: str, *, login: bool = False) -> None:
+        super().__init__(f"{command}: {reply}")
+        self.command = command
+        self.reply = reply
+        self.login = login  # a LOGIN or AUTHENTICATE the server turned down: the credentials
+
+
+class ImapDropped(ImapError):
+    """The connection was lost mid-session (reset, timeout, BYE): reconnect and redo what was under way."""
+
+
 class ImapUntrusted(ImapError):
     """The IMAP server was reached but its TLS certificate is not trusted; trying again will not help."""
 

@@ -7,15 +7,12 @@ flags, keywords and dates. Existing folders are never touched.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
-
-from imapclient.exceptions import IMAPClientError
 
 from mailvault.actions.restore import ProgressSink, Selection, restore
 from mailvault.config.schema import Config
@@ -83,8 +80,7 @@ def restore_into_imap(
             login(client, user, password, where=f"IMAP server {section.host}:{section.port}")
             created, count = append_folders(client, folders, stamp)
         finally:
-            with contextlib.suppress(OSError, IMAPClientError):
-                client.logout()
+            client.logout()
         logger.info("put %d messages back into %s under Restored/%s", count, account, stamp)
         return ImapRestoreResult(result.snapshot_id, result.snapshot_time, account, created, count, False)
     finally:

@@ -113,9 +113,10 @@ def _state_dir(explicit: Path | None) -> Path:
         return explicit
     from mailvault.cli.context import GLOBALS
     from mailvault.config.load import config_path, load_config
+    from mailvault.config.where import default_state_dir
 
     path = config_path(GLOBALS.config)
-    return load_config(path).state.dir if path.exists() else Path("/var/lib/mailvault")
+    return load_config(path).state.dir if path.exists() else default_state_dir()
 
 
 def _state(explicit: Path | None, *, create: bool) -> MigrationState | None:

@@ -24,7 +24,10 @@ from pydantic import (
 )
 
 from mailvault.config.durations import format_duration, parse_duration
-from mailvault.config.where import DEFAULT_CONFIG_PATH  # noqa: F401  (its home before where.py)
+from mailvault.config.where import (
+    DEFAULT_CONFIG_PATH,  # noqa: F401  (its home before where.py)
+    default_state_dir,
+)
 from mailvault.storage.location import s3_url_problem
 
 
@@ -257,8 +260,9 @@ class SourcesSection(Section):
 
 class StateSection(Section):
     dir: Path = Field(
-        Path("/var/lib/mailvault"),
-        description="Run history, manifests, cursors and locks.",
+        default_factory=default_state_dir,
+        description="Run history, manifests, cursors and locks (default: $STATE_DIRECTORY, which systemd sets"
+        " for a unit with StateDirectory=, else /var/lib/mailvault).",
         examples=["/var/lib/mailvault"],
     )
 

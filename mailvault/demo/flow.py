@@ -187,7 +187,7 @@ def migrate_demo(runner: Runner, say: Callable[[str], None], config: Path, work:
             from mailvault.demo.imap_servers import imap, message
 
             client = imap(new, user)
-            client.append("INBOX", message(990, subject="arrived at the new server after the cutover"))
+            client.append("INBOX", message(990, subject="arrived at the new server after the cutover"), (), None)
             client.logout()
             say("\n== a message arrives at the new server after the cutover; then the switch is undone")
 

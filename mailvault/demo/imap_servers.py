@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from imapclient import IMAPClient
-
 from mailvault.demo.dovecot import DovecotServer
+from mailvault.imap.client import ImapSession
+from mailvault.imap.connect import connect, login
 
 OLD_NAMESPACE = """
 namespace inbox {
@@ -80,10 +80,10 @@ def this_host(root: Path, users: dict[str, str], quota: str = "200M") -> Dovecot
     return DovecotServer(root, users, extra=NEW_NAMESPACE % quota).start()
 
 
-def imap(server: DovecotServer, user: str) -> IMAPClient:
-    client = IMAPClient("127.0.0.1", port=server.port, ssl=False)
-    client.login(user, server.users[user])
-    client.folder_encode = False
+def imap(server: DovecotServer, user: str) -> ImapSession:
+    """Logged in as ``user`` on the demo server (plain text on loopback); names as on the wire."""
+    client = connect("127.0.0.1", server.port, tls="none")
+    login(client, user, server.users[user], where=f"demo Dovecot on port {server.port}")
     return client
 
 
@@ -121,9 +121,9 @@ def seed(server: DovecotServer, user: str) -> Seeded:
     def put(folder: str, body: bytes, flags: tuple[bytes, ...] = (), when: datetime | None = None) -> None:
         if folder not in folders:
             if folder not in ("INBOX", "Sent", "Drafts", "Trash", "Spam") and not client.folder_exists(folder):
-                client.create_folder(folder)
+                client.create(folder)
             folders[folder] = []
-        client.append(folder, body, flags=flags, msg_time=when or datetime(2023, 5, 1, 8, 30, tzinfo=UTC))
+        client.append(folder, body, flags, when or datetime(2023, 5, 1, 8, 30, tzinfo=UTC))
         folders[folder].append(body)
 
     for i in range(12):
@@ -144,8 +144,8 @@ def seed(server: DovecotServer, user: str) -> Seeded:
     put("Entw&APw-rfe", message(500, subject="Entwurf"), (b"\\Draft",))
     put("Kunden/A.B M&APw-ller", message(501))
     put("Re&AOc-us/Banque", message(502))
-    client.create_folder("Empty")
+    client.create("Empty")
     folders["Empty"] = []
-    client.subscribe_folder("Archive/2025")
+    client.subscribe("Archive/2025")
     client.logout()
     return Seeded(folders)

@@ -9,7 +9,6 @@ successful SELECT is the moment the restored server is ready (``t_ready``).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import threading
 import time
@@ -17,11 +16,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from imapclient.exceptions import IMAPClientError
-
 from mailvault.drill.judge import Finding, Level
 from mailvault.drill.lint import FolderFacts
-from mailvault.errors import ImapError
+from mailvault.errors import ImapDropped, ImapError, ImapRefused
+from mailvault.imap.client import ImapSession
 from mailvault.imap.connect import connect, login
 from mailvault.mail.maildir import read_uidlist
 from mailvault.mail.manifest_model import FolderEntry, Manifest, SampleEntry
@@ -62,8 +60,7 @@ def check(
 
     def one(mailbox: str) -> None:
         try:
-            client = connect("127.0.0.1", port, tls="none", timeout=60)
-            client.folder_encode = False  # the manifest's names are as on disk: already modified UTF-7
+            client = connect("127.0.0.1", port, tls="none", timeout=60)  # names as on disk: modified UTF-7
             login(client, mailbox, password, where="the drill's Dovecot")
         except ImapError as exc:
             with outcome.lock:
@@ -76,14 +73,13 @@ def check(
                     done[0] += 1
                     if on_folder is not None:
                         on_folder(done[0], len(facts))
-        except (IMAPClientError, OSError) as exc:  # the server failed a command or dropped the connection
+        except (ImapRefused, ImapDropped) as exc:  # the server failed a command or dropped the connection
             with outcome.lock:
                 outcome.findings.append(Finding("fail", "verify", (
                     f"{mailbox}: the IMAP check stopped at folder {fact.imap_name}: {exc}"
                 )))  # fmt: skip
         finally:
-            with contextlib.suppress(OSError, IMAPClientError):
-                client.logout()
+            client.logout()
 
     with ThreadPoolExecutor(max_workers=max(1, min(CONNECTIONS, len(order)))) as pool:
         list(pool.map(one, order))  # in order: the largest mailbox is asked for first
@@ -94,35 +90,34 @@ def check(
 
 
 def _folder(
-    client: object, fact: FolderFacts, entry: FolderEntry | None, manifest: Manifest, outcome: ImapOutcome,
+    client: ImapSession, fact: FolderFacts, entry: FolderEntry | None, manifest: Manifest, outcome: ImapOutcome,
     mismatch: Level,
 ) -> None:  # fmt: skip
     expected = entry.messages if entry else 0
     where = f"{fact.mailbox} {fact.imap_name}"
     try:
-        selected = client.select_folder(fact.imap_name, readonly=True)  # type: ignore[attr-defined]
-    except IMAPClientError as exc:
+        selected = client.select(fact.imap_name, readonly=True)
+    except ImapRefused as exc:
         with outcome.lock:
-            outcome.findings.append(Finding("fail", "verify", f"{where}: SELECT failed over IMAP: {exc}"))
+            outcome.findings.append(Finding("fail", "verify", f"{where}: SELECT failed over IMAP: {exc.reply}"))
         return
     found: list[Finding] = []
     now = time.monotonic()
-    exists = int(selected.get(b"EXISTS", 0))
+    exists = selected.exists
     with outcome.lock:
         outcome.first_select.setdefault(fact.mailbox, now)
         outcome.folders += 1
         outcome.messages += exists
     if exists != expected:
         found.append(Finding(mismatch, "verify", f"{where}: {exists} messages over IMAP, the manifest says {expected}"))
-    served = selected.get(b"UIDVALIDITY")
-    if entry is not None and entry.uidvalidity is not None and served is not None and int(served) != entry.uidvalidity:
+    served = selected.uidvalidity
+    if entry is not None and entry.uidvalidity is not None and served and served != entry.uidvalidity:
         found.append(Finding("fail", "verify", (
-            f"{where}: served with UIDVALIDITY {int(served)}, backed up as {entry.uidvalidity}: Dovecot did not"
+            f"{where}: served with UIDVALIDITY {served}, backed up as {entry.uidvalidity}: Dovecot did not"
             " accept the restored dovecot-uidlist (see its log) and clients would download the folder again"
         )))  # fmt: skip
     if exists:
-        uids = client.search(["ALL"])  # type: ignore[attr-defined]
-        sizes = client.fetch(uids, ["RFC822.SIZE"])  # type: ignore[attr-defined]
+        sizes = client.fetch(client.search(), ["RFC822.SIZE"])
         with outcome.lock:  # judged by size_findings once the lint has counted the files' virtual sizes
             outcome.sizes[(fact.mailbox, fact.imap_name)] = sum(int(v[b"RFC822.SIZE"]) for v in sizes.values())
     samples = [s for s in manifest.samples if s.mailbox == fact.mailbox and s.folder == fact.imap_name]
@@ -154,7 +149,9 @@ def size_findings(sizes: dict[tuple[str, str], int], facts: list[FolderFacts]) -
     return found
 
 
-def _samples(client: object, fact: FolderFacts, samples: list[SampleEntry], where: str, found: list[Finding]) -> int:
+def _samples(
+    client: ImapSession, fact: FolderFacts, samples: list[SampleEntry], where: str, found: list[Finding]
+) -> int:
     hashed = 0
     uids = read_uidlist(fact.path)
     for sample in samples:
@@ -162,7 +159,7 @@ def _samples(client: object, fact: FolderFacts, samples: list[SampleEntry], wher
         if uid is None:
             found.append(Finding("fail", "verify", f"{where}: sampled message {sample.base} is not served"))
             continue
-        fetched = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {})  # type: ignore[attr-defined]
+        fetched = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {})
         body = fetched.get(b"BODY[]")
         hashed += 1
         if body is None or hashlib.sha256(body).hexdigest() != sample.sha256_crlf:

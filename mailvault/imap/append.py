@@ -7,11 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from imapclient.exceptions import IMAPClientError
-
-from mailvault.errors import ImapError
+from mailvault.errors import ImapError, ImapRefused
+from mailvault.imap.client import ImapSession
+from mailvault.mail import utf7
 from mailvault.mail.maildir import folder_files
 from mailvault.mail.maildir_flags import imap_flags, parse_keywords, restored_folder
 
@@ -24,14 +23,13 @@ class FolderToAppend:
     path: Path  # the restored folder directory
 
 
-def delimiter(client: Any) -> str:
+def delimiter(client: ImapSession) -> str:
     listed = client.list_folders("", "")
-    raw = listed[0][1] if listed else b"/"
-    return raw.decode() if isinstance(raw, bytes) else str(raw or "/")
+    return (listed[0].delimiter if listed else None) or "/"
 
 
 def append_folders(
-    client: Any, folders: list[FolderToAppend], stamp: str, *, on_message: Callable[[int], None] | None = None
+    client: ImapSession, folders: list[FolderToAppend], stamp: str, *, on_message: Callable[[int], None] | None = None
 ) -> tuple[list[str], int]:
     """APPEND every message of ``folders`` under ``Restored/<stamp>/...``; return (folders created, messages).
 
@@ -39,7 +37,7 @@ def append_folders(
     """
     sep = delimiter(client)
     base = sep.join(["Restored", stamp])
-    if client.folder_exists(base):
+    if client.folder_exists(utf7.encode(base)):
         raise ImapError(
             f"folder {base.replace(sep, '/')} already exists in the mailbox: nothing was changed",
             hint="that snapshot was restored into this mailbox before; look there, or delete the folder first",
@@ -49,9 +47,9 @@ def append_folders(
     for folder in folders:
         name = restored_folder(stamp, folder.display, sep)
         try:
-            client.create_folder(name)
-        except IMAPClientError as exc:
-            raise ImapError(f"cannot create folder {name}: {exc}") from exc
+            client.create(utf7.encode(name))
+        except ImapRefused as exc:
+            raise ImapError(f"cannot create folder {name}: {exc.reply}") from exc
         created.append(name)
         keywords = _keywords(folder.path)
         for _base, _size, rel in folder_files(folder.path).files:
@@ -59,9 +57,9 @@ def append_folders(
             data = path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
             when = datetime.fromtimestamp(path.stat().st_mtime, UTC)
             try:
-                client.append(name, data, flags=imap_flags(rel, keywords), msg_time=when)
-            except IMAPClientError as exc:
-                raise ImapError(f"APPEND to {name} refused ({count} messages were put back): {exc}") from exc
+                client.append(utf7.encode(name), data, imap_flags(rel, keywords), when)
+            except ImapRefused as exc:
+                raise ImapError(f"APPEND to {name} refused ({count} messages were put back): {exc.reply}") from exc
             count += 1
             if on_message is not None:
                 on_message(count)

@@ -6,9 +6,10 @@ import ssl
 from typing import Literal
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.exceptions import IMAPClientError
 
-from mailvault.errors import ImapError, ImapUnreachable, ImapUntrusted
+from mailvault.errors import ImapError, ImapRefused, ImapUnreachable, ImapUntrusted
+from mailvault.imap.client import ImapSession
 
 Tls = Literal["implicit", "starttls", "none"]
 
@@ -20,8 +21,8 @@ def connect(
     tls: Tls = "implicit",
     ca_file: str | None = None,
     timeout: float = 30.0,
-) -> IMAPClient:
-    """An IMAPClient connected (not logged in). Raise ImapError naming the server when it cannot."""
+) -> ImapSession:
+    """A session connected (not logged in). Raise ImapError naming the server when it cannot."""
     context = ssl.create_default_context(cafile=ca_file) if tls != "none" else None
     try:
         client = IMAPClient(host, port=port, ssl=tls == "implicit", ssl_context=context, timeout=timeout)
@@ -33,11 +34,14 @@ def connect(
         raise ImapUnreachable(
             f"IMAP server {host}:{port} cannot be reached: {exc}", hint="check host, port and tls"
         ) from exc
-    return client
+    return ImapSession(client)
 
 
-def login(client: IMAPClient, user: str, password: str, *, where: str) -> None:
+def login(session: ImapSession, user: str, password: str, *, where: str) -> None:
+    """LOGIN; a refusal is an ImapError naming ``where`` and the user."""
     try:
-        client.login(user, password)
-    except LoginError as exc:
-        raise ImapError(f"{where}: login as {user} refused", hint="check the user name and password") from exc
+        session.login(user, password)
+    except ImapRefused as exc:
+        if exc.login:
+            raise ImapError(f"{where}: login as {user} refused", hint="check the user name and password") from exc
+        raise ImapError(f"{where}: login as {user} failed: {exc.reply}") from exc

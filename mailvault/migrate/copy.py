@@ -26,10 +26,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
-
-from mailvault.errors import ImapError, ImapUnreachable, MailvaultError
+from mailvault.errors import ImapDropped, ImapError, ImapRefused, ImapUnreachable, MailvaultError
+from mailvault.imap.client import ImapSession
 from mailvault.imap.folders import FolderPlan, Mapping, Side, map_folders
 from mailvault.imap.session import describe, session, subscribed
 from mailvault.mail import utf7
@@ -161,7 +159,7 @@ def run_account(
         except DailyCapReached as exc:
             result.paused = exc.one_line()
             break
-        except (Dropped, OSError, IMAPClientAbortError, ImapUnreachable) as exc:  # reconnect, redo the folder
+        except (Dropped, ImapDropped, ImapUnreachable) as exc:  # reconnect, redo the folder
             what = _lost(account.source_user, exc)
             if attempt == RETRIES:
                 result.error = f"{what}; {RETRIES} reconnections failed: run again to resume (nothing copied is lost)"
@@ -169,11 +167,11 @@ def run_account(
             wait = min(60, 2**attempt)
             logger.warning("%s; reconnecting in %d s", what, wait)
             time.sleep(wait)
+        except ImapRefused as exc:  # an unexpected NO or BAD before any folder was taken up
+            result.error = f"{account.source_user}: the server answered {exc.reply} (run again to resume)"
+            break
         except MailvaultError as exc:
             result.error = exc.one_line()
-            break
-        except IMAPClientError as exc:  # an unexpected NO or BAD before any folder was taken up
-            result.error = f"{account.source_user}: the server answered {exc} (run again to resume)"
             break
     result.folders = list(done.values())
     result.seconds = round(time.monotonic() - began, 3)
@@ -190,16 +188,16 @@ def destination_tally(accounts: AccountsFile, account: Account, state: Migration
 RUN_MARK = "run"  # the state cursor of a folder `run` copied completely: see run_mark
 
 
-def run_mark(status: dict[bytes, Any]) -> str:
+def run_mark(status: dict[str, int | str]) -> str:
     """What a folder's STATUS says about new mail: ``"UIDVALIDITY:UIDNEXT:MESSAGES"``. Taken before a
     folder is copied and recorded once it was copied completely (nothing refused, skipped or filtered
     out), it lets the next run skip the folder while it is unchanged: no message can have arrived
     without moving UIDNEXT.
 
-    >>> run_mark({b"UIDVALIDITY": 7, b"UIDNEXT": 1201, b"MESSAGES": 1200})
+    >>> run_mark({"UIDVALIDITY": 7, "UIDNEXT": 1201, "MESSAGES": 1200})
     '7:1201:1200'
     """
-    return f"{int(status[b'UIDVALIDITY'])}:{int(status[b'UIDNEXT'])}:{int(status[b'MESSAGES'])}"
+    return f"{int(status['UIDVALIDITY'])}:{int(status['UIDNEXT'])}:{int(status['MESSAGES'])}"
 
 
 def _lost(user: str, exc: BaseException) -> str:
@@ -234,7 +232,7 @@ def _copy_account(
 ) -> None:
     user = key or account.source_user
 
-    def sessions() -> contextlib.AbstractContextManager[tuple[IMAPClient, IMAPClient]]:
+    def sessions() -> contextlib.AbstractContextManager[tuple[ImapSession, ImapSession]]:
         # (the survey's pair below was refused if it were one account: the workers' need not ask again)
         return session_pair(accounts, account, same_checked=True)
 
@@ -288,11 +286,12 @@ def _translated(user: str, folder: FolderResult) -> Iterator[None]:
     NO or BAD (not an APPEND's refusal) is an ImapError naming the account and folder."""
     try:
         yield
-    except (OSError, IMAPClientAbortError) as exc:
-        raise Dropped(folder.source, exc) from exc
-    except IMAPClientError as exc:
+    except ImapDropped as exc:
+        raise Dropped(folder.source, exc.__cause__ or exc) from exc
+    except ImapRefused as exc:
         raise ImapError(
-            f"{user}: copying folder {folder.source!r} failed: {exc}", hint="see the server's log; run again to resume"
+            f"{user}: copying folder {folder.source!r} failed: {exc.reply}",
+            hint="see the server's log; run again to resume",
         ) from exc
 
 
@@ -333,7 +332,7 @@ def _take_up(done: dict[str, FolderResult], m: Mapping) -> FolderResult:
 
 
 def _survey(
-    src: IMAPClient, dst: IMAPClient, accounts: AccountsFile, state: MigrationState, filters: Filters,
+    src: ImapSession, dst: ImapSession, accounts: AccountsFile, state: MigrationState, filters: Filters,
     dry_run: bool, done: dict[str, FolderResult], mapper: Mapper | None, user: str,
 ) -> _Survey:  # fmt: skip
     """Map the folders, read each one's STATUS, skip those a run copied completely and that are
@@ -346,8 +345,8 @@ def _survey(
     if plan.collisions:
         names = "; ".join(f"{', '.join(s)} -> {d}" for d, s in plan.collisions.items())
         raise MailvaultError(f"{user}: folders would merge ({names})", hint="see `mailvault migrate plan`")
-    status = {m.source: src.folder_status(m.source, [b"MESSAGES", b"UIDNEXT", b"UIDVALIDITY"]) for m in mappings}
-    totals = {name: int(st[b"MESSAGES"]) for name, st in status.items()}
+    status = {m.source: src.status(m.source, ["MESSAGES", "UIDNEXT", "UIDVALIDITY"]) for m in mappings}
+    totals = {name: int(st["MESSAGES"]) for name, st in status.items()}
     marks = {name: run_mark(st) for name, st in status.items()}
     for m in mappings:  # copied completely, and no message has arrived since: one STATUS is enough
         if m.source not in done and state.cursor(user, m.source, RUN_MARK) == marks[m.source]:
@@ -366,7 +365,7 @@ def _survey(
 @contextlib.contextmanager
 def session_pair(
     accounts: AccountsFile, account: Account, *, same_checked: bool = False
-) -> Iterator[tuple[IMAPClient, IMAPClient]]:
+) -> Iterator[tuple[ImapSession, ImapSession]]:
     """Logged in on both servers, INTERNALDATEs as aware datetimes; refused when the destination is
     the source's own account (unless ``same_checked``: an earlier pair of this run was checked)."""
     with (
@@ -376,28 +375,27 @@ def session_pair(
     ):  # fmt: skip
         if not same_checked:
             refuse_same_mailbox(src, dst, accounts, account)
-        src.normalise_times = dst.normalise_times = False
         yield src, dst
 
 
-def ensure_folder(dst: IMAPClient, m: Mapping, *, subscribe: bool, user: str) -> None:
+def ensure_folder(dst: ImapSession, m: Mapping, *, subscribe: bool, user: str) -> None:
     if m.destination != "INBOX" and not dst.folder_exists(m.destination):
         try:
-            dst.create_folder(m.destination)
-        except IMAPClientError as exc:
+            dst.create(m.destination)
+        except ImapRefused as exc:
             if not dst.folder_exists(m.destination):
                 raise ImapError(
-                    f"{user}: the destination refused to create folder {utf7.decode(m.destination)!r}: {exc}",
+                    f"{user}: the destination refused to create folder {utf7.decode(m.destination)!r}: {exc.reply}",
                     hint="check the name against the destination's rules, or exclude it with --exclude",
                 ) from exc
     if subscribe:
-        with contextlib.suppress(IMAPClientError):
-            dst.subscribe_folder(m.destination)
+        with contextlib.suppress(ImapRefused):
+            dst.subscribe(m.destination)
 
 
 def copy_folder(
-    src: IMAPClient,
-    dst: IMAPClient,
+    src: ImapSession,
+    dst: ImapSession,
     m: Mapping,
     state: MigrationState,
     user: str,
@@ -410,10 +408,10 @@ def copy_folder(
     batch: tuple[int, int] = (Options.batch_messages, Options.batch_bytes),
 ) -> None:
     """Copy what of folder ``m`` is not yet on the destination, ``batch`` (messages, bytes) per FETCH."""
-    selected = src.select_folder(m.source, readonly=True)
-    uidvalidity = int(selected[b"UIDVALIDITY"])
+    selected = src.select(m.source, readonly=True)
+    uidvalidity = selected.uidvalidity
     criteria: list[Any] = ["SINCE", filters.since] if filters.since else ["ALL"]
-    uids = sorted(src.search(criteria)) if int(selected.get(b"EXISTS", 0)) else []
+    uids = src.search(criteria) if selected.exists else []
     known = state.copied(user, m.source, uidvalidity)
     if not known and uids:
         state.forget_folder(user, m.source)  # rows under another UIDVALIDITY: those UIDs are gone
@@ -449,7 +447,7 @@ def copy_folder(
 
 
 def _not_there_yet(
-    src: IMAPClient, dst: IMAPClient, m: Mapping, pending: list[int], state: MigrationState, user: str,
+    src: ImapSession, dst: ImapSession, m: Mapping, pending: list[int], state: MigrationState, user: str,
     uidvalidity: int, folder: FolderResult, tick: Callable[[int, int], None], *, dry_run: bool,
 ) -> list[int]:  # fmt: skip
     """``pending`` without the messages already on the destination (the state did not know them:
@@ -469,7 +467,7 @@ def _not_there_yet(
 
 
 def _copy_batch(
-    src: IMAPClient, dst: IMAPClient, m: Mapping, uids: list[int], sizes: dict[int, int], state: MigrationState,
+    src: ImapSession, dst: ImapSession, m: Mapping, uids: list[int], sizes: dict[int, int], state: MigrationState,
     user: str, uidvalidity: int, folder: FolderResult, tally: DailyTally | None,
 ) -> list[tuple[tuple[int, dict[bytes, Any]], int | None]]:  # fmt: skip
     """FETCH ``uids``, APPEND them, record those the destination confirmed (and their upload)."""
@@ -535,16 +533,16 @@ def admit(tally: DailyTally | None, batch: list[int], sizes: dict[int, int]) -> 
 
 
 def _reconcile(
-    src: IMAPClient, dst: IMAPClient, m: Mapping, pending: list[int], state: MigrationState, user: str
+    src: ImapSession, dst: ImapSession, m: Mapping, pending: list[int], state: MigrationState, user: str
 ) -> dict[int, Copied]:
     """Pending source messages already on the destination, though the state does not know them
     (a kill between the server's OK and the state write; a lost state; mail that was there)."""
     if not dst.folder_exists(m.destination):
         return {}
-    dst.select_folder(m.destination, readonly=True)
+    dst.select(m.destination, readonly=True)
     try:
         recorded = state.dest_uids(user, m.destination)
-        unknown = [u for u in dst.search(["ALL"]) if u not in recorded]
+        unknown = [u for u in dst.search() if u not in recorded]
         if not unknown:
             return {}
         src_seen, dst_seen = light_fetch(src, pending), light_fetch(dst, unknown)
@@ -554,10 +552,10 @@ def _reconcile(
         sizes = {s.uid: s.size for s in src_seen}
         return {u: Copied(u, m.destination, d, src_ids[u], sizes[u]) for u, d in match(src_ids, dst_ids).items()}
     finally:
-        dst.unselect_folder() if dst.has_capability("UNSELECT") else dst.close_folder()
+        dst.unselect()
 
 
-def _held_elsewhere(src: IMAPClient, pending: list[int], state: MigrationState, user: str, folder: str) -> set[int]:
+def _held_elsewhere(src: ImapSession, pending: list[int], state: MigrationState, user: str, folder: str) -> set[int]:
     """Pending UIDs of an All Mail folder whose message was copied from another folder of the account
     (identities as recorded with each copy; each copy answers for one message)."""
     elsewhere = state.identities_elsewhere(user, folder)

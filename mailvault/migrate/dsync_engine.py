@@ -22,12 +22,10 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from imapclient import IMAPClient
-
 from mailvault import execute
 from mailvault.errors import DoveadmError, MailvaultError
 from mailvault.imap.folders import FolderPlan, Mapping, Side, map_folders
-from mailvault.imap.session import FolderStats, describe, folder_stats
+from mailvault.imap.session import FolderStats, describe, folder_stats, message_count
 from mailvault.keys.secrets import resolve
 from mailvault.mail import utf7
 from mailvault.migrate.accounts import Account, AccountsFile
@@ -75,7 +73,7 @@ def split(accounts: AccountsFile, account: Account, filters: Filters) -> Split:
             names = "; ".join(f"{', '.join(s)} -> {d}" for d, s in plan.collisions.items())
             raise MailvaultError(f"{account.source_user}: folders would merge ({names})",
                                  hint="see `mailvault migrate plan --engine doveadm`")  # fmt: skip
-        holding = {f.name for f in destination.folders if f.selectable and _messages(dst, f.name)}
+        holding = {f.name for f in destination.folders if f.selectable and message_count(dst, f.name)}
         found = Split(source, destination, plan, stats={m.source: folder_stats(src, m.source) for m in plan.mappings})
     existing = {f.name for f in destination.folders}
     by_name = {f.name: f for f in source.folders}
@@ -98,10 +96,6 @@ def split(accounts: AccountsFile, account: Account, filters: Filters) -> Split:
         leave.update(dsync_names(source.path(by_name[name]), destination.delimiter))
     found.exclude = sorted(leave)
     return found
-
-
-def _messages(client: IMAPClient, name: str) -> int:
-    return int(client.folder_status(name, [b"MESSAGES"]).get(b"MESSAGES", 0))
 
 
 def dsync_needed(found: Split) -> bool:

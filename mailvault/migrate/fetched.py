@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from imapclient import IMAPClient
-
+from mailvault.imap.client import ImapSession
 from mailvault.migrate.identity import Seen, identities, identity, message_id, needs_header
 
 HEADER_FIELD = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"
 HEADER_KEY = b"BODY[HEADER.FIELDS (MESSAGE-ID)]"
 
 
-def light_fetch(client: IMAPClient, uids: list[int]) -> list[Seen]:
+def light_fetch(client: ImapSession, uids: list[int]) -> list[Seen]:
     """Message-ID, size and INTERNALDATE of ``uids`` (in chunks)."""
     seen = []
     for chunk in chunks(uids, 500):
@@ -24,7 +23,7 @@ def light_fetch(client: IMAPClient, uids: list[int]) -> list[Seen]:
     return seen
 
 
-def sizes_of(client: IMAPClient, uids: list[int]) -> dict[int, int]:
+def sizes_of(client: ImapSession, uids: list[int]) -> dict[int, int]:
     """RFC822.SIZE of ``uids`` alone: the batches are cut by size, and parsing less costs less."""
     sizes: dict[int, int] = {}
     for chunk in chunks(uids, 1000):
@@ -33,7 +32,7 @@ def sizes_of(client: IMAPClient, uids: list[int]) -> dict[int, int]:
     return sizes
 
 
-def _with_headers(client: IMAPClient, seen: list[Seen], uids: set[int]) -> list[Seen]:
+def _with_headers(client: ImapSession, seen: list[Seen], uids: set[int]) -> list[Seen]:
     if not uids:
         return seen
     headers: dict[int, bytes] = {}
@@ -43,7 +42,7 @@ def _with_headers(client: IMAPClient, seen: list[Seen], uids: set[int]) -> list[
     return [Seen(s.uid, s.message_id, s.size, s.internaldate, headers.get(s.uid)) if s.uid in uids else s for s in seen]
 
 
-def side_identities(client: IMAPClient, seen: list[Seen], repeated: set[str]) -> dict[int, str]:
+def side_identities(client: ImapSession, seen: list[Seen], repeated: set[str]) -> dict[int, str]:
     return identities(_with_headers(client, seen, needs_header(seen, repeated)), repeated)
 
 

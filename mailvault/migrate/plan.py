@@ -7,12 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
-
-from mailvault.errors import MailvaultError
+from mailvault.errors import ImapRefused, MailvaultError
+from mailvault.imap.client import ImapSession
 from mailvault.imap.folders import PRESETS
-from mailvault.imap.session import describe, folder_stats, quota, session, subscribed
+from mailvault.imap.session import describe, folder_stats, message_count, quota, session, subscribed
 from mailvault.mail import utf7
 from mailvault.migrate.accounts import Account, AccountsFile
 from mailvault.migrate.caps import days_needed, destination_caps, pace, plan_notes
@@ -181,10 +179,10 @@ def _doveadm_preconditions(accounts: AccountsFile, account: Account, result: Acc
         ]
 
 
-def _messages(client: IMAPClient, name: str) -> int:
+def _messages(client: ImapSession, name: str) -> int:
     try:
-        return int(client.folder_status(name, [b"MESSAGES"]).get(b"MESSAGES", 0))
-    except IMAPClientError:  # a \Noselect level: it holds no mail
+        return message_count(client, name)
+    except ImapRefused:  # a \Noselect level: it holds no mail
         return 0
 
 

@@ -14,7 +14,7 @@ from mailvault.imap.session import inbox_fingerprint, sees_subscription
 from mailvault.migrate.accounts import Account, AccountsFile
 
 if TYPE_CHECKING:
-    from imapclient import IMAPClient
+    from mailvault.imap.client import ImapSession
 
 Resolve = Callable[[str, int], set[str]]
 _HINT = "fix [destination] (host, port) or the account's destination_user in the accounts file"
@@ -56,7 +56,7 @@ def refuse_same_accounts(spec: AccountsFile, resolve: Resolve = addresses) -> No
             )
 
 
-def refuse_same_mailbox(src: IMAPClient, dst: IMAPClient, spec: AccountsFile, account: Account) -> None:
+def refuse_same_mailbox(src: ImapSession, dst: ImapSession, spec: AccountsFile, account: Account) -> None:
     """Raise ConfigError when the two logged-in sessions are one account (another name, port or login
     for the same server). An identical INBOX (GUID, UIDVALIDITY, UIDNEXT, count) is checked by a
     subscription only the one account could see, so that an exact copy (dsync keeps GUIDs and UIDs)

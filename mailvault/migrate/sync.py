@@ -14,9 +14,8 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from imapclient import IMAPClient
-
 from mailvault.errors import MailvaultError
+from mailvault.imap.client import ImapSession
 from mailvault.imap.folders import Mapping, map_folders
 from mailvault.imap.session import describe, subscribed
 from mailvault.mail import utf7
@@ -79,7 +78,7 @@ def sync_account(
             sides = describe(src), describe(dst)
             plan = mapper(*sides) if mapper else map_folders(*sides, preset=accounts.options.preset)
             subs = subscribed(src)
-            condstore = src.has_capability("CONDSTORE")
+            condstore = src.capable("CONDSTORE")
             for m in plan.mappings:
                 if filters.wants(utf7.decode(m.source)):
                     result.folders.append(_sync_folder(src, dst, m, state, user, condstore, m.source in subs, tally))
@@ -89,14 +88,14 @@ def sync_account(
     return result
 
 
-def _mark(src: IMAPClient, folder: str, condstore: bool) -> str:
-    items = [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES", *([b"HIGHESTMODSEQ"] if condstore else [])]
-    status = src.folder_status(folder, items)
+def _mark(src: ImapSession, folder: str, condstore: bool) -> str:
+    items = ["UIDVALIDITY", "UIDNEXT", "MESSAGES", *(["HIGHESTMODSEQ"] if condstore else [])]
+    status = src.status(folder, items)
     return ":".join(str(int(status.get(k, 0))) for k in items)
 
 
 def _sync_folder(
-    src: IMAPClient, dst: IMAPClient, m: Mapping, state: MigrationState, user: str, condstore: bool, subscribe: bool,
+    src: ImapSession, dst: ImapSession, m: Mapping, state: MigrationState, user: str, condstore: bool, subscribe: bool,
     tally: DailyTally,
 ) -> SyncFolder:  # fmt: skip
     result = SyncFolder(utf7.decode(m.source), utf7.decode(m.destination))
@@ -122,10 +121,9 @@ def _sync_folder(
 
 
 def _carry_flags(
-    src: IMAPClient, dst: IMAPClient, m: Mapping, state: MigrationState, user: str, last: str | None, condstore: bool
+    src: ImapSession, dst: ImapSession, m: Mapping, state: MigrationState, user: str, last: str | None, condstore: bool
 ) -> int:
-    selected = src.select_folder(m.source, readonly=True)
-    uidvalidity = int(selected[b"UIDVALIDITY"])
+    uidvalidity = src.select(m.source, readonly=True).uidvalidity
     copies = {uid: c.dest_uid for uid, c in state.copied(user, m.source, uidvalidity).items() if c.dest_uid}
     if not copies:
         return 0
@@ -138,7 +136,7 @@ def _carry_flags(
     if not changed:
         return 0
     source_flags = {uid: tuple(sorted(flags_of(d))) for uid, d in src.fetch(changed, ["FLAGS"]).items()}
-    dst.select_folder(m.destination)
+    dst.select(m.destination, readonly=False)
     wanted: dict[tuple[bytes, ...], list[int]] = defaultdict(list)
     try:
         fetched = dst.fetch([copies[u] for u in changed], ["FLAGS"])
@@ -148,8 +146,7 @@ def _carry_flags(
             if dest_uid in dest_flags and dest_flags[dest_uid] != flags:
                 wanted[flags].append(dest_uid)
         for flags, dest_uids in wanted.items():
-            dst.set_flags(dest_uids, list(flags), silent=True)
+            dst.set_flags(dest_uids, list(flags))
     finally:
-        # never CLOSE a folder selected read-write: CLOSE expunges what is flagged \Deleted
-        dst.unselect_folder() if dst.has_capability("UNSELECT") else dst.select_folder("INBOX", readonly=True)
+        dst.unselect()  # never CLOSE: that would expunge what is flagged \Deleted
     return sum(len(v) for v in wanted.values())

@@ -12,16 +12,15 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from imapclient import IMAPClient
-
 from mailvault.errors import MailvaultError
+from mailvault.imap.client import ImapSession
 from mailvault.imap.folders import map_folders
 from mailvault.imap.session import describe
 from mailvault.mail import utf7
 from mailvault.migrate.accounts import Account, AccountsFile
 from mailvault.migrate.copy import Filters, Mapper, session_pair
 from mailvault.migrate.fetched import light_fetch, side_identities
-from mailvault.migrate.identity import repeated_ids
+from mailvault.migrate.identity import Seen, repeated_ids
 
 EXAMPLES = 5
 
@@ -82,19 +81,18 @@ def verify_account(
     return result
 
 
-def _all(client: IMAPClient, folder: str) -> tuple[int | None, list[Any]]:
+def _all(client: ImapSession, folder: str) -> tuple[int | None, list[Seen]]:
     """The folder's UIDVALIDITY (None: no such folder) and its messages."""
     if not client.folder_exists(folder):
         return None, []
-    selected = client.select_folder(folder, readonly=True)
-    uidvalidity = int(selected.get(b"UIDVALIDITY", 0))
-    if not int(selected.get(b"EXISTS", 0)):
-        return uidvalidity, []
-    return uidvalidity, light_fetch(client, sorted(client.search(["ALL"])))
+    selected = client.select(folder, readonly=True)
+    if not selected.exists:
+        return selected.uidvalidity, []
+    return selected.uidvalidity, light_fetch(client, client.search())
 
 
 def _folder(
-    src: IMAPClient, dst: IMAPClient, source: str, destination: str, elsewhere: set[str] | None = None
+    src: ImapSession, dst: ImapSession, source: str, destination: str, elsewhere: set[str] | None = None
 ) -> tuple[FolderCheck, set[str]]:
     """The check of one folder, and the identities its destination holds. ``elsewhere``: for Gmail's
     All Mail, the identities the account's other destination folders hold; a message found there is
@@ -102,10 +100,10 @@ def _folder(
     (src_validity, src_seen), (dst_validity, dst_seen) = _all(src, source), _all(dst, destination)
     repeated = repeated_ids(src_seen, dst_seen)
     if src_seen:
-        src.select_folder(source, readonly=True)
+        src.select(source, readonly=True)
     src_by_uid = side_identities(src, src_seen, repeated)
     if dst_seen:
-        dst.select_folder(destination, readonly=True)
+        dst.select(destination, readonly=True)
     dst_by_uid = side_identities(dst, dst_seen, repeated)
     src_ids, dst_ids = Counter(src_by_uid.values()), Counter(dst_by_uid.values())
     missing, extra = src_ids - dst_ids, dst_ids - src_ids

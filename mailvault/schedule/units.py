@@ -14,6 +14,7 @@ from pathlib import Path
 from mailvault.config import cron
 from mailvault.config.durations import format_duration
 from mailvault.config.schema import Config, JobSchedule
+from mailvault.config.where import FALLBACK_STATE_DIR
 
 HEADER = "# Written by `mailvault schedule install` from {config}: edit the config and install again.\n"
 MARK = "Written by `mailvault schedule install`"
@@ -57,7 +58,7 @@ def systemd_units(config: Config, config_path: Path, program: str) -> list[File]
         unit = f"{UNIT_PREFIX}{name}"
         argv = [*job_argv(program, config_path, name), "--no-jitter"]
         stop = job.timeout.total_seconds() + 300  # the runner stops the job at its timeout; this is the backstop
-        writable = "" if state == Path("/var/lib/mailvault") else f"ReadWritePaths={state}\n"
+        writable = "" if state == FALLBACK_STATE_DIR else f"ReadWritePaths={state}\n"
         if config.restic.cache_dir is not None:
             writable += f"ReadWritePaths={config.restic.cache_dir}\n"
         if name == "restore-test":  # `--runtime local` mounts the drill's dirs there, in its own namespace
@@ -136,6 +137,7 @@ def render_defaults(directory: Path) -> list[Path]:
     config = Config.model_validate({
         "repository": {"url": "/srv/backup/mail", "password_file": "/etc/mailvault/repository.key"},
         "sources": {"maildirs": ["/var/vmail"]},
+        "state": {"dir": str(FALLBACK_STATE_DIR)},  # the packaged default, whatever this shell has set
     })  # fmt: skip
     written = []
     for f in default_files(config):

@@ -114,7 +114,7 @@ def test_a_bad_accounts_file_is_one_clear_line(local_ws: Workspace, tmp_path: Pa
 
 def snapshot(server: DovecotServer, user: str) -> dict[str, list[tuple[bytes, tuple[bytes, ...], str]]]:
     """Every folder's messages as (bytes, sorted flags, INTERNALDATE in UTC), sorted."""
-    from mailvault.demo.imap_servers import imap
+    from tests.e2e.raw_imap import imap
 
     client = imap(server, user)
     client.normalise_times = False
@@ -165,7 +165,8 @@ def test_run_copies_everything_exactly_and_a_rerun_copies_nothing(move: Move) ->
     assert again["ok"] and again["accounts"][0]["copied"] == 0
     assert_same_mail(move)
 
-    from mailvault.demo.imap_servers import imap, message
+    from mailvault.demo.imap_servers import message
+    from tests.e2e.raw_imap import imap
 
     client = imap(move.old, "alice@example.com")  # an unchanged folder is skipped on one STATUS...
     client.append("Archive/2025", message(777, subject="arrived after the run"))
@@ -187,7 +188,7 @@ def test_a_lost_state_db_copies_nothing_twice(move: Move) -> None:
 
 
 def copied_so_far(move: Move) -> int:
-    from mailvault.demo.imap_servers import imap
+    from tests.e2e.raw_imap import imap
 
     client = imap(move.new, "alice@example.com")
     total = 0
@@ -204,7 +205,8 @@ def test_killed_mid_run_then_run_again_gives_the_exact_set(move: Move) -> None:
     import sys
     import time
 
-    from mailvault.demo.imap_servers import imap, message
+    from mailvault.demo.imap_servers import message
+    from tests.e2e.raw_imap import imap
 
     client = imap(move.old, "alice@example.com")  # enough mail that the kill lands mid-copy
     for i in range(1000):
@@ -233,7 +235,8 @@ def test_killed_mid_run_then_run_again_gives_the_exact_set(move: Move) -> None:
 
 
 def test_sync_carries_new_mail_and_flag_changes_and_costs_nothing_when_unchanged(move: Move) -> None:
-    from mailvault.demo.imap_servers import imap, message
+    from mailvault.demo.imap_servers import message
+    from tests.e2e.raw_imap import imap
 
     run(move)
     client = imap(move.old, "alice@example.com")  # the overlap: mail still arrives at the old server...
@@ -258,7 +261,8 @@ def test_sync_carries_new_mail_and_flag_changes_and_costs_nothing_when_unchanged
 
 
 def test_rollback_copies_only_what_arrived_on_the_new_server_back_where_it_belongs(move: Move) -> None:
-    from mailvault.demo.imap_servers import imap, message
+    from mailvault.demo.imap_servers import message
+    from tests.e2e.raw_imap import imap
 
     run(move)
     client = imap(move.new, "alice@example.com")  # after the cutover, mail lands on the new server
@@ -291,7 +295,8 @@ def test_a_25_mb_message_and_a_destination_that_vanishes_mid_run(move: Move) -> 
     import sys
     import time
 
-    from mailvault.demo.imap_servers import imap, message
+    from mailvault.demo.imap_servers import message
+    from tests.e2e.raw_imap import imap
 
     client = imap(move.old, "alice@example.com")
     client.append("INBOX", message(7000, subject="the big one", size=25 * 2**20), flags=(b"\\Seen", b"$label5"))
@@ -324,7 +329,7 @@ def test_a_25_mb_message_and_a_destination_that_vanishes_mid_run(move: Move) -> 
 
 
 def test_dry_run_counts_and_writes_nothing(move: Move) -> None:
-    from mailvault.demo.imap_servers import imap
+    from tests.e2e.raw_imap import imap
 
     report = run(move, "--dry-run")
     (account,) = report["accounts"]

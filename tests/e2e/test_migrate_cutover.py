@@ -13,7 +13,8 @@ DOMAIN = "example.com"
 
 
 def test_cutover_syncs_switches_waits_and_syncs_and_rollback_undoes_both_halves(move: Move, tmp_path: Path) -> None:  # noqa: F811
-    from mailvault.demo.imap_servers import imap, message
+    from mailvault.demo.imap_servers import message
+    from tests.e2e.raw_imap import imap
 
     with served_zone(move.ws, tmp_path / "dns", DOMAIN) as zone:
         original = zone.zone_state()

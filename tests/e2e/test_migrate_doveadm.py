@@ -12,13 +12,14 @@ import pytest
 from imapclient import IMAPClient
 
 from mailvault.demo.dovecot import DovecotServer
-from mailvault.demo.imap_servers import imap, message
+from mailvault.demo.imap_servers import message
 from mailvault.errors import DoveadmError
 from mailvault.migrate.accounts import load_accounts
 from mailvault.migrate.copy import Filters
 from mailvault.migrate.dsync_engine import pull, split
 from mailvault.migrate.local_dovecot import inspect
 from tests.e2e import test_migrate as base
+from tests.e2e.raw_imap import imap
 
 move = base.move  # the fixture: two unlike Dovecot servers, the source seeded with the hard cases
 USER = "alice@example.com"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from mailvault.demo.imap_servers import imap, message, old_provider, seed, this_host
+from mailvault.demo.imap_servers import message, old_provider, seed, this_host
+from tests.e2e.raw_imap import imap
 from tests.e2e.tcp_cutter import TcpCutter
 from tests.e2e.test_migrate import NEW_USERS, USERS, Move, assert_same_mail
 from tests.e2e.workspace import Workspace

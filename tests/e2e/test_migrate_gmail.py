@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mailvault.demo.dovecot import DovecotServer
-from mailvault.demo.imap_servers import imap, message, this_host
+from mailvault.demo.imap_servers import message, this_host
 from tests.e2e.accounts_file import write_accounts
+from tests.e2e.raw_imap import imap
 from tests.e2e.test_migrate import NEW_USERS, USERS, snapshot
 from tests.e2e.workspace import Workspace
 

@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 from mailvault.demo.dovecot import DovecotServer
-from mailvault.demo.imap_servers import imap, this_host
+from mailvault.demo.imap_servers import this_host
 from tests.e2e.hostile_imap import HostileImap, Mailbox, message
+from tests.e2e.raw_imap import imap
 from tests.e2e.test_migrate import NEW_USERS
 from tests.e2e.workspace import Workspace
 

@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 
 from mailvault.demo.dovecot import DovecotServer
-from mailvault.demo.imap_servers import NEW_NAMESPACE, imap, old_provider, seed
+from mailvault.demo.imap_servers import NEW_NAMESPACE, old_provider, seed
 from tests.e2e.accounts_file import write_accounts
 from tests.e2e.policy_server import throwaway_tls
+from tests.e2e.raw_imap import imap
 from tests.e2e.tcp_cutter import TcpCutter
 from tests.e2e.test_migrate import NEW_USERS, USERS
 from tests.e2e.workspace import Workspace
@@ -51,7 +52,8 @@ def test_starttls_is_verified_against_the_ca_file(local_ws: Workspace, tmp_path:
 def test_a_folder_the_destination_will_not_create_is_named_and_the_rest_is_copied(
     local_ws: Workspace, tmp_path: Path
 ) -> None:
-    from mailvault.demo.imap_servers import imap, message, this_host
+    from mailvault.demo.imap_servers import message, this_host
+    from tests.e2e.raw_imap import imap
 
     old = old_provider(tmp_path / "old", USERS)
     new = this_host(tmp_path / "new", NEW_USERS)

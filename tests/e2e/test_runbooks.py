@@ -209,8 +209,9 @@ def test_dns_cutover_runbook(local_ws: Workspace, tmp_path: Path) -> None:
 def test_provider_migration_runbook(local_ws: Workspace, tmp_path: Path) -> None:
     import json
 
-    from mailvault.demo.imap_servers import imap, message, old_provider, seed, this_host
+    from mailvault.demo.imap_servers import message, old_provider, seed, this_host
     from tests.e2e.accounts_file import write_accounts
+    from tests.e2e.raw_imap import imap
     from tests.e2e.test_dns import served_zone
     from tests.e2e.test_migrate import NEW_USERS, USERS
 
