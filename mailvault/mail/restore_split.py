@@ -34,15 +34,17 @@ class Share:
     paths: tuple[str, ...] = ()
     excluded: tuple[str, ...] = ()
 
-    def restic_args(self) -> tuple[str, ...]:
+    def patterns(self) -> tuple[list[str], list[str]]:
+        """(includes, excludes) as restic reads them: glob characters escaped.
+
+        >>> Share(paths=("/v/a[1]",)).patterns()
+        (['/v/a\\\\[1\\\\]'], [])
+        >>> Share(excluded=("/v/a", "/v/b")).patterns()
+        ([], ['/v/a', '/v/b'])
         """
-        >>> Share(paths=("/v/a[1]",)).restic_args()
-        ('--include', '/v/a\\\\[1\\\\]')
-        >>> Share(excluded=("/v/a", "/v/b")).restic_args()
-        ('--exclude', '/v/a', '--exclude', '/v/b')
-        """
-        flag, paths = ("--include", self.paths) if self.paths else ("--exclude", self.excluded)
-        return tuple(arg for path in paths for arg in (flag, escape(path)))
+        if self.paths:
+            return [escape(p) for p in self.paths], []
+        return [], [escape(p) for p in self.excluded]
 
 
 def split(manifest: Manifest, processes: int) -> list[Share]:

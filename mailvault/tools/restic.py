@@ -203,15 +203,33 @@ def key_remove_argv(repo: ResticRepo, key_id: str) -> tuple[str, ...]:
 
 
 def restore_argv(
-    repo: ResticRepo, snapshot: str, target: Path, *, includes: Sequence[str], verify: bool
+    repo: ResticRepo,
+    snapshot: str,
+    target: Path,
+    *,
+    includes: Sequence[str] = (),
+    excludes: Sequence[str] = (),
+    verify: bool,
+    throwaway: bool = False,
 ) -> tuple[str, ...]:
-    """Restore ``snapshot`` under ``target`` (paths keep their absolute form below it)."""
+    """Restore ``snapshot`` under ``target`` (paths keep their absolute form below it); patterns
+    as restic reads them (escaped by the caller). ``throwaway``: a one-off reader that keeps no
+    cache and takes no lock (the drill's box, which is removed afterwards and must never block a
+    backup).
+
+    >>> restore_argv(ResticRepo("restic", "s3:h/b"), "ab12", Path("/t"), excludes=["/v/x"], verify=True,
+    ...              throwaway=True)  # doctest: +NORMALIZE_WHITESPACE
+    ('restic', '-r', 's3:h/b', '--no-cache', '--no-lock', 'restore', 'ab12', '--target', '/t',
+     '--exclude', '/v/x', '--verify')
+    """
     return (
         *repo.base(),
+        *(("--no-cache", "--no-lock") if throwaway else ()),
         "restore",
         snapshot,
         "--target",
         str(target),
         *(arg for pattern in includes for arg in ("--include", pattern)),
+        *(arg for pattern in excludes for arg in ("--exclude", pattern)),
         *(("--verify",) if verify else ()),
     )

@@ -39,11 +39,11 @@ def test_one_process_per_share_each_with_its_patterns_and_the_keys_from_the_secr
     shares = [Share(paths=("/v/a b",)), Share(paths=("/v/c",)), Share(excluded=("/v/a b", "/v/c"))]
     code, calls = run(tmp_path, shares)
     assert code == 0
-    base = "AKID --no-cache --no-lock -r s3:http://127.0.0.1:1/b restore abc --target /restore --verify"
+    base = "AKID -r s3:http://127.0.0.1:1/b --no-cache --no-lock restore abc --target /restore"
     assert calls == [
-        f"{base} --exclude /v/a b --exclude /v/c",
-        f"{base} --include /v/a b",
-        f"{base} --include /v/c",
+        f"{base} --exclude /v/a b --exclude /v/c --verify",
+        f"{base} --include /v/a b --verify",
+        f"{base} --include /v/c --verify",
     ]
 
 
@@ -55,4 +55,4 @@ def test_one_failing_share_fails_the_restore_after_the_others_finish(tmp_path: P
 def test_a_single_share_is_one_restic_of_the_whole_snapshot(tmp_path: Path) -> None:
     code, calls = run(tmp_path, [Share()])
     assert code == 0
-    assert calls == ["AKID --no-cache --no-lock -r s3:http://127.0.0.1:1/b restore abc --target /restore --verify"]
+    assert calls == ["AKID -r s3:http://127.0.0.1:1/b --no-cache --no-lock restore abc --target /restore --verify"]

@@ -63,5 +63,5 @@ def test_the_included_directories_are_created_first_and_glob_characters_are_esca
     boxes = [box("/var/vmail/d/we*rd[1]/Maildir", 50), box("/var/vmail/d/b/Maildir", 10)]
     shares = split(manifest(*boxes), 2)
     assert precreate(shares) == ["/var/vmail/d/we*rd[1]/Maildir"]
-    assert shares[0].restic_args() == ("--include", "/var/vmail/d/we\\*rd\\[1\\]/Maildir")
-    assert shares[1].restic_args() == ("--exclude", "/var/vmail/d/we\\*rd\\[1\\]/Maildir")
+    assert shares[0].patterns() == (["/var/vmail/d/we\\*rd\\[1\\]/Maildir"], [])
+    assert shares[1].patterns() == ([], ["/var/vmail/d/we\\*rd\\[1\\]/Maildir"])
