@@ -1,4 +1,4 @@
-"""Sizes and durations written for people (pure)."""
+"""Sizes and durations written for people (pure): one formatter each."""
 
 from __future__ import annotations
 
@@ -17,14 +17,23 @@ def human_bytes(n: int | None) -> str:
     return f"{n} B"
 
 
-def human_age(value: timedelta) -> str:
-    """An age or a period: ``45 s``, ``12m``, ``26h``, ``3h 05m``, ``7d``, ``3d 4h``."""
-    seconds = int(value.total_seconds())
-    if seconds < 60:
-        return f"{value.total_seconds():.0f} s"
+def human_duration(value: timedelta | float | None) -> str:
+    """A measured time or an age, for people (the config's own notation is ``format_duration``).
+
+    >>> [human_duration(s) for s in (4.25, 42, 150, 720, 3720, 26 * 3600, 7 * 86400, 76 * 3600)]
+    ['4.2 s', '42 s', '2m 30s', '12m', '1h 02m', '26h', '7d', '3d 4h']
+    >>> human_duration(None), human_duration(timedelta(minutes=90))
+    ('-', '1h 30m')
+    """
+    if value is None:
+        return "-"
+    total = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if total < 59.5:
+        return f"{total:.1f} s" if total < 10 else f"{total:.0f} s"
+    seconds = round(total)
     minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
     if seconds < 3600:
-        return f"{minutes}m"
+        return f"{minutes}m" + (f" {seconds % 60:02d}s" if seconds % 60 else "")
     if seconds < 48 * 3600:
         return f"{hours}h" + (f" {minutes % 60:02d}m" if minutes % 60 else "")
     return f"{days}d" + (f" {hours % 24}h" if hours % 24 else "")

@@ -11,7 +11,6 @@ import logging
 import os
 import secrets
 import shutil
-import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mailvault import execute
+from mailvault import execute, netprobe
 from mailvault.actions import records
 from mailvault.actions.drill_upload import store_beside_backups
 from mailvault.actions.engine import Engine
@@ -31,10 +30,11 @@ from mailvault.drill.judge import Finding, Level, band, largest_gap, verdict
 from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, planned_folders, restored_uidvalidity
 from mailvault.drill.place import RESTORE_IN, RUN_IN, SECRETS_IN, ContainerPlace, LocalPlace
 from mailvault.drill.record import record_findings
-from mailvault.drill.report import DrillReport, duration_text, write_reports
+from mailvault.drill.report import DrillReport, write_reports
 from mailvault.drill.restore_script import restore_script
 from mailvault.drill.sandbox import Sandbox, kept_runs, pick_cli, remove_expired, require_daemon
 from mailvault.errors import CommandFailed, MailvaultError
+from mailvault.humanize import human_duration
 from mailvault.keys.secrets import resolve
 from mailvault.keys.sources import password_source, s3_credentials
 from mailvault.mail.manifest_model import UNRECONCILED, Manifest
@@ -414,7 +414,7 @@ def _start_dovecot(box: Place, work: Path) -> int:
     write_atomic(work / "run" / "login", password + "\n")
     write_atomic(work / "run" / "users", "")
     (work / "run" / "dovecot").mkdir(exist_ok=True)
-    port = _free_port()
+    port = netprobe.free_port()
     conf = dovecot_conf.render(port=port, run_dir=f"{box.run_dir}/dovecot", users=f"{box.run_dir}/users")
     (work / "run" / "dovecot.conf").write_text(conf)
     box.start_dovecot(f"{box.run_dir}/dovecot.conf")
@@ -438,13 +438,8 @@ def _serve(config: Config, box: Place, work: Path, manifest: Manifest, port: int
         folder_layout=manifest.folder_layout,
     )
     write_atomic(work / "run" / "users", users)
-    deadline = time.monotonic() + config.drill.ready_timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            sock.settimeout(1)
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
+    if netprobe.wait_listening(port, timeout=config.drill.ready_timeout):
+        return
     logs = [work / "run" / "dovecot" / name for name in ("start.log", "dovecot.log")]
     tail = [line for log in logs if log.exists() for line in log.read_text(errors="replace").splitlines()][-3:]
     raise MailvaultError(
@@ -464,12 +459,6 @@ def _hand_over(box: Place, roots: list[str], *, chown: bool) -> None:
         if '"' not in root and "$" not in root
     )
     box.exec(["sh", "-c", script + "true"], what="handing the restored mail to the drill's mail user")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _report(config: Config, st: _State, run_id: int, started_at: datetime, t0: float) -> DrillReport:
@@ -513,4 +502,4 @@ def _report(config: Config, st: _State, run_id: int, started_at: datetime, t0: f
 
 
 def _fmt(value: timedelta) -> str:
-    return duration_text(value.total_seconds())
+    return human_duration(value)

@@ -8,12 +8,11 @@ failure becomes one operator-facing error naming the repository.
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mailvault import execute
+from mailvault import execute, netprobe
 from mailvault.config.schema import Config
 from mailvault.errors import (
     CommandFailed,
@@ -174,7 +173,7 @@ class Engine:
 
     def clear_stale_locks(self) -> list[Lock]:
         """Remove locks left on this host by processes that no longer exist; live ones are respected."""
-        stale = stale_locks(self.locks(), socket.gethostname(), execute.pid_alive)
+        stale = stale_locks(self.locks(), netprobe.hostname(), execute.pid_alive)
         if stale:
             self.run(restic.unlock_argv(self.repo), "restic unlock")
             for lk in stale:

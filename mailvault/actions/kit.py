@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mailvault import __version__, execute
+from mailvault import __version__, execute, netprobe
 from mailvault.actions.engine import Engine
 from mailvault.actions.snapshot_pick import list_snapshots
 from mailvault.config.schema import Config
@@ -37,7 +36,7 @@ def gather(config: Config, config_path: Path) -> KitContent:
     prune = s3_credentials(repo, deleting=True) if repo.s3 is not None and repo.s3.prune is not None else None
     return KitContent(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
-        hostname=socket.gethostname(),
+        hostname=netprobe.hostname(),
         mailvault_version=__version__,
         repository_url=repo.url,
         password=password,

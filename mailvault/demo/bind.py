@@ -8,30 +8,18 @@ down the way they do at an ISP's resolver.
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailvault import execute
+from mailvault import execute, netprobe
 
 KEY_NAME = "mailvault-update"
 
 
 def free_dns_port() -> int:
     """A loopback port free for both UDP and TCP."""
-    for _ in range(200):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no free loopback port for DNS")
+    return netprobe.free_port(udp_too=True)
 
 
 @dataclass
@@ -59,14 +47,8 @@ class _Named:
         path.write_text(conf)
         self.process = execute.Background(("named", "-g", "-4", "-n", "1", "-c", str(path)),
                                           log_path=self.root / "named.log")  # fmt: skip
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if not self.process.alive():
-                break
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
+        if netprobe.wait_listening(self.port, timeout=20, alive=self.process.alive, every=0.05):
+            return
         raise RuntimeError(f"named did not start: {(self.root / 'named.log').read_text()[-2000:]}")
 
     def stop(self) -> None:

@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailvault import execute
+from mailvault import execute, netprobe
 
 NOBODY = 65534
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -36,7 +28,7 @@ class DovecotServer:
 
     def start(self) -> DovecotServer:
         """Start on a free port (or, when restarting a stopped server, on the port it had)."""
-        self.port = self.port or free_port()
+        self.port = self.port or netprobe.free_port()
         # Dovecot's sockets live in base_dir: a UNIX socket path holds at most 107 bytes, and pytest's
         # temp dirs (with an xdist worker's name in them) come close, so the run dir is short.
         run = Path(tempfile.mkdtemp(prefix="mv-dv-", dir="/tmp"))
@@ -68,12 +60,8 @@ class DovecotServer:
             os.chown(self.home(user).parent, NOBODY, NOBODY)
         # in the foreground, as mailvault's child: it dies with mailvault, however mailvault ends
         self.process = execute.Background(("dovecot", "-F", "-c", str(conf)), log_path=self.root / "dovecot.out")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and self.process.alive():
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            time.sleep(0.1)
+        if netprobe.wait_listening(self.port, timeout=30, alive=self.process.alive):
+            return self
         raise AssertionError(f"dovecot did not start: {(self.root / 'dovecot.log').read_text()[-2000:]}")
 
     def stop(self) -> None:

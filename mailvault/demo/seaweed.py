@@ -8,14 +8,12 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import socket
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailvault import execute
-from mailvault.demo.ports import free_port_pairs
+from mailvault import execute, netprobe
 from mailvault.errors import ToolError
 
 
@@ -82,7 +80,7 @@ class SeaweedS3:
             )
         )
         config.chmod(0o600)
-        master, volume, filer, s3 = free_port_pairs(4)
+        master, volume, filer, s3 = netprobe.free_port_pairs(4)
         self.port = s3
         argv = (
             weed_binary(),
@@ -125,8 +123,8 @@ class SeaweedS3:
         from mailvault.storage.location import S3Location
 
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                pass
+            if not netprobe.listening(self.port):
+                return False
             creds = S3Credentials(self.admin.access_key, self.admin.secret_key, "us-east-1")
             loc = S3Location(self.endpoint, "mailvault-ready", "")
             if s3store.probe_bucket(loc, creds, timeout=2) == "missing":

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from mailvault.humanize import human_duration
+
 
 class Infeasible(ValueError):
     """The requested cutover time leaves too little time for the waits; ``earliest`` would work."""
@@ -102,14 +104,6 @@ def _ceil_minute(moment: datetime) -> datetime:
     return whole if whole == moment else whole + timedelta(minutes=1)
 
 
-def _human(seconds: float) -> str:
-    seconds = int(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.3g} {unit}".replace(".0 ", " ")
-    return f"{seconds} s"
-
-
 def _prepare_wait(given: TimelineInput) -> tuple[int, str]:
     """The longest cache the prepare step must outwait, and what holds it."""
     waits = [(given.changed_ttl, f"the records being replaced are served with TTL {given.changed_ttl} s")]
@@ -168,7 +162,7 @@ def _cutover(given: TimelineInput, prepare_wait: float, prepare_why: str, sts_wa
     if cutover < earliest:
         raise Infeasible(
             f"a cutover at {cutover.isoformat()} is too soon: {prepare_why}"
-            + (f", and the MTA-STS policy is cached for {_human(sts_wait)}" if sts_wait else "")
+            + (f", and the MTA-STS policy is cached for {human_duration(sts_wait)}" if sts_wait else "")
             + f"; the earliest safe cutover is {earliest.isoformat()}",
             earliest,
         )
@@ -185,7 +179,7 @@ def _widen_mta_sts(given: TimelineInput, cutover: datetime, sts_wait: float) -> 
             "(manual) publish an MTA-STS policy listing both MX hosts, then change the id in the _mta-sts TXT record",
             None,
             cutover - _s(sts_wait) - given.margin,
-            f"senders in enforce mode cache the policy for max_age ({_human(sts_wait)}) and would refuse "
+            f"senders in enforce mode cache the policy for max_age ({human_duration(sts_wait)}) and would refuse "
             "an MX it does not list",
             manual=True,
         )
@@ -221,7 +215,7 @@ def _switch_steps(
         f"lower TTLs to {given.low_ttl} s"
         + (", publish " + ", ".join(given.new_names) if given.new_names else "")
         + (", add the new sender to SPF" if given.spf_ttl is not None else "")
-        + f" at least {_human(prepare_wait)} before the cutover: {why}"
+        + f" at least {human_duration(prepare_wait)} before the cutover: {why}"
     )
     return [
         Step("lower-ttl", "mailvault dns lower-ttl", None, lower_by, lowered),
@@ -239,7 +233,7 @@ def _switch_steps(
             "mailvault dns verify --wait",
             cutover,
             settle,
-            f"resolvers pick up the new MX within the low TTL ({_human(given.low_ttl)})",
+            f"resolvers pick up the new MX within the low TTL ({human_duration(given.low_ttl)})",
         ),
     ]
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from mailvault import execute
 from mailvault.drill.judge import Finding, Level
+from mailvault.humanize import human_duration
 from mailvault.state.paths import write_atomic
 
 PHASES = ("snapshot", "container", "restore", "lint", "serve", "verify")
@@ -60,9 +61,9 @@ def markdown(report: DrillReport) -> str:
         "",
         f"- started: {report.started_at}",
         f"- snapshot: {report.snapshot_id or '-'} ({report.snapshot_time or '-'})",
-        f"- RTO: {duration_text(report.rto_s)} (target {duration_text(report.rto_target_s)})",
-        f"- RPO: {duration_text(report.rpo_s)} (target {duration_text(report.rpo_target_s)});"
-        f" largest gap between snapshots in 30 days: {duration_text(report.largest_gap_s)}",
+        f"- RTO: {human_duration(report.rto_s)} (target {human_duration(report.rto_target_s)})",
+        f"- RPO: {human_duration(report.rpo_s)} (target {human_duration(report.rpo_target_s)});"
+        f" largest gap between snapshots in 30 days: {human_duration(report.largest_gap_s)}",
         f"- restored: {report.mailboxes} mailboxes, {report.messages} messages, {report.bytes} bytes;"
         f" {report.samples} sampled messages hashed over IMAP",
         f"- runtime: {report.runtime or '-'}, image {report.image or '-'}"
@@ -80,16 +81,6 @@ def markdown(report: DrillReport) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def duration_text(seconds: float | None) -> str:
-    """``42.0`` -> ``'42.0 s'``, ``150`` -> ``'2m30s'``, ``3720`` -> ``'1h02m'``; ``None`` -> ``'-'``."""
-    if seconds is None:
-        return "-"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    minutes = int(seconds // 60)
-    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{int(seconds % 60):02d}s"
 
 
 def render(report: DrillReport) -> dict[str, str]:

@@ -9,12 +9,12 @@ rotating sample of messages, both of the file and of its CRLF form (what IMAP se
 from __future__ import annotations
 
 import hashlib
-import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mailvault import netprobe
 from mailvault.errors import SourceError
 from mailvault.mail.layout import Mailbox, find_mailboxes
 from mailvault.mail.listing import list_many
@@ -143,7 +143,7 @@ def scan(
     samples, unreadable, cursor = _sample(scanned, sample_size, sample_cursor)
     manifest = Manifest(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
-        hostname=socket.gethostname(),
+        hostname=netprobe.hostname(),
         roots=[str(r) for r in roots],
         mailboxes=list(mailboxes.values()),
         samples=samples,

@@ -4,11 +4,10 @@ the [destination] endpoint served by it, the destination user known to its userd
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailvault import execute
+from mailvault import execute, netprobe
 from mailvault.errors import DoveadmError, ToolError
 from mailvault.imap.endpoint import Endpoint
 from mailvault.migrate.accounts import Options
@@ -69,18 +68,7 @@ def problems(local: LocalDovecot, destination: Endpoint, user: str) -> list[str]
 
 def is_this_host(host: str) -> bool:
     """True when every address of ``host`` belongs to this machine (a socket can bind to it)."""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
-    except OSError:
-        return False
-    for address in addresses:
-        family = socket.AF_INET6 if ":" in str(address) else socket.AF_INET
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind((str(address), 0))
-            except OSError:
-                return False
-    return bool(addresses)
+    return netprobe.is_this_host(host)
 
 
 def _last(stderr: str) -> str:

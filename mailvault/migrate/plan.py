@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mailvault.errors import ImapRefused, MailvaultError
+from mailvault.humanize import human_bytes
 from mailvault.imap.client import ImapSession
 from mailvault.imap.folders import PRESETS
 from mailvault.imap.session import describe, folder_stats, message_count, quota, session, subscribed
@@ -147,8 +148,8 @@ def plan_account(accounts: AccountsFile, account: Account, engine: str = "imap")
         result.destination_used_bytes, result.destination_limit_bytes = room.used_bytes, room.limit_bytes
         if room.limit_bytes is not None and room.used_bytes + result.bytes > room.limit_bytes:
             result.blocking.append(
-                f"the destination mailbox has {_mb(room.limit_bytes - room.used_bytes)} free of its quota,"
-                f" the source holds {_mb(result.bytes)}: raise the quota first"
+                f"the destination mailbox has {human_bytes(room.limit_bytes - room.used_bytes)} free of its quota,"
+                f" the source holds {human_bytes(result.bytes)}: raise the quota first"
             )
     for destination, sources in result.collisions.items():
         result.blocking.append(f"{', '.join(sources)} would all land in {destination}: rename one on the source")
@@ -188,7 +189,3 @@ def _messages(client: ImapSession, name: str) -> int:
 
 def _layout(delimiter: str, prefix: str) -> str:
     return f"separator {delimiter!r}" + (f", namespace prefix {prefix!r}" if prefix else ", no namespace prefix")
-
-
-def _mb(n: int) -> str:
-    return f"{n / 2**20:.1f} MiB"

@@ -4,10 +4,10 @@ a mistyped destination would stay green all the way to the MX cutover."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from mailvault import netprobe
 from mailvault.errors import ConfigError
 from mailvault.imap.endpoint import Endpoint
 from mailvault.imap.session import inbox_fingerprint, sees_subscription
@@ -22,10 +22,7 @@ _HINT = "fix [destination] (host, port) or the account's destination_user in the
 
 def addresses(host: str, port: int) -> set[str]:
     """The addresses ``host`` resolves to (empty when it does not: the connection says why later)."""
-    try:
-        return {str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
-    except (OSError, UnicodeError):
-        return set()
+    return netprobe.addresses(host, port)
 
 
 def same_server(source: Endpoint, destination: Endpoint, resolve: Resolve = addresses) -> set[str]:

@@ -3,11 +3,11 @@ drill, a missed run. Pure data; delivering it is notify.py's job."""
 
 from __future__ import annotations
 
-import socket
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from mailvault import netprobe
 from mailvault.config.jobs import JOBS, job_kind
 
 EventKind = Literal["start", "success", "failure", "rpo_breach", "drill_failure", "missed_run"]
@@ -41,7 +41,7 @@ class Event:
     summary: str  # one line, for the operator
     details: list[str] = field(default_factory=list)  # the tail of the log, findings
     run_id: int | None = None
-    host: str = field(default_factory=socket.getfqdn)
+    host: str = field(default_factory=netprobe.fqdn)
     time: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from mailvault.drill.report import duration_text
-from mailvault.humanize import human_age, human_bytes
+from mailvault.humanize import human_bytes, human_duration
 from mailvault.state.db import RunRecord
 
 OK, WARN, CRIT, UNKNOWN = 0, 1, 2, 3
@@ -89,7 +88,7 @@ def _ago(f: Facts, run: RunRecord) -> timedelta:
 
 
 def _text(value: timedelta) -> str:
-    return human_age(value)
+    return human_duration(value)
 
 
 def _failed_after_ok(job: JobFacts) -> RunRecord | None:
@@ -172,7 +171,7 @@ def _drill(f: Facts) -> Item:
     text = f"last drill {verdict}"
     if isinstance(rto, int | float):
         level = max(level, band(timedelta(seconds=rto), f.rto))
-        text += f", RTO {duration_text(rto)} (target {_text(f.rto)})"
+        text += f", RTO {human_duration(rto)} (target {_text(f.rto)})"
     passed = job.last_ok
     if passed is not None and job.cadence is not None:
         age = _ago(f, passed)

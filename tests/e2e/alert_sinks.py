@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import socket
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -22,13 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from mailvault import netprobe
 from tests.e2e.quiet_http import QuietHandler
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def self_signed(directory: Path) -> tuple[Path, Path]:
@@ -85,7 +79,7 @@ class SmtpSink:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.cert, key)
         self.received: list[Received] = []
-        self.port = free_port()
+        self.port = netprobe.free_port()
         self.controller = Controller(
             _Handler(self), hostname="127.0.0.1", port=self.port, tls_context=context, require_starttls=True,
             authenticator=self._authenticate, auth_require_tls=True,

@@ -74,7 +74,7 @@ def test_drill_is_critical_when_none_passed_within_twice_its_cadence() -> None:
 def test_drill_rto_against_its_target() -> None:
     slow = run(6, "drill", DAY, verdict="pass", rto_s=5400.0)
     status = evaluate(facts(drill=JobFacts(slow, slow, WEEK)))
-    assert level(status, "drill") == WARN and "RTO 1h30m" in status.headline()
+    assert level(status, "drill") == WARN and "RTO 1h 30m (target 1h)" in status.headline()
 
 
 def test_a_stale_kit_warns_and_an_overdue_prune_never_exceeds_warn() -> None:
