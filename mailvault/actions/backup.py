@@ -499,7 +499,7 @@ def _as_live(result: ScanResult, view: View) -> ScanResult:
     live = view.live_path
     m = result.manifest
     m.roots = [live(r) for r in m.roots]
-    m.mailboxes = [replace(box, path=live(box.path)) for box in m.mailboxes]
+    m.mailboxes = [replace(mailbox, path=live(mailbox.path)) for mailbox in m.mailboxes]
     m.unreadable = [live(u) for u in m.unreadable]
     folders = [replace(f, path=live(f.path)) for f in result.folders]
     return replace(result, folders=folders)

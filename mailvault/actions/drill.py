@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -19,16 +18,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mailvault import execute, netprobe
+from mailvault import execute
 from mailvault.actions import records
 from mailvault.actions.drill_upload import store_beside_backups
 from mailvault.actions.engine import Engine
 from mailvault.actions.snapshot_pick import list_snapshots, pick_for_drill
 from mailvault.config.schema import Config
-from mailvault.drill import dkim, dovecot_conf, image, secret_files
+from mailvault.drill import dkim, image, secret_files, serve
+from mailvault.drill.config_check import check_configs
 from mailvault.drill.judge import Finding, Level, band, largest_gap, verdict
 from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, planned_folders, restored_uidvalidity
-from mailvault.drill.place import RESTORE_IN, RUN_IN, SECRETS_IN, ContainerPlace, LocalPlace
+from mailvault.drill.place import RESTORE_IN, RUN_IN, SECRETS_IN, ContainerPlace, LocalPlace, Place
 from mailvault.drill.record import record_findings
 from mailvault.drill.report import DrillReport, write_reports
 from mailvault.drill.restore_script import restore_script
@@ -48,9 +48,7 @@ from mailvault.tools.restic_output import Snapshot
 
 logger = logging.getLogger(__name__)
 Say = Callable[[str], None]
-Place = ContainerPlace | LocalPlace
 GAP_WINDOW = timedelta(days=30)
-NOBODY = 65534
 DNS_TIMEOUT = 3.0  # seconds for one DNS answer without a [dns] section
 
 
@@ -143,7 +141,7 @@ def _run(config: Config, st: _State, work: Path, run_id: int, spec: str, runtime
     with ThreadPoolExecutor(max_workers=1) as pool, contextlib.ExitStack() as stack:
         picked = pool.submit(_snapshot, config, st, spec, say)
         try:
-            box, sandbox = _container(config, st, work, run_id, runtime, keep, say, stack)
+            place, sandbox = _container(config, st, work, run_id, runtime, keep, say, stack)
         except BaseException:
             picked.cancel()
             raise
@@ -154,7 +152,7 @@ def _run(config: Config, st: _State, work: Path, run_id: int, spec: str, runtime
             if sandbox is not None:  # nothing was restored in it: nothing to keep for inspection
                 sandbox.keep_hours = 0
             raise
-        _inside(config, st, box, work, snap, manifest, say)
+        _inside(config, st, place, work, snap, manifest, say)
         if sandbox is None:
             return False
         sandbox.failed = verdict(st.findings) == "fail"
@@ -184,7 +182,7 @@ def _container(
     say: Say,
     stack: contextlib.ExitStack,
 ) -> tuple[Place, Sandbox | None]:
-    """Start the box the drill runs in (its removal or stop registered on ``stack``)."""
+    """Start the place the drill runs in (its removal or stop registered on ``stack``)."""
     with _phase(st, "container", "starting the throwaway container", say):
         if runtime == "local":  # here: private namespaces on this host
             sweep_work_dirs(work.parent, keep={work.name})
@@ -264,7 +262,7 @@ def sweep_work_dirs(drills: Path, *, keep: set[str]) -> None:
         discard_tree(stale)
 
 
-def _inside(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, manifest: Manifest, say: Say) -> None:
+def _inside(config: Config, st: _State, place: Place, work: Path, snap: Snapshot, manifest: Manifest, say: Say) -> None:
     names = list(config.drill.dkim)
     timeout = config.dns.timeout if config.dns is not None else DNS_TIMEOUT
     with ThreadPoolExecutor(max_workers=max(1, len(names))) as dns:  # DNS answers while restic restores
@@ -273,13 +271,15 @@ def _inside(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, 
         with _phase(
             st, "serve", "starting Dovecot in the container (it opens no mailbox before the restore ends)", say
         ):
-            port = _start_dovecot(box, work)
-        if _restore(config, st, box, work, snap, manifest, say):
-            _check(config, st, box, work, snap, manifest, say, [p.result() for p in published], port)
+            port = serve.start(place, work)
+        if _restore(config, st, place, work, snap, manifest, say):
+            _check(config, st, place, work, snap, manifest, say, [p.result() for p in published], port)
 
 
-def _restore(config: Config, st: _State, box: Place, work: Path, snap: Snapshot, manifest: Manifest, say: Say) -> bool:
-    """restic restores the snapshot inside the box, in shares side by side (``repository.restore_processes``);
+def _restore(
+    config: Config, st: _State, place: Place, work: Path, snap: Snapshot, manifest: Manifest, say: Say
+) -> bool:
+    """restic restores the snapshot inside the place, in shares side by side (``repository.restore_processes``);
     False (and a finding) when it fails."""
     with _phase(st, "restore", f"restic restores snapshot {snap.short_id}", say):
         shares = split(manifest, config.repository.restore_processes)
@@ -289,14 +289,14 @@ def _restore(config: Config, st: _State, box: Place, work: Path, snap: Snapshot,
         env = {
             "MV_REPOSITORY": config.repository.url,
             "MV_SNAPSHOT": snap.id,
-            "MV_TARGET": box.restore_root,
-            "MV_SECRETS": box.secrets_dir,
-            "RESTIC_PASSWORD_FILE": f"{box.secrets_dir}/password",
+            "MV_TARGET": place.restore_root,
+            "MV_SECRETS": place.secrets_dir,
+            "RESTIC_PASSWORD_FILE": f"{place.secrets_dir}/password",
             **({"AWS_DEFAULT_REGION": config.repository.s3.region} if config.repository.s3 else {}),
         }
         how = f"{len(shares)} restic processes side by side" if len(shares) > 1 else "one restic process"
         try:
-            box.exec(["sh", f"{box.run_dir}/restore.sh"], env=env, what=f"restic restore ({box.label}, {how})")
+            place.exec(["sh", f"{place.run_dir}/restore.sh"], env=env, what=f"restic restore ({place.label}, {how})")
         except CommandFailed as exc:
             secret_files.forget(work)
             tail = "; ".join(exc.stderr_tail[-3:])
@@ -313,7 +313,7 @@ def _restore(config: Config, st: _State, box: Place, work: Path, snap: Snapshot,
 def _check(
     config: Config,
     st: _State,
-    box: Place,
+    place: Place,
     work: Path,
     snap: Snapshot,
     manifest: Manifest,
@@ -334,7 +334,7 @@ def _check(
         found = [
             *result.findings,
             *lint_certificates(key_dirs),
-            *_lint_configs(box, snap),
+            *check_configs(place, snap.paths),
             *_lint_dkim(config, root, snap, published),
         ]
         return result, found, time.monotonic() - began
@@ -347,10 +347,12 @@ def _check(
         linting = pool.submit(lint)
         try:
             with _phase(st, "serve", "Dovecot takes the restored mail", say):
-                _serve(config, box, work, manifest, port)
+                serve.serve(place, work, manifest, port, ready_timeout=config.drill.ready_timeout)
             # the sizes are judged against the lint's once it is done
             with _phase(st, "verify", "every folder over IMAP against the manifest", say):
-                outcome = check(port, _password(work), manifest, planned_folders(root, manifest), mismatch=mismatch)
+                outcome = check(
+                    port, serve.password(work), manifest, planned_folders(root, manifest), mismatch=mismatch
+                )
         finally:
             try:
                 st.lint, found, took = linting.result()
@@ -375,90 +377,6 @@ def _lint_dkim(config: Config, root: Path, snap: Snapshot, published: list[dkim.
         public, why = dkim.restored_key_p(root, path, snap.paths)
         found.append(dkim.judge(name, str(path), public, answer, why=why))
     return found
-
-
-def _lint_configs(box: Place, snap: Snapshot) -> list[Finding]:
-    """`doveconf -n` on a restored Dovecot config, `postfix check` on a restored Postfix one (one exec)."""
-    script = "".join(
-        f'if [ -f "{box.restore_root}{p}/dovecot.conf" ]; then'
-        f' if doveconf -n -c "{box.restore_root}{p}/dovecot.conf" >/dev/null'
-        f' 2>/tmp/e; then echo "pass|Dovecot|{p}|"; else echo "warn|Dovecot|{p}|$(grep . /tmp/e | tail -1)"; fi; fi;'
-        f' if [ -f "{box.restore_root}{p}/main.cf" ] && command -v postfix >/dev/null; then'
-        f' if postfix -c "{box.restore_root}{p}" check >/dev/null 2>/tmp/e;'
-        f' then echo "pass|Postfix|{p}|"; else echo "warn|Postfix|{p}|$(grep . /tmp/e | tail -1)"; fi; fi;'
-        for p in snap.paths
-        if "'" not in p and '"' not in p and "$" not in p
-    )
-    done = box.exec(["sh", "-c", script or "true"], what="checking the restored mail-server config", check=False)
-    found = []
-    for line in done.stdout.splitlines():
-        level, what, path, why = [*line.split("|", 3), "", "", ""][:4]
-        if level == "pass":
-            found.append(Finding("pass", "lint", f"the restored {what} config in {path} passes its check"))
-        elif level == "warn":
-            found.append(
-                Finding("warn", "lint", f"the restored {what} config in {path} does not pass its check: {why}")
-            )
-    return found
-
-
-def _password(work: Path) -> str:
-    return (work / "run" / "login").read_text().strip()
-
-
-def _start_dovecot(box: Place, work: Path) -> int:
-    """Start Dovecot in the box on a free loopback port, before there is anything to serve: its
-    passwd-file stays empty (no login succeeds) until :func:`_serve` fills it. Return the port."""
-    password = secrets.token_urlsafe(18)
-    execute.register_secret(password)
-    write_atomic(work / "run" / "login", password + "\n")
-    write_atomic(work / "run" / "users", "")
-    (work / "run" / "dovecot").mkdir(exist_ok=True)
-    port = netprobe.free_port()
-    conf = dovecot_conf.render(port=port, run_dir=f"{box.run_dir}/dovecot", users=f"{box.run_dir}/users")
-    (work / "run" / "dovecot.conf").write_text(conf)
-    box.start_dovecot(f"{box.run_dir}/dovecot.conf")
-    return port
-
-
-def _serve(config: Config, box: Place, work: Path, manifest: Manifest, port: int) -> None:
-    """Give the restored mailboxes to the running Dovecot (it re-reads a changed passwd-file at the
-    next login); return once it answers on ``port``."""
-    first = restored(work / "restore", manifest.mailboxes[0].path) if manifest.mailboxes else work / "restore"
-    owner = first.stat() if first.exists() else (work / "restore").stat()
-    uid, gid = owner.st_uid, owner.st_gid
-    if uid == 0:  # Dovecot never serves mail as root: hand the throwaway copy to nobody
-        uid = gid = NOBODY
-    _hand_over(box, [box.restore_root + root for root in manifest.roots], chown=owner.st_uid == 0)
-    users = dovecot_conf.users_file(
-        ((m.name, box.restore_root + m.path) for m in manifest.mailboxes),
-        password=_password(work),
-        uid=uid,
-        gid=gid,
-        folder_layout=manifest.folder_layout,
-    )
-    write_atomic(work / "run" / "users", users)
-    if netprobe.wait_listening(port, timeout=config.drill.ready_timeout):
-        return
-    logs = [work / "run" / "dovecot" / name for name in ("start.log", "dovecot.log")]
-    tail = [line for log in logs if log.exists() for line in log.read_text(errors="replace").splitlines()][-3:]
-    raise MailvaultError(
-        f"the drill's Dovecot did not answer on 127.0.0.1:{port} within {config.drill.ready_timeout} s",
-        details=tail,
-    )
-
-
-def _hand_over(box: Place, roots: list[str], *, chown: bool) -> None:
-    """Let the mail user traverse the directories above the restored maildir roots (the drill's own
-    directories are 0700 root); with ``chown``, first give root-owned maildirs to nobody."""
-    give = f"chown -R {NOBODY}:{NOBODY}" if chown else "true"
-    script = "".join(
-        f'{give} "{root}" && d="{root}" && while [ "$d" != "{box.restore_root}" ] && [ "$d" != / ];'
-        f' do d=$(dirname "$d"); chmod o+x "$d"; done; '
-        for root in roots
-        if '"' not in root and "$" not in root
-    )
-    box.exec(["sh", "-c", script + "true"], what="handing the restored mail to the drill's mail user")
 
 
 def _report(config: Config, st: _State, run_id: int, started_at: datetime, t0: float) -> DrillReport:

@@ -52,10 +52,10 @@ def check(
     """Log in to every mailbox of the drill's Dovecot on 127.0.0.1:``port`` and check each folder."""
     outcome = ImapOutcome()
     expected = {(m.name, f.name): f for m in manifest.mailboxes for f in m.folders}
-    by_box: dict[str, list[FolderFacts]] = {}
+    by_mailbox: dict[str, list[FolderFacts]] = {}
     for fact in facts:
-        by_box.setdefault(fact.mailbox, []).append(fact)
-    order = sorted(by_box, key=lambda name: -sum(f.messages for f in by_box[name]))
+        by_mailbox.setdefault(fact.mailbox, []).append(fact)
+    order = sorted(by_mailbox, key=lambda name: -sum(f.messages for f in by_mailbox[name]))
     done = [0]
 
     def one(mailbox: str) -> None:
@@ -67,7 +67,7 @@ def check(
                 outcome.findings.append(Finding("fail", "verify", exc.one_line()))
             return
         try:
-            for fact in by_box[mailbox]:
+            for fact in by_mailbox[mailbox]:
                 _folder(client, fact, expected.get((mailbox, fact.imap_name)), manifest, outcome, mismatch)
                 with outcome.lock:
                     done[0] += 1

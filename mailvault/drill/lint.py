@@ -69,13 +69,13 @@ def lint_mail(
     result = LintResult()
     uidvalidity_of = read_before or {}
     folders = [
-        (box, entry, restored(root, folder_dir(box.path, entry.name, manifest.folder_layout)))
-        for box in manifest.mailboxes
-        for entry in box.folders
+        (mailbox, entry, restored(root, folder_dir(mailbox.path, entry.name, manifest.folder_layout)))
+        for mailbox in manifest.mailboxes
+        for entry in mailbox.folders
     ]
     listings = list_many([path for _, _, path in folders])
-    for (box, entry, path), files in zip(folders, listings, strict=True):
-        where = f"{box.name} {entry.display}"
+    for (mailbox, entry, path), files in zip(folders, listings, strict=True):
+        where = f"{mailbox.name} {entry.display}"
         result.messages += len(files.files)
         result.bytes += files.bytes
         # (a record's bytes are -1, its digest "", when a file came and went during the run unsized)
@@ -116,7 +116,7 @@ def lint_mail(
                     Finding("fail", "lint", f"{where}: {rel} says S={match.group(1)}, holds {size} bytes")
                 )
             virtual += virtual_size(path / rel, rel.rpartition("/")[2])
-        result.folders.append(FolderFacts(box.name, entry.name, len(files.files), virtual, path))
+        result.folders.append(FolderFacts(mailbox.name, entry.name, len(files.files), virtual, path))
     return result
 
 
@@ -132,14 +132,14 @@ def planned_folders(root: Path, manifest: Manifest) -> list[FolderFacts]:
     IMAP check asks for while the lint runs. Counts are the manifest's; sizes unknown (-1)."""
     return [
         FolderFacts(
-            box.name,
+            mailbox.name,
             entry.name,
             entry.messages,
             -1,
-            restored(root, folder_dir(box.path, entry.name, manifest.folder_layout)),
+            restored(root, folder_dir(mailbox.path, entry.name, manifest.folder_layout)),
         )
-        for box in manifest.mailboxes
-        for entry in box.folders
+        for mailbox in manifest.mailboxes
+        for entry in mailbox.folders
     ]
 
 

@@ -25,7 +25,7 @@ RESTORE_IN, RUN_IN, SECRETS_IN = "/restore", "/drill", "/run/mailvault-secrets"
 
 @dataclass
 class ContainerPlace:
-    box: Sandbox
+    sandbox: Sandbox
     restore_root: str = RESTORE_IN
     run_dir: str = RUN_IN
     secrets_dir: str = SECRETS_IN
@@ -33,7 +33,7 @@ class ContainerPlace:
 
     def exec(self, argv: Sequence[str], *, what: str, env: Mapping[str, str] | None = None,
              check: bool = True, timeout: float | None = None) -> execute.Completed:  # fmt: skip
-        return self.box.exec(argv, what=what, env=env, check=check, timeout=timeout)
+        return self.sandbox.exec(argv, what=what, env=env, check=check, timeout=timeout)
 
     def start_dovecot(self, conf: str) -> None:
         """Detached: Dovecot starts (seconds, from a cold cache) while restic restores. What it says on
@@ -41,7 +41,7 @@ class ContainerPlace:
         when Dovecot never answers."""
         script = 'exec dovecot -c "$1" >"$2" 2>&1'
         log = f"{self.run_dir}/dovecot/start.log"
-        self.box.exec(["sh", "-c", script, "dovecot", conf, log], what="starting Dovecot in the drill container",
+        self.sandbox.exec(["sh", "-c", script, "dovecot", conf, log], what="starting Dovecot in the drill container",
                       timeout=60, detach=True)  # fmt: skip
 
     def stop(self) -> None:
@@ -88,3 +88,6 @@ class LocalPlace:
     def stop(self) -> None:
         if self.dovecot is not None:
             self.dovecot.stop(grace=0)  # unshare ignores SIGTERM while it waits: SIGKILL takes the namespace down
+
+
+Place = ContainerPlace | LocalPlace

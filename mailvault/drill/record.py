@@ -31,8 +31,8 @@ _SAID: dict[str, tuple[Level, str]] = {
 def record_findings(manifest: Manifest, short_id: str) -> list[Finding]:
     """
     >>> from mailvault.mail.manifest_model import MailboxEntry, FolderEntry
-    >>> box = MailboxEntry("a@x.org", "/v/a", [FolderEntry("INBOX", "INBOX", 1, 1, None, None, "")])
-    >>> m = Manifest("t", "h", ["/v"], [box], state=PARTIAL, missed=["/v/a/cur/1.M1:2,S"])
+    >>> mailbox = MailboxEntry("a@x.org", "/v/a", [FolderEntry("INBOX", "INBOX", 1, 1, None, None, "")])
+    >>> m = Manifest("t", "h", ["/v"], [mailbox], state=PARTIAL, missed=["/v/a/cur/1.M1:2,S"])
     >>> record_findings(m, "ab12cd34")[0].message
     'snapshot ab12cd34 is partial: 1 message(s) on disk before and after its backup are not in it (a@x.org INBOX: 1)'
     """

@@ -1,4 +1,4 @@
-"""The shell script that runs the drill's restic restores inside the box. Pure.
+"""The shell script that runs the drill's restic restores in the drill's place. Pure.
 
 The S3 keys are read from the mounted secret files into restic's environment: never in an argv,
 nor in the container's configuration (`docker inspect`). With several shares (see
@@ -20,13 +20,13 @@ CREDENTIALS = (
     'if [ -f "$MV_SECRETS/s3-id" ]; then AWS_ACCESS_KEY_ID="$(cat "$MV_SECRETS/s3-id")";'
     ' AWS_SECRET_ACCESS_KEY="$(cat "$MV_SECRETS/s3-secret")"; export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; fi\n'
 )
-# What the box's environment gives the script: stand-ins in the argv, variables in the shell text.
+# What the place's environment gives the script: stand-ins in the argv, variables in the shell text.
 _FROM_ENV = {"\0repository": '"$MV_REPOSITORY"', "\0snapshot": '"$MV_SNAPSHOT"', "\0target": '"$MV_TARGET"'}
 
 
 def restic_line(share: Share, *, verify: bool) -> str:
     """One share's ``restic restore`` as shell text: the argv from tools/restic.py, quoted, with the
-    repository, snapshot and target read from the box's environment.
+    repository, snapshot and target read from the place's environment.
 
     >>> print(restic_line(Share(excluded=("/v/a b",)), verify=False))
     restic -r "$MV_REPOSITORY" --no-cache --no-lock restore "$MV_SNAPSHOT" --target "$MV_TARGET" --exclude '/v/a b'

@@ -98,17 +98,17 @@ def plan(
     includes: list[str] = []
     wanted = set(folders or [])
     seen: set[str] = set()
-    for box in chosen:
+    for mailbox in chosen:
         whole = not wanted
-        for entry in box.folders:
+        for entry in mailbox.folders:
             if whole or entry.name in wanted or entry.display in wanted:
                 seen.update({entry.name, entry.display} & wanted)
-                path = folder_dir(box.path, entry.name, manifest.folder_layout)
-                planned.append(PlannedFolder(box.name, entry, path))
+                path = folder_dir(mailbox.path, entry.name, manifest.folder_layout)
+                planned.append(PlannedFolder(mailbox.name, entry, path))
                 if not whole:
                     includes += [escape(f"{path}/{part}") for part in FOLDER_PARTS]
         if whole:
-            includes.append(escape(box.path))
+            includes.append(escape(mailbox.path))
     missing = sorted(wanted - seen)
     if missing:
         raise RestoreError(

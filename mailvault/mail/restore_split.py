@@ -110,9 +110,9 @@ def _units(manifest: Manifest) -> dict[str, int]:
     """Mailbox directories with their weights, merged into their parent directories (never above a
     maildir root) while there are more than MAX_PATTERNS; empty when no safe split exists."""
     units: dict[str, int] = {}
-    for box in manifest.mailboxes:
-        path = posixpath.normpath(box.path)
-        units[path] = units.get(path, 0) + weight(box.messages, box.bytes) + 1
+    for mailbox in manifest.mailboxes:
+        path = posixpath.normpath(mailbox.path)
+        units[path] = units.get(path, 0) + weight(mailbox.messages, mailbox.bytes) + 1
     roots = {posixpath.normpath(root) for root in manifest.roots}
     while len(units) > MAX_PATTERNS:
         merged: dict[str, int] = {}

@@ -83,8 +83,8 @@ def mailbox_counts(config: Config, db: StateDB | None) -> list[tuple[str, int, i
         logger.warning("could not read the manifest copy %s: %s", path, exc)
         return []
     return [
-        (box["name"], sum(f["messages"] for f in box["folders"]), sum(f["bytes"] for f in box["folders"]))
-        for box in data.get("mailboxes", [])
+        (mailbox["name"], sum(f["messages"] for f in mailbox["folders"]), sum(f["bytes"] for f in mailbox["folders"]))
+        for mailbox in data.get("mailboxes", [])
     ]
 
 

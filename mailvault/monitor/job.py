@@ -125,10 +125,10 @@ def current_metrics(config: Config) -> list[Any]:
 
     facts = gather(config)
     db_path = StatePaths(config.state.dir).db
-    boxes = (
+    per_mailbox = (
         mailbox_counts(config, StateDB(db_path) if db_path.exists() else None) if config.metrics.per_mailbox else None
     )
-    return families(facts, evaluate(facts), boxes)
+    return families(facts, evaluate(facts), per_mailbox)
 
 
 def write_metrics(config: Config) -> None:

@@ -214,7 +214,7 @@ def restore_argv(
 ) -> tuple[str, ...]:
     """Restore ``snapshot`` under ``target`` (paths keep their absolute form below it); patterns
     as restic reads them (escaped by the caller). ``throwaway``: a one-off reader that keeps no
-    cache and takes no lock (the drill's box, which is removed afterwards and must never block a
+    cache and takes no lock (the drill's place, which is removed afterwards and must never block a
     backup).
 
     >>> restore_argv(ResticRepo("restic", "s3:h/b"), "ab12", Path("/t"), excludes=["/v/x"], verify=True,
