@@ -151,7 +151,7 @@ def _warn_if_kit_stale(config: Config) -> None:
     from mailvault.kit.status import status
 
     try:
-        fresh = status(config)
+        fresh = status(config.repository, config.state.dir)
     except MailvaultError as exc:  # never fail a good backup over this check
         logger.debug("recovery kit check skipped: %s", exc.one_line())
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -80,9 +81,12 @@ def install(
     wanted = {f.name for f in files}
     stale = [p for p in _ours(unit_dir) if p.name not in wanted]
     timers = [f.name for f in files if f.name.endswith(".timer")]
+    calls: list[tuple[str, ...]] = []
     if enable:
-        result.commands = ["systemctl daemon-reload", *(f"systemctl disable --now {p.name}" for p in stale
-                           if p.suffix == ".timer"), *(f"systemctl enable --now {t}" for t in timers)]  # fmt: skip
+        calls = [("systemctl", "daemon-reload"),
+                 *(("systemctl", "disable", "--now", p.name) for p in stale if p.suffix == ".timer"),
+                 *(("systemctl", "enable", "--now", t) for t in timers)]  # fmt: skip
+        result.commands = [shlex.join(argv) for argv in calls]
     for f in files:
         result.files[str(unit_dir / f.name)] = f.text
         result.written.append(str(unit_dir / f.name))
@@ -100,8 +104,8 @@ def install(
         write_atomic(unit_dir / f.name, f.text, mode=0o644)
     for path in stale:
         path.unlink(missing_ok=True)
-    for command in result.commands:
-        execute.run(tuple(command.split()), what=command, timeout=120)
+    for argv in calls:
+        execute.run(argv, what=shlex.join(argv), timeout=120)
     _mark_scheduled(config)
     return result
 
@@ -117,9 +121,10 @@ def uninstall(
     else:
         ours = _ours(unit_dir)
         if systemd_running():
-            result.commands = [f"systemctl disable --now {p.name}" for p in ours if p.suffix == ".timer"]
-            for command in result.commands:
-                execute.run(tuple(command.split()), what=command, timeout=120, check=False)
+            calls = [("systemctl", "disable", "--now", p.name) for p in ours if p.suffix == ".timer"]
+            result.commands = [shlex.join(argv) for argv in calls]
+            for argv in calls:
+                execute.run(argv, what=shlex.join(argv), timeout=120, check=False)
         for path in ours:
             path.unlink(missing_ok=True)
             result.removed.append(str(path))

@@ -52,9 +52,9 @@ def status(config: Config, *, notify: bool = False, now: datetime | None = None)
         from mailvault.monitor.notify import notify as send
 
         for event in due_alerts(config, result.status, now):
-            send(config, event)
+            send(config.alerts, config.state.dir, event)
             result.alerts.append(event)
-        flush(config)
+        flush(config.alerts, config.state.dir)
         write_metrics(config)
     return result
 

@@ -90,7 +90,8 @@ def status(json: JsonOpt = False) -> None:
     wants_json(json)
     from mailvault.actions import kit
 
-    fresh = kit.status(current_config())
+    config = current_config()
+    fresh = kit.status(config.repository, config.state.dir)
     if json:
         emit_json({"ok": fresh.ok, "state": fresh.state, "exported_at": fresh.exported_at, "path": fresh.path})
     else:

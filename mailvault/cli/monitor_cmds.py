@@ -106,7 +106,8 @@ def alerts_flush(json: JsonOpt = False) -> None:
     wants_json(json)
     from mailvault.monitor.notify import flush
 
-    delivered, queued = flush(current_config(), everything=True)
+    config = current_config()
+    delivered, queued = flush(config.alerts, config.state.dir, everything=True)
     if json:
         emit_json({"ok": queued == 0, "delivered": delivered, "queued": queued})
     else:

@@ -33,7 +33,7 @@ def plain_line(label: str, st: Status) -> str:
 
 
 @contextmanager
-def backup_progress(label: str, *, enabled: bool = True) -> Iterator[Callable[[Status], None]]:
+def restic_progress(label: str, *, enabled: bool = True) -> Iterator[Callable[[Status], None]]:
     """Yield a callable taking restic Status events and showing them on stderr."""
     if not enabled:
         yield lambda st: None

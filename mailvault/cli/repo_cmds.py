@@ -8,7 +8,7 @@ import typer
 
 from mailvault.cli.context import DryRunOpt, JsonOpt, KitOpt, KitPassphraseOpt, current_config, use_kit, wants_json
 from mailvault.cli.output import emit_json, human_bytes, key_values, stdout, table
-from mailvault.cli.progress import backup_progress
+from mailvault.cli.progress import restic_progress
 
 
 def init(
@@ -69,7 +69,7 @@ def backup(
     from mailvault.actions import backup as backup_action
 
     config = current_config()
-    with backup_progress("backup") as show:
+    with restic_progress("backup") as show:
         result = backup_action.backup(config, progress=show, dry_run=dry_run)
     if json:
         emit_json({"ok": True, **result.as_dict()})

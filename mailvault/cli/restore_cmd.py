@@ -61,7 +61,7 @@ def restore(
     wants_json(json)
     use_kit(kit, kit_passphrase_file)
     from mailvault.actions import restore as restore_action
-    from mailvault.cli.progress import backup_progress
+    from mailvault.cli.progress import restic_progress
 
     if into_imap is None and (target is None) == (not original_paths):
         raise typer.BadParameter("give --target DIR (new or empty) or --original-paths", param_hint="--target")
@@ -78,7 +78,7 @@ def restore(
     if into_imap is not None:
         _into_imap(config, snapshot, into_imap, selection, json=json, dry_run=dry_run)
         return
-    with backup_progress("restore", enabled=not json) as show:
+    with restic_progress("restore", enabled=not json) as show:
         result = restore_action.restore(
             config, snapshot, target, selection, verify=verify, dry_run=dry_run, progress=show
         )
@@ -92,9 +92,9 @@ def restore(
 
 def _into_imap(config: Config, snapshot: str, account: str, selection: Selection, *, json: bool, dry_run: bool) -> None:
     from mailvault.actions.restore_imap import restore_into_imap
-    from mailvault.cli.progress import backup_progress
+    from mailvault.cli.progress import restic_progress
 
-    with backup_progress("restore", enabled=not json) as show:
+    with restic_progress("restore", enabled=not json) as show:
         done = restore_into_imap(config, snapshot, account, selection, dry_run=dry_run, progress=show)
     if json:
         emit_json({"ok": True, **done.as_dict()})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mailvault.config.schema import Config
+from pathlib import Path
+
+from mailvault.config.schema import RepositorySection
 from mailvault.keys.secrets import resolve
 from mailvault.keys.sources import password_source, s3_credentials
 from mailvault.kit.fingerprint import Freshness, freshness
@@ -10,9 +12,8 @@ from mailvault.state.db import StateDB
 from mailvault.state.paths import StatePaths
 
 
-def current_secrets(config: Config) -> list[str]:
+def current_secrets(repo: RepositorySection) -> list[str]:
     """The values a kit must hold to be current: URL, password, S3 key pairs."""
-    repo = config.repository
     values = [repo.url, resolve(password_source(repo))]
     split = repo.s3 is not None and repo.s3.prune is not None
     for deleting in (False, True) if split else (False,):  # without a prune pair, one pair serves both
@@ -22,7 +23,8 @@ def current_secrets(config: Config) -> list[str]:
     return values
 
 
-def status(config: Config) -> Freshness:
-    paths = StatePaths(config.state.dir)
+def status(repo: RepositorySection, state_dir: Path) -> Freshness:
+    """Whether the kit recorded in ``state_dir`` holds ``repo``'s current URL and secrets."""
+    paths = StatePaths(state_dir)
     paths.ensure()
-    return freshness(StateDB(paths.db), current_secrets(config))
+    return freshness(StateDB(paths.db), current_secrets(repo))

@@ -62,7 +62,7 @@ def _kit(config: Config) -> tuple[bool | None, str]:
     from mailvault.kit.status import status
 
     try:
-        fresh = status(config)
+        fresh = status(config.repository, config.state.dir)
     except MailvaultError as exc:  # a secret that cannot be read now: say so, do not fail the status
         return None, exc.one_line()
     return fresh.ok, fresh.message

@@ -84,7 +84,7 @@ def _deliver(config: Config, event: Event) -> None:
     from mailvault.monitor.notify import notify
 
     try:
-        notify(config, event)
+        notify(config.alerts, config.state.dir, event)
     except Exception as exc:  # notify never raises by design; this is the last guard
         logger.error("alerting failed: %s", exc)
 

@@ -18,10 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from mailvault.config.jobs import DUTIES
-from mailvault.config.schema import AlertsSection, Config, EmailSection
+from mailvault.config.schema import AlertsSection, EmailSection
 from mailvault.errors import MailvaultError
 from mailvault.keys.secrets import SecretSource, resolve
 from mailvault.monitor.events import Event
@@ -88,12 +89,13 @@ def deliver_each(alerts: AlertsSection, event: Event) -> list[tuple[str, bool, s
     return results
 
 
-def notify(config: Config, event: Event) -> int:
+def notify(alerts: AlertsSection, state_dir: Path, event: Event) -> int:
     """Deliver ``event`` to every target that wants it, then retry what earlier runs could not
-    deliver. Return how many deliveries failed (they are queued). Never raises."""
+    deliver (the outbox is in ``state_dir``). Return how many deliveries failed (they are queued).
+    Never raises."""
     failed = 0
-    db = _db(config)
-    for target in targets(config.alerts, event):
+    db = _db(state_dir)
+    for target in targets(alerts, event):
         try:
             target.send(event)
             logger.debug("alert %s delivered by %s to %s", event.kind, target.name, target.where)
@@ -106,14 +108,16 @@ def notify(config: Config, event: Event) -> int:
             if db is not None:
                 db.outbox_add(target.name, json.dumps(event.as_dict()), _why(exc))
     if event.kind != "start":
-        flush(config)
+        flush(alerts, state_dir)
     return failed
 
 
-def flush(config: Config, now: datetime | None = None, *, everything: bool = False) -> tuple[int, int]:
+def flush(
+    alerts: AlertsSection, state_dir: Path, now: datetime | None = None, *, everything: bool = False
+) -> tuple[int, int]:
     """Retry the queued alerts that are due (``everything``: all of them, now); return (delivered,
     still queued). Never raises."""
-    db = _db(config)
+    db = _db(state_dir)
     if db is None:
         return 0, 0
     now = now or datetime.now(UTC)
@@ -121,9 +125,9 @@ def flush(config: Config, now: datetime | None = None, *, everything: bool = Fal
     due = (now + timedelta(days=3650)) if everything else now
     for entry in db.outbox_due(due.isoformat(timespec="seconds")):
         event = Event.from_dict(json.loads(entry.payload))
-        target = next((t for t in targets(config.alerts, event) if t.name == entry.target), None)
+        target = next((t for t in targets(alerts, event) if t.name == entry.target), None)
         first = datetime.fromisoformat(entry.first_try)
-        if target is None or now - first > config.alerts.retry_for:
+        if target is None or now - first > alerts.retry_for:
             logger.error(
                 "gave up on the %s alert of %s by %s after %d attempts (last error: %s)",
                 event.kind, event.time, entry.target, entry.attempts, entry.last_error,
@@ -142,8 +146,8 @@ def flush(config: Config, now: datetime | None = None, *, everything: bool = Fal
     return delivered, db.outbox_count()
 
 
-def _db(config: Config) -> StateDB | None:
-    paths = StatePaths(config.state.dir)
+def _db(state_dir: Path) -> StateDB | None:
+    paths = StatePaths(state_dir)
     return StateDB(paths.db) if paths.root.is_dir() else None
 
 

@@ -63,7 +63,11 @@ def fire(job: str) -> None:
                 stop_grace=ctx.config.schedule.stop_grace.total_seconds())  # fmt: skip
     except MailvaultError as exc:  # could not even start it: say so, keep the daemon
         logger.error("%s: could not run: %s", job, exc.one_line())
-        notify(ctx.config, Event("failure", job, f"{job} could not be started: {exc.one_line()}"))
+        notify(
+            ctx.config.alerts,
+            ctx.config.state.dir,
+            Event("failure", job, f"{job} could not be started: {exc.one_line()}"),
+        )
     finally:  # each job is a run: a secret the daemon asked for is asked again next time (rotated, say)
         forget_answers()
 
@@ -144,7 +148,7 @@ def _serve(config: Config, paths: StatePaths, stop: threading.Event) -> None:
         scheduler.resume()
         logger.info("scheduler running (pid %d); SIGTERM stops it", os.getpid())
         while not stop.wait(TICK):
-            flush(config)
+            flush(config.alerts, config.state.dir)
     finally:
         logger.info("scheduler stopping: no new jobs; a running one may finish")
         scheduler.shutdown(wait=True)  # the running job winds down through `stop` (its grace, then SIGTERM)
@@ -167,7 +171,7 @@ def _missed(config: Config, event: JobExecutionEvent) -> None:
     when = event.scheduled_run_time
     logger.warning("%s: the run due at %s was missed (the daemon was down longer than its misfire grace)",
                    event.job_id, when)  # fmt: skip
-    notify(config, Event("missed_run", str(event.job_id), (
+    notify(config.alerts, config.state.dir, Event("missed_run", str(event.job_id), (
         f"{event.job_id} was due at {when:%Y-%m-%d %H:%M %Z} while the scheduler was not running,"
         f" and more than {format_duration(config.schedule.misfire_grace)} ago: it was skipped;"
         " the next run is on schedule"

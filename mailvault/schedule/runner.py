@@ -113,7 +113,7 @@ def run_job(
             if status == "timed out"
             else f"ended with exit code {code} before it could record a run"
         )
-        notify(config, Event("failure", job, f"{job} {why}", list(tail)))
+        notify(config.alerts, config.state.dir, Event("failure", job, f"{job} {why}", list(tail)))
     return JobOutcome(job, status, code, round(seconds, 3), alerted)
 
 
