@@ -138,7 +138,7 @@ def main() -> None:
                 order = list(runs)[round_no % 3 :] + list(runs)[: round_no % 3]  # who reads the new mail first
                 shown = "mailvault: manifest:|reconciled" if round_no == 0 else ""  # mailvault's own log lines
                 parts: dict[str, float] = {}
-                live = churn.Churn(folders, args.live) if args.live and phase == "incremental" else None
+                live = churn.LiveTraffic(folders, args.live) if args.live and phase == "incremental" else None
                 with live or contextlib.nullcontext():
                     took = {
                         name: timed(runs[name], env, show=shown if name == "mailvault" else "",

@@ -43,11 +43,11 @@ from mailvault.state.paths import StatePaths, write_atomic
 from mailvault.state.run import Run
 from mailvault.tools import btrfs, restic
 from mailvault.tools.maildir_excludes import dovecot_excludes
-from mailvault.tools.restic_output import ItemError, Lock, SavedFiles, Status, Summary, parse_backup_line
+from mailvault.tools.restic_output import ItemError, Lock, ResticProgress, SavedFiles, Summary, parse_backup_line
 
 logger = logging.getLogger(__name__)
 
-ProgressSink = Callable[[Status], None]
+ProgressSink = Callable[[ResticProgress], None]
 CURSOR_KEY = "manifest.sample_cursor"
 # Passes after the first when restic's walk missed messages that moved while it read their folder.
 CATCH_UP_PASSES = 2
@@ -518,7 +518,7 @@ def _stream_backup(
         if saved.add(line):  # one per file: dispatched before any JSON is parsed
             return
         event = parse_backup_line(line)
-        if isinstance(event, Status) and progress is not None:
+        if isinstance(event, ResticProgress) and progress is not None:
             progress(event)
         elif isinstance(event, Summary):
             summary = event

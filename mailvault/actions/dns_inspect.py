@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mailvault.actions.dns_context import DnsContext
-from mailvault.dns.checks import Finding, check
+from mailvault.dns.checks import DnsFinding, check
 from mailvault.dns.mtasts import Policy, fetch_policy, parse_policy, txt_id
 from mailvault.dns.observe import Observation, observe
 from mailvault.dns.spf import unquote
@@ -35,7 +35,7 @@ class PolicyView:
 class InspectResult:
     observation: Observation
     mta_sts: PolicyView | None
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[DnsFinding] = field(default_factory=list)
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per (name, type) with what the first reachable server serves."""
@@ -70,7 +70,7 @@ class InspectResult:
         return rows
 
     @property
-    def problems(self) -> list[Finding]:
+    def problems(self) -> list[DnsFinding]:
         return [f for f in self.findings if f.level == "problem"]
 
     def as_dict(self) -> dict[str, Any]:
@@ -138,5 +138,5 @@ def inspect(ctx: DnsContext, *, extra_hosts: tuple[str, ...] = ()) -> InspectRes
         seen, policy=sts.policy if sts else None, sending_ips=list(settings.sending_ips), dkim_expected=expected
     )
     if sts is not None and sts.error:
-        findings.append(Finding("warning", f"the MTA-STS policy could not be fetched: {sts.error}"))
+        findings.append(DnsFinding("warning", f"the MTA-STS policy could not be fetched: {sts.error}"))
     return InspectResult(seen, sts, findings)

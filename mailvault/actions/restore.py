@@ -30,10 +30,10 @@ from mailvault.mail.manifest_model import Manifest
 from mailvault.mail.restore_plan import restored
 from mailvault.mail.restore_split import split_includes
 from mailvault.tools import restic
-from mailvault.tools.restic_output import Snapshot, Status
+from mailvault.tools.restic_output import ResticProgress, Snapshot
 
 logger = logging.getLogger(__name__)
-ProgressSink = Callable[[Status], None]
+ProgressSink = Callable[[ResticProgress], None]
 
 
 @dataclass(frozen=True)
@@ -251,4 +251,4 @@ class _watch:
             elapsed = time.monotonic() - began
             eta = int(elapsed / share - elapsed) if share > 0.01 else None
             assert self.progress is not None
-            self.progress(Status(share, done, total, 0, self.plan.bytes, eta))
+            self.progress(ResticProgress(share, done, total, 0, self.plan.bytes, eta))

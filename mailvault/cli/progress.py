@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 
 from mailvault.cli.output import human_bytes, say, stderr
-from mailvault.tools.restic_output import Status
+from mailvault.tools.restic_output import ResticProgress
 
 PLAIN_INTERVAL_S = 5.0
 
@@ -23,7 +23,7 @@ def _eta(seconds: int | None) -> str:
     return f"{h}:{m:02d}:{s:02d}"
 
 
-def plain_line(label: str, st: Status) -> str:
+def plain_line(label: str, st: ResticProgress) -> str:
     """``backup: 120/500 files, 1.0 MiB/4.0 MiB (25%), ETA 0:00:30``"""
     return (
         f"{label}: {st.files_done}/{st.total_files} files, "
@@ -33,8 +33,8 @@ def plain_line(label: str, st: Status) -> str:
 
 
 @contextmanager
-def restic_progress(label: str, *, enabled: bool = True) -> Iterator[Callable[[Status], None]]:
-    """Yield a callable taking restic Status events and showing them on stderr."""
+def restic_progress(label: str, *, enabled: bool = True) -> Iterator[Callable[[ResticProgress], None]]:
+    """Yield a callable taking restic progress events and showing them on stderr."""
     if not enabled:
         yield lambda st: None
         return
@@ -50,7 +50,7 @@ def restic_progress(label: str, *, enabled: bool = True) -> Iterator[Callable[[S
         )
         task = bar.add_task(label, total=1.0, files="0/?", bytes="", start=False)
 
-        def show(st: Status) -> None:
+        def show(st: ResticProgress) -> None:
             if not bar.live.is_started:  # start with restic's first report, after the log lines before it
                 bar.start()
                 bar.start_task(task)
@@ -90,7 +90,7 @@ class PlainProgress:
         self.clock = clock
         self.last: float | None = None
 
-    def __call__(self, st: Status) -> None:
+    def __call__(self, st: ResticProgress) -> None:
         if st.files_done == 0 and st.bytes_done == 0:
             return
         now = self.clock()

@@ -8,7 +8,7 @@ Each change is what Dovecot does on disk:
 - a flag change: rename ``cur/<base>:2,<flags>`` to the same base with other flags;
 - an expunge: unlink a file in ``cur/``.
 
-The changes run in a thread at ``rate`` per second until :meth:`Churn.stop`; what was done is
+The changes run in a thread at ``rate`` per second until :meth:`LiveTraffic.stop`; what was done is
 counted, so a test can tell a quiet run from a busy one.
 """
 
@@ -39,7 +39,7 @@ class Done:
 
 
 @dataclass
-class Churn:
+class LiveTraffic:
     """Changes ``folders`` (maildir folder dirs) at ``rate`` changes a second in a background thread."""
 
     folders: list[Path]
@@ -50,7 +50,7 @@ class Churn:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def __enter__(self) -> Churn:
+    def __enter__(self) -> LiveTraffic:
         self._thread = threading.Thread(target=self._run, name="churn", daemon=True)
         self._thread.start()
         return self

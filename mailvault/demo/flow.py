@@ -95,7 +95,7 @@ def run_demo(work: Path, runner: Runner, say: Callable[[str], None]) -> int:
             return 1
         say("== " + change_mail(work / "vmail"))
         say(f"== a live host: {LIVE_RATE} changes a second (deliveries, reads, flag changes, expunges) from now on")
-        live = stack.enter_context(churn.Churn(churn.maildir_folders(work / "vmail"), LIVE_RATE))
+        live = stack.enter_context(churn.LiveTraffic(churn.maildir_folders(work / "vmail"), LIVE_RATE))
         if failed(LIVE_STEPS) or failed(_kit_steps(work)):
             return 1
         with docker_engine(work) as started:

@@ -19,6 +19,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
 from mailvault.errors import ImapDropped, ImapRefused
+from mailvault.imap.folders import ListedFolder
 from mailvault.mail import utf7
 
 FetchData = dict[bytes, Any]  # one message's FETCH answer: b"BODY[]", b"FLAGS", b"INTERNALDATE", ...
@@ -31,15 +32,6 @@ class Selected:
     exists: int
     uidvalidity: int
     uidnext: int
-
-
-@dataclass(frozen=True)
-class Listed:
-    """One LIST (or LSUB) answer: flags, hierarchy delimiter (None: flat), wire name."""
-
-    flags: frozenset[str]
-    delimiter: str | None
-    name: str
 
 
 @contextlib.contextmanager
@@ -105,12 +97,12 @@ class ImapSession:
             return None
         return _text(personal[0][0]), _text(personal[0][1]) if personal[0][1] else None
 
-    def list_folders(self, reference: str = "", pattern: str = "*") -> list[Listed]:
+    def list_folders(self, reference: str = "", pattern: str = "*") -> list[ListedFolder]:
         with answers("LIST"):
             listed = self._client.list_folders(reference, pattern)
         return [_listed(item) for item in listed]
 
-    def list_subscribed(self) -> list[Listed]:
+    def list_subscribed(self) -> list[ListedFolder]:
         with answers("LSUB"):
             listed = self._client.list_sub_folders()
         return [_listed(item) for item in listed]
@@ -213,6 +205,6 @@ class ImapSession:
         return answer if isinstance(answer, bytes) else str(answer).encode()
 
 
-def _listed(item: tuple[Any, Any, Any]) -> Listed:
+def _listed(item: tuple[Any, Any, Any]) -> ListedFolder:
     flags, sep, name = item
-    return Listed(frozenset(_text(f) for f in flags), _text(sep) if sep else None, _text(name))
+    return ListedFolder(_text(name), _text(sep) if sep else None, frozenset(_text(f) for f in flags))

@@ -22,7 +22,7 @@ SEPARATOR_STANDIN = "_"
 
 
 @dataclass(frozen=True)
-class Folder:
+class ListedFolder:
     """One LIST answer: the wire name (modified UTF-7), its delimiter and flags."""
 
     name: str
@@ -50,9 +50,9 @@ class Side:
 
     delimiter: str
     prefix: str = ""
-    folders: tuple[Folder, ...] = ()
+    folders: tuple[ListedFolder, ...] = ()
 
-    def path(self, folder: Folder) -> tuple[str, ...]:
+    def path(self, folder: ListedFolder) -> tuple[str, ...]:
         """The decoded hierarchy below the namespace: ``INBOX.Archive.2025`` (prefix ``INBOX.``) ->
         ``("Archive", "2025")``; INBOX itself is ``("INBOX",)``."""
         if folder.name.upper() == "INBOX":
@@ -70,8 +70,8 @@ class Side:
             return "INBOX"
         return self.prefix + self.delimiter.join(utf7.encode(part) for part in path)
 
-    def by_role(self) -> dict[str, Folder]:
-        found: dict[str, Folder] = {}
+    def by_role(self) -> dict[str, ListedFolder]:
+        found: dict[str, ListedFolder] = {}
         for folder in self.folders:
             if folder.role is not None and folder.role not in found:
                 found[folder.role] = folder
@@ -185,7 +185,7 @@ def map_folders(source: Side, destination: Side, *, preset: str | None = None, b
     plan = FolderPlan()
     wanted_roles = destination.by_role() if by_role else {}
     existing = {f.name for f in destination.folders}
-    all_mail: list[Folder] = []
+    all_mail: list[ListedFolder] = []
     for folder in source.folders:
         if not folder.selectable:
             plan.skipped.append((folder.name, "not selectable (a hierarchy level only); created if a child needs it"))
@@ -210,10 +210,10 @@ def map_folders(source: Side, destination: Side, *, preset: str | None = None, b
 
 
 def _one(
-    folder: Folder,
+    folder: ListedFolder,
     source: Side,
     destination: Side,
-    roles: dict[str, Folder],
+    roles: dict[str, ListedFolder],
     existing: set[str],
     preset: Preset | None,
 ) -> Mapping:

@@ -13,7 +13,7 @@ from mailvault.errors import ImapError, ImapRefused, ImapUnreachable, ImapUntrus
 from mailvault.imap.client import ImapSession
 from mailvault.imap.connect import connect
 from mailvault.imap.endpoint import Endpoint
-from mailvault.imap.folders import Folder, Side
+from mailvault.imap.folders import Side
 from mailvault.keys.secrets import SecretSource, resolve
 
 
@@ -52,10 +52,8 @@ def describe(client: ImapSession) -> Side:
     personal = client.personal_namespace()
     if personal:
         prefix, delimiter = personal
-    folders = []
-    for listed in client.list_folders():
-        delimiter = delimiter or listed.delimiter
-        folders.append(Folder(listed.name, listed.delimiter, listed.flags))
+    folders = client.list_folders()
+    delimiter = delimiter or next((f.delimiter for f in folders if f.delimiter), None)
     return Side(delimiter or "/", prefix, tuple(folders))
 
 

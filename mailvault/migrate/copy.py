@@ -231,12 +231,7 @@ def _copy_account(
     tally: DailyTally,
 ) -> None:
     user = key or account.source_user
-
-    def sessions() -> contextlib.AbstractContextManager[tuple[ImapSession, ImapSession]]:
-        # (the survey's pair below was refused if it were one account: the workers' need not ask again)
-        return session_pair(accounts, account, same_checked=True)
-
-    with session_pair(accounts, account) as (src, dst):
+    with session_pair(accounts, account) as (src, dst):  # (refused if one account: the workers' need not ask)
         survey = _survey(src, dst, accounts, state, filters, dry_run, done, mapper, user)
     lock = threading.Lock()
     unchanged = sum(
@@ -256,7 +251,7 @@ def _copy_account(
     queue = [m for m in queue if not m.dedupe_account]
 
     def worker() -> None:
-        with sessions() as (src, dst):
+        with session_pair(accounts, account, same_checked=True) as (src, dst):
             while True:
                 with lock:
                     if not queue:

@@ -20,7 +20,7 @@ def parse_version(text: str) -> tuple[int, int, int] | None:
 
 
 @dataclass(frozen=True)
-class Status:
+class ResticProgress:
     percent: float
     files_done: int
     total_files: int
@@ -48,7 +48,7 @@ class ItemError:
     message: str
 
 
-Event = Status | Summary | ItemError
+Event = ResticProgress | Summary | ItemError
 
 # ``restic backup --json -vv`` prints one of these for every file and directory the snapshot holds
 # (new, modified and unchanged alike), the item first: the listing of what restic saved, at no extra
@@ -122,7 +122,7 @@ def parse_backup_line(line: str) -> Event | None:
 def _event(data: dict[str, Any]) -> Event | None:
     kind = data.get("message_type")
     if kind == "status":
-        return Status(
+        return ResticProgress(
             percent=float(data.get("percent_done", 0.0)),
             files_done=int(data.get("files_done", 0)),
             total_files=int(data.get("total_files", 0)),

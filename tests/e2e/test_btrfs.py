@@ -50,7 +50,7 @@ def test_a_live_store_backed_up_from_a_btrfs_snapshot_holds_exactly_what_was_sca
     snapshot_config(ws)
     ws.cli("init")
     ws.cli_json("backup")
-    with churn.Churn(churn.maildir_folders(ws.vmail), 40) as live:
+    with churn.LiveTraffic(churn.maildir_folders(ws.vmail), 40) as live:
         results = [ws.cli_json("backup") for _ in range(2)]
         report = json.loads(ws.cli("restore-test", "--runtime", "local", "--json", check=False).stdout)
     assert live.done.total() > 20, live.done

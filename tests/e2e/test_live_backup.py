@@ -50,7 +50,7 @@ def test_backups_under_live_traffic_pass_both_drills_and_restore_what_the_record
     ws.cli("init")
     ws.cli("backup")
     folders = churn.maildir_folders(ws.vmail)
-    with churn.Churn(folders, rate) as live:
+    with churn.LiveTraffic(folders, rate) as live:
         results = [ws.cli_json("backup") for _ in range(2)]  # exit 0 each, or cli_json raises
         changed = live.done.total()
         local = ws.cli("restore-test", "--runtime", "local", "--json", check=False, timeout=600)
@@ -123,7 +123,7 @@ def test_a_message_excluded_by_a_wrong_pattern_is_a_partial_backup_and_fails_the
     ws.config_path.write_text(text + f'[metrics]\ntextfile = "{textfile}"\n')
     ws.cli("init")
     others = [f for f in churn.maildir_folders(ws.vmail) if f != victim.parent.parent]
-    with churn.Churn(others, 20):  # a real loss fails on a busy store too
+    with churn.LiveTraffic(others, 20):  # a real loss fails on a busy store too
         proc = ws.cli("backup", check=False)
     assert proc.returncode == 1, proc.stderr
     assert "backup partial: 1 message(s) on disk before and after the backup are not in snapshot" in proc.stderr

@@ -16,7 +16,7 @@ from mailvault.dns.mtasts import parse_policy, txt_id
 from mailvault.dns.spf import find_spf, quote, unquote
 from mailvault.dns.tsig import parse_key
 from mailvault.errors import ConfigError, KitError
-from mailvault.imap.folders import Folder, Side, map_folders
+from mailvault.imap.folders import ListedFolder, Side, map_folders
 from mailvault.kit.armor import armor, dearmor
 from mailvault.kit.sealed import KdfParams, open_sealed, seal
 from mailvault.mail import utf7
@@ -26,8 +26,8 @@ from mailvault.tools.restic_output import (
     VERBOSE_PREFIX,
     ItemError,
     ResticOutputError,
+    ResticProgress,
     SavedFiles,
-    Status,
     Summary,
     orphan_records,
     parse_backup_line,
@@ -164,7 +164,7 @@ json_values = st.recursive(
 def test_any_restic_backup_line_is_an_event_or_nothing(kind: str, fields: dict[str, object]) -> None:
     line = json.dumps({"message_type": kind, **fields})
     event = parse_backup_line(line)
-    assert event is None or isinstance(event, Status | Summary | ItemError)
+    assert event is None or isinstance(event, ResticProgress | Summary | ItemError)
 
 
 @given(st.text(max_size=200))
@@ -273,10 +273,10 @@ def sides(draw: st.DrawFn, *, hostile_names: bool = True) -> Side:
     paths = draw(st.lists(st.lists(part, min_size=1, max_size=3), max_size=6))
     roles = draw(st.lists(st.sampled_from(["", "\\Sent", "\\Drafts", "\\Trash"]), min_size=len(paths),
                           max_size=len(paths)))  # fmt: skip
-    folders = [Folder(prefix + delimiter.join(utf7.encode(p) for p in path), delimiter,
+    folders = [ListedFolder(prefix + delimiter.join(utf7.encode(p) for p in path), delimiter,
                       frozenset([role]) if role else frozenset())
                for path, role in zip(paths, roles, strict=True)]  # fmt: skip
-    return Side(delimiter, prefix, (Folder("INBOX", delimiter), *folders))
+    return Side(delimiter, prefix, (ListedFolder("INBOX", delimiter), *folders))
 
 
 @settings(max_examples=300)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from mailvault.imap.folders import Folder, Side, map_folders
+from mailvault.imap.folders import ListedFolder, Side, map_folders
 
 
-def f(name: str, *flags: str, delimiter: str = "/") -> Folder:
-    return Folder(name, delimiter, frozenset(flags))
+def f(name: str, *flags: str, delimiter: str = "/") -> ListedFolder:
+    return ListedFolder(name, delimiter, frozenset(flags))
 
 
 # an old provider: '/' separator, no prefix, English special-use names

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mailvault.errors import ConfigError
-from mailvault.imap.folders import Folder, Mapping, Side
+from mailvault.imap.folders import ListedFolder, Mapping, Side
 from mailvault.migrate import engines
 from mailvault.migrate.accounts import AccountsFile
 from mailvault.migrate.copy import Filters
@@ -40,8 +40,10 @@ def test_an_unknown_engine_is_a_config_error() -> None:
 
 
 def test_the_engines_place_folders_differently() -> None:
-    old = Side("/", "", (Folder("INBOX"), Folder("Sent", "/", frozenset({"\\Sent"}))))
-    new = Side(".", "INBOX.", (Folder("INBOX", "."), Folder("INBOX.Sent Messages", ".", frozenset({"\\Sent"}))))
+    old = Side("/", "", (ListedFolder("INBOX"), ListedFolder("Sent", "/", frozenset({"\\Sent"}))))
+    new = Side(
+        ".", "INBOX.", (ListedFolder("INBOX", "."), ListedFolder("INBOX.Sent Messages", ".", frozenset({"\\Sent"})))
+    )
     by_role = {m.source: m.destination for m in engines.mapper("imap", None)(old, new).mappings}
     by_path = {m.source: m.destination for m in engines.mapper("doveadm", None)(old, new).mappings}
     assert by_role["Sent"] == "INBOX.Sent Messages" and by_path["Sent"] == "INBOX.Sent"
@@ -55,7 +57,9 @@ def test_what_clients_see_and_why_nothing_is_deleted() -> None:
 
 
 def test_notes_name_role_folders_dsync_cannot_place_and_folders_that_hold_mail() -> None:
-    destination = Side(".", "INBOX.", (Folder("INBOX", "."), Folder("INBOX.Sent Messages", ".", frozenset({"\\Sent"}))))
+    destination = Side(
+        ".", "INBOX.", (ListedFolder("INBOX", "."), ListedFolder("INBOX.Sent Messages", ".", frozenset({"\\Sent"})))
+    )
     sent = Mapping("Sent", "INBOX.Sent", "same path", "\\Sent")
     inbox = Mapping("INBOX", "INBOX", "INBOX", None, True)
     told = notes([sent], [inbox], destination)

@@ -3,7 +3,7 @@ from pathlib import Path
 from mailvault.tools import restic
 from mailvault.tools.restic_output import (
     ItemError,
-    Status,
+    ResticProgress,
     Summary,
     check_ok,
     classify_failure,
@@ -77,7 +77,7 @@ def test_parse_backup_lines() -> None:
         '{"message_type":"status","percent_done":0.5,"total_files":10,"files_done":5,'
         '"total_bytes":100,"bytes_done":50,"seconds_remaining":3}'
     )
-    assert status == Status(0.5, 5, 10, 50, 100, 3)
+    assert status == ResticProgress(0.5, 5, 10, 50, 100, 3)
     summary = parse_backup_line(
         '{"message_type":"summary","files_new":20,"files_changed":1,"files_unmodified":3,"data_added":109302,'
         '"total_files_processed":24,"total_bytes_processed":100000,"total_duration":0.25,"snapshot_id":"d5f496cc"}'
