@@ -22,15 +22,17 @@ from mailvault import execute
 from mailvault.actions import records
 from mailvault.actions.drill_upload import store_beside_backups
 from mailvault.actions.engine import Engine
+from mailvault.actions.repo_stats import repository_bytes
 from mailvault.actions.snapshot_pick import list_snapshots, pick_for_drill
 from mailvault.config.schema import Config
 from mailvault.drill import dkim, image, secret_files, serve
 from mailvault.drill.config_check import check_configs
+from mailvault.drill.controls import ControlsResult, run_controls
 from mailvault.drill.judge import Finding, Level, band, largest_gap, verdict
 from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, planned_folders, restored_uidvalidity
 from mailvault.drill.place import RESTORE_IN, RUN_IN, SECRETS_IN, ContainerPlace, LocalPlace, Place
 from mailvault.drill.record import record_findings
-from mailvault.drill.report import DrillReport, write_reports
+from mailvault.drill.report import PHASES, DrillReport, write_reports
 from mailvault.drill.restore_script import restore_script
 from mailvault.drill.sandbox import Sandbox, kept_runs, pick_cli, remove_expired, require_daemon
 from mailvault.errors import CommandFailed, MailvaultError
@@ -66,6 +68,8 @@ class _State:
     runtime: str = ""
     gap: timedelta | None = None
     failed_in: str | None = None  # the phase whose error ended the drill (phases may overlap)
+    controls: ControlsResult | None = None
+    read_bytes: int | None = None  # what restoring the snapshot downloads (restic stats --mode raw-data)
 
 
 def restore_test(
@@ -111,9 +115,6 @@ def restore_test(
         if report.verdict == "fail":
             run.failure = "drill failed: " + "; ".join(f.message for f in report.findings if f.level == "fail")[:500]
     return report
-
-
-PHASES = ("snapshot", "container", "restore", "lint", "serve", "verify")
 
 
 @contextmanager
@@ -274,6 +275,10 @@ def _inside(config: Config, st: _State, place: Place, work: Path, snap: Snapshot
             port = serve.start(place, work)
         if _restore(config, st, place, work, snap, manifest, say):
             _check(config, st, place, work, snap, manifest, say, [p.result() for p in published], port)
+            read = dns.submit(repository_bytes, config, snap.id)  # (after the RTO: it competes with nothing)
+            if config.drill.controls and not any(f.level == "fail" for f in st.findings):
+                _controls(st, place, work, manifest, say, port)
+            st.read_bytes = read.result()
 
 
 def _restore(
@@ -370,6 +375,18 @@ def _check(
         )))  # fmt: skip
 
 
+def _controls(st: _State, place: Place, work: Path, manifest: Manifest, say: Say, port: int) -> None:
+    """The negative controls: damaged copies of one restored folder must fail the checks just passed."""
+    with _phase(st, "controls", "negative controls: damaged copies must fail the same checks", say):
+        st.controls = run_controls(place, work, manifest, port)
+    if st.controls is None:
+        st.findings.append(Finding("pass", "controls", (
+            "no negative controls: no folder holds two messages, one of them sampled"
+        )))  # fmt: skip
+    else:
+        st.findings += st.controls.findings
+
+
 def _lint_dkim(config: Config, root: Path, snap: Snapshot, published: list[dkim.Published]) -> list[Finding]:
     """Each configured DKIM key's restored copy against the p= its record publishes."""
     found = []
@@ -416,6 +433,8 @@ def _report(config: Config, st: _State, run_id: int, started_at: datetime, t0: f
         image=st.image,
         image_built=st.image_built,
         findings=findings,
+        controls=st.controls.as_dict() if st.controls else {},
+        repository_bytes_read=st.read_bytes,
     )
 
 

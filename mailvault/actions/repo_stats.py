@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime
 
 from mailvault.actions.engine import Engine
+from mailvault.config.schema import Config
 from mailvault.errors import MailvaultError
 from mailvault.monitor.facts import REPO_BYTES, REPO_MEASURED, REPO_SNAPSHOTS
 from mailvault.state.db import StateDB
@@ -33,6 +34,18 @@ def measure(engine: Engine, db: StateDB) -> None:
         db.put(REPO_MEASURED, _now())
     except (MailvaultError, ValueError, KeyError, IndexError) as exc:
         logger.warning("could not measure the repository's size: %s", exc)
+
+
+def repository_bytes(config: Config, snapshot: str) -> int | None:
+    """The blobs of ``snapshot`` as stored: what restoring it reads from the repository (the index
+    and tree metadata aside). None when restic cannot say (logged): this is a cost figure, not a check."""
+    try:
+        engine = Engine.open(config)
+        done = engine.run(restic.stats_argv(engine.repo, snapshot), "restic stats", timeout=600)
+        return int(json.loads(done.stdout.strip().splitlines()[-1])["total_size"])
+    except (MailvaultError, ValueError, KeyError, IndexError) as exc:
+        logger.warning("could not measure what the drill read from the repository: %s", exc)
+        return None
 
 
 def add_backup(db: StateDB, bytes_added: int) -> None:

@@ -428,6 +428,14 @@ class DrillSection(Section):
     ready_timeout: int = Field(
         60, ge=5, description="Seconds to wait for the drill's Dovecot to accept connections.", examples=[60]
     )
+    controls: bool = Field(
+        True,
+        description="After a passing verification, damage copies of one small restored folder seven ways (a"
+        " message removed, a byte flipped, a message truncated, a folder renamed, a flag lost, UIDVALIDITY"
+        " changed, dovecot-uidlist dropped) and prove the same checks fail on each; a damage they miss is a"
+        " warning naming it.",
+        examples=[True],
+    )
     dkim: DkimKeys = Field(
         {},
         description="DKIM keys the drill checks: the name of the key's TXT record (selector._domainkey.domain,"

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from mailvault.drill.judge import Finding, Level
 from mailvault.mail.listing import list_many
-from mailvault.mail.maildir import read_uidvalidity
+from mailvault.mail.maildir import FolderFiles, read_uidvalidity
+from mailvault.mail.maildir_flags import flags_digest
 from mailvault.mail.manifest import folder_digest
-from mailvault.mail.manifest_model import SCANNED, Manifest
+from mailvault.mail.manifest_model import SCANNED, FolderEntry, Manifest
 from mailvault.mail.restore_plan import folder_dir, restored
 
 _SIZE = re.compile(r",S=(\d+)")
@@ -85,9 +86,8 @@ def lint_mail(
                 f" {'of record ' if manifest.state != SCANNED else ''}says {entry.messages}, {entry.bytes}:"
                 " the restore does not hold what the snapshot does"
             )))  # fmt: skip
-        elif entry.digest and folder_digest(files.files) != entry.digest:
-            differ = f"{where}: the restored messages differ from the manifest"
-            result.findings.append(Finding(mismatch, "lint", differ))
+        else:
+            result.findings += _same_messages(entry, files, where, mismatch)
         uidvalidity = uidvalidity_of[path] if path in uidvalidity_of else read_uidvalidity(path)
         if entry.uidvalidity is not None and uidvalidity != entry.uidvalidity:
             result.findings.append(Finding("fail", "lint", (
@@ -125,6 +125,16 @@ def _mtime(path: Path) -> str:
         return datetime.fromtimestamp(path.lstat().st_mtime, UTC).isoformat(timespec="seconds")
     except OSError:
         return "(not restored)"
+
+
+def _same_messages(entry: FolderEntry, files: FolderFiles, where: str, mismatch: Level) -> list[Finding]:
+    """As many messages as the manifest says: are they the same ones (digest), with the same flags?"""
+    if entry.digest and folder_digest(files.files) != entry.digest:
+        return [Finding(mismatch, "lint", f"{where}: the restored messages differ from the manifest")]
+    if entry.flags and flags_digest(rel for _, _, rel in files.files) != entry.flags:
+        lost = f"{where}: the restored messages' flags differ from the manifest's (seen, answered, flagged …)"
+        return [Finding(mismatch, "lint", lost)]
+    return []
 
 
 def planned_folders(root: Path, manifest: Manifest) -> list[FolderFacts]:

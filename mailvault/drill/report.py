@@ -9,10 +9,10 @@ from typing import Any
 
 from mailvault import execute
 from mailvault.drill.judge import Finding, Level
-from mailvault.humanize import human_duration
+from mailvault.humanize import human_bytes, human_duration
 from mailvault.state.paths import write_atomic
 
-PHASES = ("snapshot", "container", "restore", "lint", "serve", "verify")
+PHASES = ("snapshot", "container", "restore", "lint", "serve", "verify", "controls")
 
 
 @dataclass
@@ -39,6 +39,8 @@ class DrillReport:
     findings: list[Finding]
     paths: dict[str, str] = field(default_factory=dict)
     upload: dict[str, str] = field(default_factory=dict)  # "json"/"markdown" -> where stored beside the backups
+    controls: dict[str, Any] = field(default_factory=dict)  # the negative controls (drill.controls): see summary
+    repository_bytes_read: int | None = None  # the snapshot's blobs as stored: the restore's download
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -66,6 +68,22 @@ def markdown(report: DrillReport) -> str:
         f" largest gap between snapshots in 30 days: {human_duration(report.largest_gap_s)}",
         f"- restored: {report.mailboxes} mailboxes, {report.messages} messages, {report.bytes} bytes;"
         f" {report.samples} sampled messages hashed over IMAP",
+        *(
+            [
+                f"- read from the repository: {human_bytes(report.repository_bytes_read)} (the snapshot's"
+                " data as stored, by restic stats; the index aside)"
+            ]
+            if report.repository_bytes_read is not None
+            else []
+        ),
+        *(
+            [
+                f"- verifier sensitivity: {report.controls['caught']} damages caught (copies of"
+                f" {report.controls['where']})"
+            ]
+            if report.controls
+            else []
+        ),
         f"- runtime: {report.runtime or '-'}, image {report.image or '-'}"
         + (" (built for this drill)" if report.image_built else ""),
         *([f"- stored beside the backups: {report.upload['json']} (and .md)"] if report.upload else []),

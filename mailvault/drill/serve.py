@@ -73,6 +73,20 @@ def serve(place: Place, work: Path, manifest: Manifest, port: int, *, ready_time
     )
 
 
+def admit(place: Place, work: Path, more: Manifest, *, uid: int, gid: int) -> None:
+    """Let the running Dovecot serve ``more`` mailboxes too (the negative controls' copies): their
+    lines are added to the passwd-file, which Dovecot re-reads at the next login."""
+    lines = dovecot_conf.users_file(
+        ((m.name, place.restore_root + m.path) for m in more.mailboxes),
+        password=password(work),
+        uid=NOBODY if uid == 0 else uid,
+        gid=NOBODY if uid == 0 else gid,
+        folder_layout=more.folder_layout,
+    )
+    users = work / "run" / "users"
+    write_atomic(users, users.read_text() + lines)
+
+
 def hand_over(place: Place, roots: list[str], *, chown: bool) -> None:
     """Let the mail user reach the restored maildir roots; with ``chown``, first give them to nobody."""
     script = HAND_OVER.format(owner=f"{NOBODY}:{NOBODY}")

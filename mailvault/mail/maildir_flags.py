@@ -6,6 +6,9 @@ are the standard flags, lower-case ``a``-``z`` are keywords numbered 0-25 in ``d
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
+
 SYSTEM = {"D": r"\Draft", "F": r"\Flagged", "R": r"\Answered", "S": r"\Seen", "T": r"\Deleted", "P": "$Forwarded"}
 
 
@@ -17,6 +20,23 @@ def info_letters(filename: str) -> str:
     """
     _, sep, info = filename.partition(":2,")
     return info if sep else ""
+
+
+def flags_digest(names: Iterable[str]) -> str:
+    """SHA-256 over the sorted (base name, sorted flag letters) of a folder's message files: what the
+    folder's flags and keywords are, as the file names carry them (``cur/1.M2,S=9:2,SF``).
+
+    >>> flags_digest(["cur/a:2,SF", "new/b"]) == flags_digest(["cur/b:2,", "cur/a:2,FS"])
+    True
+    >>> flags_digest(["cur/a:2,SF"]) == flags_digest(["cur/a:2,S"])
+    False
+    """
+    pairs = []
+    for rel in names:
+        name = rel.rpartition("/")[2]
+        pairs.append((name.partition(":")[0], "".join(sorted(info_letters(name)))))
+    text = "".join(f"{base}\0{letters}\n" for base, letters in sorted(pairs))
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def parse_keywords(text: str) -> dict[str, str]:

@@ -18,7 +18,8 @@ from mailvault import netprobe
 from mailvault.errors import SourceError
 from mailvault.mail.layout import Mailbox, find_mailboxes
 from mailvault.mail.listing import list_many
-from mailvault.mail.maildir import Folder, FolderLayout, folder_files, list_folders, read_uidvalidity
+from mailvault.mail.maildir import Folder, FolderFiles, FolderLayout, folder_files, list_folders, read_uidvalidity
+from mailvault.mail.maildir_flags import flags_digest
 from mailvault.mail.manifest_model import FolderEntry, MailboxEntry, Manifest, SampleEntry
 from mailvault.mail.message_files import names as message_names
 from mailvault.mail.scan_cache import ScanCache, Stamp, stamp
@@ -124,15 +125,7 @@ def scan(
             found = next(listed)
             files = found.files
             unreadable_dirs += found.unreadable
-            entry = FolderEntry(
-                name=folder.name,
-                display=folder.display,
-                messages=len(found.files),
-                bytes=found.bytes,
-                newest=_iso(found.newest),
-                uidvalidity=read_uidvalidity(folder.path),
-                digest=folder_digest(found.files),
-            )
+            entry = _entry(folder, found)
         mailboxes.setdefault(mbox, MailboxEntry(mbox.name, str(mbox.path), [])).folders.append(entry)
         fresh.folders[str(folder.path)] = (current, entry)
         fresh.names[str(folder.path)] = names if files is None else [rel for _, _, rel in files]
@@ -151,6 +144,20 @@ def scan(
         folder_layout=folder_layout,
     )
     return ScanResult(manifest, cursor, fresh, reused, seen)
+
+
+def _entry(folder: Folder, found: FolderFiles) -> FolderEntry:
+    """A folder's manifest entry from its listing."""
+    return FolderEntry(
+        name=folder.name,
+        display=folder.display,
+        messages=len(found.files),
+        bytes=found.bytes,
+        newest=_iso(found.newest),
+        uidvalidity=read_uidvalidity(folder.path),
+        digest=folder_digest(found.files),
+        flags=flags_digest(rel for _, _, rel in found.files),
+    )
 
 
 def _mailboxes(root: Path, layout: str) -> list[Mailbox]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 FORMAT = "mailvault-manifest"
@@ -42,6 +42,7 @@ class FolderEntry:
     uidvalidity: int | None
     digest: str  # "" when a size is unknown (a file that came and went during the run): not compared
     newest_file: str | None = None  # with a record: which file ``newest`` is the mtime of ("cur/…")
+    flags: str = ""  # mail.maildir_flags.flags_digest of the files; "" in manifests made before it: not compared
 
 
 @dataclass(frozen=True)
@@ -179,9 +180,10 @@ class Manifest:
             hostname=data["hostname"],
             roots=list(data["roots"]),
             mailboxes=[
-                MailboxEntry(m["name"], m["path"], [FolderEntry(**f) for f in m["folders"]]) for m in data["mailboxes"]
+                MailboxEntry(m["name"], m["path"], [_known(FolderEntry, f) for f in m["folders"]])
+                for m in data["mailboxes"]
             ],
-            samples=[SampleEntry(**s) for s in data.get("samples", [])],
+            samples=[_known(SampleEntry, s) for s in data.get("samples", [])],
             unreadable=list(data.get("unreadable", [])),
             folder_layout=str(data.get("folder_layout", "maildir++")),
             version=int(data.get("version", 1)),
@@ -191,3 +193,10 @@ class Manifest:
             missed=list(data.get("missed", [])),
             superseded_by=data.get("superseded_by"),
         )
+
+
+def _known(kind: Any, data: dict[str, Any]) -> Any:
+    """``kind(**data)`` without the keys a later mailvault added: a newer manifest of the same version
+    is still read, its new facts left aside."""
+    names = {f.name for f in fields(kind)}
+    return kind(**{k: v for k, v in data.items() if k in names})

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from mailvault.mail.maildir_flags import flags_digest
 from mailvault.mail.manifest import ScannedFolder, folder_digest
 from mailvault.mail.manifest_model import Churn, FolderEntry, Manifest
 
@@ -156,6 +157,7 @@ def _entry(folder: ScannedFolder, got: list[str], now: Stats, old: FolderEntry |
         uidvalidity=old.uidvalidity if old else None,
         digest=folder_digest(pairs) if exact else "",
         newest_file=newest[1] if newest else None,
+        flags=flags_digest(got),
     )
 
 

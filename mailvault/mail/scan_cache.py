@@ -18,7 +18,7 @@ from pathlib import Path
 from mailvault.mail.manifest_model import FolderEntry
 
 RACY_SECONDS = 2.0
-FORMAT = 1
+FORMAT = 2  # 2: entries carry the flags digest
 
 
 @dataclass(frozen=True)

@@ -113,9 +113,20 @@ def _drill(facts: Facts) -> list[Metric]:
         value=1 if job.last.status == "ok" and s.get("verdict") in ("pass", "warn") else 0,
     )]  # fmt: skip
     for key, name, text in (("rto_s", "mailvault_drill_rto_seconds", "RTO of the newest drill."),
-                            ("rpo_s", "mailvault_drill_rpo_seconds", "RPO of the newest drill.")):  # fmt: skip
+                            ("rpo_s", "mailvault_drill_rpo_seconds", "RPO of the newest drill."),
+                            ("repository_bytes_read", "mailvault_drill_repository_read_bytes",
+                             "What the newest drill's restore read from the repository (its egress).")):  # fmt: skip
         if isinstance(s.get(key), int | float):
             found.append(_g(name, text, value=float(s[key])))
+    controls = s.get("controls")
+    caught, _, staged = str(controls.get("caught", "")).partition("/") if isinstance(controls, dict) else ("", "", "")
+    if caught.isdecimal() and staged.isdecimal():
+        found += [
+            _g("mailvault_drill_controls_staged", "Damages staged by the newest drill's negative controls.",
+               value=int(staged)),
+            _g("mailvault_drill_controls_caught", "Of those, the damages its verifier noticed (all, or it is blind"
+               " to some).", value=int(caught)),
+        ]  # fmt: skip
     phases = s.get("phases")
     if isinstance(phases, dict) and phases:
         family = _g("mailvault_drill_phase_seconds", "Duration of each phase of the newest drill.", labels=["phase"])

@@ -181,8 +181,10 @@ def unlock_argv(repo: ResticRepo) -> tuple[str, ...]:
     return (*repo.base(), "unlock")
 
 
-def stats_argv(repo: ResticRepo) -> tuple[str, ...]:
-    return (*repo.base(), "stats", "--json", "--no-lock", "--mode", "raw-data")
+def stats_argv(repo: ResticRepo, snapshot: str | None = None) -> tuple[str, ...]:
+    """The blobs as stored (compressed, encrypted): of the whole repository, or of one ``snapshot``
+    (what restoring it downloads, index and cache aside)."""
+    return (*repo.base(), "stats", "--json", "--no-lock", "--mode", "raw-data", *((snapshot,) if snapshot else ()))
 
 
 def dump_argv(repo: ResticRepo, snapshot: str, path: str) -> tuple[str, ...]:

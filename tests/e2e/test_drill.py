@@ -50,7 +50,14 @@ def test_a_good_backup_passes_the_drill(drilled: Workspace) -> None:
     assert report["verdict"] in ("pass", "warn") and not [f for f in report["findings"] if f["level"] == "fail"]
     assert (report["mailboxes"], report["messages"]) == (4, 80)
     assert report["samples"] == 10 and report["rto_s"] > 0 and report["rpo_s"] < 600
-    assert set(report["phases"]) == {"snapshot", "container", "restore", "lint", "serve", "verify"}
+    assert set(report["phases"]) == {"snapshot", "container", "restore", "lint", "serve", "verify", "controls"}
+    # the verifier proved it would have noticed each of the seven damages, on copies of a real folder
+    assert report["controls"]["caught"] == "7/7", report["controls"]
+    assert all(c["caught"] and c["caught_by"] for c in report["controls"]["controls"][1:])
+    assert not report["controls"]["controls"][0]["caught"], "the undamaged copy passed"
+    assert any(f["message"].startswith("verifier sensitivity: 7/7 damages caught") for f in report["findings"])
+    # what the drill cost in egress: the snapshot's data as stored (compressed: under the store's size)
+    assert 0 < report["repository_bytes_read"] < 2 * sum(p.stat().st_size for p in ws.vmail.rglob("*") if p.is_file())
     # one phase line each, whole, each saying what it does (the phases overlap in threads)
     said = [line for line in proc.stderr.splitlines() if line.startswith("drill:")]
     assert all(line.count("drill:") == 1 for line in said) and len(said) == len(set(said)), said
@@ -64,6 +71,18 @@ def test_a_good_backup_passes_the_drill(drilled: Workspace) -> None:
     assert md.startswith(f"# Restore drill {report['run_id']}: ")
     history = ws.cli_json("history", "--kind", "drill")
     assert history[0]["kind"] == "drill" and history[0]["status"] == "ok"
+
+
+def test_a_blinded_verifier_is_caught_by_the_controls(drilled: Workspace) -> None:
+    """With the sampled-hash comparison switched off (a test-only switch), the good backup still passes
+    its checks, but the byte-flip control is not noticed: the drill says so and WARNs."""
+    proc = drilled.cli("restore-test", "--json", check=False, env={"MAILVAULT_TEST_BLIND_VERIFIER": "sample-hashes"})
+    report = json.loads(proc.stdout)
+    assert (proc.returncode, report["verdict"]) == (2, "warn"), proc.stdout[-3000:]
+    assert report["controls"]["caught"] == "6/7"
+    warned = [f["message"] for f in report["findings"] if f["level"] == "warn"]
+    assert any("did not notice a byte flipped in a sampled message" in w for w in warned), warned
+    assert not [f for f in report["findings"] if f["level"] == "fail"]
 
 
 def test_a_root_owned_store_is_served_as_nobody(ws: Workspace, drill_image: str) -> None:

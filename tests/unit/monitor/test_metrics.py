@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from mailvault.monitor.metrics import exposition, write_textfile
@@ -31,3 +32,25 @@ def test_per_mailbox_metrics_only_when_asked() -> None:
 
     f = facts()
     assert "mailvault_mailbox_" not in exposition(families(f, evaluate(f)))
+
+
+def test_the_drills_negative_controls_are_exported() -> None:
+    from mailvault.monitor.facts import JobFacts
+    from mailvault.monitor.metrics import families
+    from tests.unit.monitor.test_status import WEEK, run
+
+    blind = run(
+        6,
+        "drill",
+        timedelta(days=1),
+        verdict="warn",
+        rto_s=60.0,
+        controls={"caught": "6/7", "where": "a b"},
+        repository_bytes_read=123456,
+    )
+    f = facts(drill=JobFacts(blind, blind, WEEK))
+    got = samples(exposition(families(f, evaluate(f))))
+    assert got[("mailvault_drill_controls_staged", ())] == 7 and got[("mailvault_drill_controls_caught", ())] == 6
+    assert got[("mailvault_drill_repository_read_bytes", ())] == 123456
+    older = facts()  # a drill from before the controls: no such metrics rather than a zero
+    assert "mailvault_drill_controls" not in exposition(families(older, evaluate(older)))
