@@ -28,6 +28,7 @@ from mailvault.config.schema import Config
 from mailvault.drill import dkim, image, secret_files, serve
 from mailvault.drill.config_check import check_configs
 from mailvault.drill.controls import ControlsResult, run_controls
+from mailvault.drill.controls import mailboxes as control_mailboxes
 from mailvault.drill.judge import Finding, Level, band, largest_gap, verdict
 from mailvault.drill.lint import LintResult, lint_certificates, lint_mail, planned_folders, restored_uidvalidity
 from mailvault.drill.place import RESTORE_IN, RUN_IN, SECRETS_IN, ContainerPlace, LocalPlace, Place
@@ -277,7 +278,7 @@ def _inside(config: Config, st: _State, place: Place, work: Path, snap: Snapshot
             _check(config, st, place, work, snap, manifest, say, [p.result() for p in published], port)
             read = dns.submit(repository_bytes, config, snap.id)  # (after the RTO: it competes with nothing)
             if config.drill.controls and not any(f.level == "fail" for f in st.findings):
-                _controls(st, place, work, manifest, say, port)
+                _controls(st, work, manifest, say, port)
             st.read_bytes = read.result()
 
 
@@ -352,7 +353,8 @@ def _check(
         linting = pool.submit(lint)
         try:
             with _phase(st, "serve", "Dovecot takes the restored mail", say):
-                serve.serve(place, work, manifest, port, ready_timeout=config.drill.ready_timeout)
+                also = control_mailboxes() if config.drill.controls else []
+                serve.serve(place, work, manifest, port, ready_timeout=config.drill.ready_timeout, also=also)
             # the sizes are judged against the lint's once it is done
             with _phase(st, "verify", "every folder over IMAP against the manifest", say):
                 outcome = check(
@@ -375,10 +377,10 @@ def _check(
         )))  # fmt: skip
 
 
-def _controls(st: _State, place: Place, work: Path, manifest: Manifest, say: Say, port: int) -> None:
+def _controls(st: _State, work: Path, manifest: Manifest, say: Say, port: int) -> None:
     """The negative controls: damaged copies of one restored folder must fail the checks just passed."""
     with _phase(st, "controls", "negative controls: damaged copies must fail the same checks", say):
-        st.controls = run_controls(place, work, manifest, port)
+        st.controls = run_controls(work, manifest, port)
     if st.controls is None:
         st.findings.append(Finding("pass", "controls", (
             "no negative controls: no folder holds two messages, one of them sampled"

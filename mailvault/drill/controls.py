@@ -20,7 +20,6 @@ from mailvault.drill.damage import DAMAGES, DamageTarget, scratch_copy
 from mailvault.drill.imap_check import check, size_findings
 from mailvault.drill.judge import Finding, Level
 from mailvault.drill.lint import lint_mail, planned_folders
-from mailvault.drill.place import Place
 from mailvault.mail.maildir import folder_files
 from mailvault.mail.maildir_flags import info_letters
 from mailvault.mail.manifest_model import FolderEntry, MailboxEntry, Manifest, SampleEntry
@@ -73,6 +72,12 @@ class ControlsResult:
         ]}  # fmt: skip
 
 
+def mailboxes() -> list[tuple[str, str]]:
+    """(login, mailbox path) of each control's copy: the drill's Dovecot is told them when it is given
+    the restored mail (see serve.serve)."""
+    return [(f"control-{n}@{DOMAIN}", f"/{SCRATCH}/c{n}") for n in range(len(DAMAGES) + 1)]
+
+
 def choose(root: Path, manifest: Manifest) -> Candidate | None:
     """The smallest folder with two messages or more, one of them sampled, whose manifest entry can be
     checked in full; one that holds a flagged message is preferred (the flag control needs one)."""
@@ -106,12 +111,11 @@ def stage(root: Path, manifest: Manifest, chosen: Candidate) -> tuple[Manifest, 
     shutil.rmtree(base, ignore_errors=True)
     base.mkdir(mode=0o711, parents=True)
     controls = [Control("none"), *(Control(name) for name in DAMAGES)]
-    mailboxes, samples = [], []
-    for n, control in enumerate(controls):
-        name, path = f"control-{n}@{DOMAIN}", f"/{SCRATCH}/c{n}"
+    entries, samples = [], []
+    for control, (name, path) in zip(controls, mailboxes(), strict=True):
         scratch = restored(root, folder_dir(path, chosen.entry.name, manifest.folder_layout))
         scratch_copy(chosen.target.folder, scratch)
-        mailboxes.append(MailboxEntry(name, path, [chosen.entry]))
+        entries.append(MailboxEntry(name, path, [chosen.entry]))
         samples.append(replace(chosen.sample, mailbox=name))
         control.not_staged = _cannot(control.damage, chosen)
         if control.damage != "none" and not control.not_staged:
@@ -122,7 +126,7 @@ def stage(root: Path, manifest: Manifest, chosen: Candidate) -> tuple[Manifest, 
     stat = chosen.target.folder.stat()
     if os.geteuid() == 0:  # Dovecot reads the copies as the mail user
         _give(base, stat.st_uid, stat.st_gid)
-    copies = replace(manifest, mailboxes=mailboxes, samples=samples, roots=[f"/{SCRATCH}"])
+    copies = replace(manifest, mailboxes=entries, samples=samples, roots=[f"/{SCRATCH}"])
     return copies, controls
 
 
@@ -174,18 +178,16 @@ def judge(controls: list[Control], findings: list[Finding], copies: Manifest, wh
     return result
 
 
-def run_controls(place: Place, work: Path, manifest: Manifest, port: int) -> ControlsResult | None:
-    """Stage the controls in the restored tree, let the drill's Dovecot serve them, check them and
-    judge; None when no folder of the snapshot can carry them (no folder of two messages with a
-    sampled one)."""
+def run_controls(work: Path, manifest: Manifest, port: int) -> ControlsResult | None:
+    """Stage the controls in the restored tree, check them through the drill's Dovecot (which was
+    given their logins with the restored mail: :func:`mailboxes`) and judge; None when no folder of
+    the snapshot can carry them (no folder of two messages with a sampled one)."""
     root = work / "restore"
     chosen = choose(root, manifest)
     if chosen is None:
         return None
     where = f"{chosen.mailbox.name} {chosen.entry.display}"
     copies, controls = stage(root, manifest, chosen)
-    stat = chosen.target.folder.stat()
-    serve.admit(place, work, copies, uid=stat.st_uid, gid=stat.st_gid)
     return judge(controls, checks(root, copies, port, serve.password(work)), copies, where)
 
 

@@ -8,6 +8,7 @@ to Dovecot's mail user and the passwd-file is filled; Dovecot re-reads it at the
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 from mailvault import execute, netprobe
@@ -48,8 +49,20 @@ def start(place: Place, work: Path) -> int:
     return port
 
 
-def serve(place: Place, work: Path, manifest: Manifest, port: int, *, ready_timeout: float) -> None:
-    """Give the restored mailboxes to the running Dovecot; return once it answers on ``port``."""
+def serve(
+    place: Place,
+    work: Path,
+    manifest: Manifest,
+    port: int,
+    *,
+    ready_timeout: float,
+    also: Sequence[tuple[str, str]] = (),
+) -> None:
+    """Give the restored mailboxes to the running Dovecot; return once it answers on ``port``.
+
+    ``also``: more (login, mailbox path) pairs, for mailboxes made later (the negative controls'
+    copies). They are listed now because Dovecot re-reads a changed passwd-file at most once a
+    second: a login in the second of the last lookup would not see a line added then."""
     first = restored(work / "restore", manifest.mailboxes[0].path) if manifest.mailboxes else work / "restore"
     owner = first.stat() if first.exists() else (work / "restore").stat()
     uid, gid = owner.st_uid, owner.st_gid
@@ -57,7 +70,10 @@ def serve(place: Place, work: Path, manifest: Manifest, port: int, *, ready_time
         uid = gid = NOBODY
     hand_over(place, [place.restore_root + root for root in manifest.roots], chown=owner.st_uid == 0)
     users = dovecot_conf.users_file(
-        ((m.name, place.restore_root + m.path) for m in manifest.mailboxes),
+        [
+            *((m.name, place.restore_root + m.path) for m in manifest.mailboxes),
+            *((name, place.restore_root + path) for name, path in also),
+        ],
         password=password(work),
         uid=uid,
         gid=gid,
@@ -71,20 +87,6 @@ def serve(place: Place, work: Path, manifest: Manifest, port: int, *, ready_time
     raise MailvaultError(
         f"the drill's Dovecot did not answer on 127.0.0.1:{port} within {ready_timeout:g} s", details=tail
     )
-
-
-def admit(place: Place, work: Path, more: Manifest, *, uid: int, gid: int) -> None:
-    """Let the running Dovecot serve ``more`` mailboxes too (the negative controls' copies): their
-    lines are added to the passwd-file, which Dovecot re-reads at the next login."""
-    lines = dovecot_conf.users_file(
-        ((m.name, place.restore_root + m.path) for m in more.mailboxes),
-        password=password(work),
-        uid=NOBODY if uid == 0 else uid,
-        gid=NOBODY if uid == 0 else gid,
-        folder_layout=more.folder_layout,
-    )
-    users = work / "run" / "users"
-    write_atomic(users, users.read_text() + lines)
 
 
 def hand_over(place: Place, roots: list[str], *, chown: bool) -> None:
