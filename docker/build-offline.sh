@@ -5,7 +5,7 @@
 set -euo pipefail
 TAG=${1:?usage: build-offline.sh TAG [docker|podman]}
 RUNTIME=${2:-docker}
-PACKAGES=dovecot-imapd,restic,python3,ca-certificates,postfix
+PACKAGES=dovecot-imapd,dovecot-lmtpd,restic,python3,ca-certificates,postfix
 
 mirror() {  # the first Debian mirror of this machine's apt sources
   local uri

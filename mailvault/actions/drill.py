@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mailvault import execute
+from mailvault import execute, netprobe
 from mailvault.actions import records
 from mailvault.actions.drill_upload import store_beside_backups
 from mailvault.actions.engine import Engine
@@ -26,6 +26,7 @@ from mailvault.actions.repo_stats import repository_bytes
 from mailvault.actions.snapshot_pick import list_snapshots, pick_for_drill
 from mailvault.config.schema import Config
 from mailvault.drill import dkim, image, secret_files, serve
+from mailvault.drill.canary import CanaryResult, Ports, restored_postfix, run_canary
 from mailvault.drill.config_check import check_configs
 from mailvault.drill.controls import ControlsResult, run_controls
 from mailvault.drill.controls import mailboxes as control_mailboxes
@@ -70,6 +71,8 @@ class _State:
     gap: timedelta | None = None
     failed_in: str | None = None  # the phase whose error ended the drill (phases may overlap)
     controls: ControlsResult | None = None
+    t0: float = 0.0  # time.monotonic() at the drill's start
+    canary: CanaryResult | None = None
     read_bytes: int | None = None  # what restoring the snapshot downloads (restic stats --mode raw-data)
 
 
@@ -86,7 +89,7 @@ def restore_test(
     say = say or (lambda line: logger.info("%s", line))
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
-    st = _State()
+    st = _State(t0=t0)
     keep = config.drill.keep_on_failure_hours if keep_on_failure_hours is None else keep_on_failure_hours
     with job_run(config, "drill", own_lock=True) as run:
         work = run.paths.root / "drills" / str(run.id)
@@ -273,12 +276,14 @@ def _inside(config: Config, st: _State, place: Place, work: Path, snap: Snapshot
         with _phase(
             st, "serve", "starting Dovecot in the container (it opens no mailbox before the restore ends)", say
         ):
-            port = serve.start(place, work)
+            port, lmtp_port = serve.start(place, work, lmtp=config.drill.canary)
         if _restore(config, st, place, work, snap, manifest, say):
             _check(config, st, place, work, snap, manifest, say, [p.result() for p in published], port)
             read = dns.submit(repository_bytes, config, snap.id)  # (after the RTO: it competes with nothing)
             if config.drill.controls and not any(f.level == "fail" for f in st.findings):
                 _controls(st, work, manifest, say, port)
+            if lmtp_port is not None:
+                _canary(config, st, place, work, snap, manifest, say, Ports(0, lmtp_port, port))
             st.read_bytes = read.result()
 
 
@@ -377,6 +382,30 @@ def _check(
         )))  # fmt: skip
 
 
+def _canary(
+    config: Config, st: _State, place: Place, work: Path, snap: Snapshot, manifest: Manifest, say: Say, ports: Ports
+) -> None:
+    """The mail-flow canary through the restored Postfix; its arrival is judged against the RTO target."""
+    config_dir = restored_postfix(work / "restore", snap.paths)
+    if config_dir is None or not manifest.mailboxes:
+        st.findings.append(
+            Finding("pass", "canary", "no Postfix config (main.cf) in the snapshot: no mail-flow canary")
+        )
+        return
+    with _phase(st, "canary", "the restored Postfix receives a canary and delivers it to Dovecot", say):
+        ports = Ports(netprobe.free_port(), ports.lmtp, ports.imap)
+        recipient = manifest.mailboxes[0].name
+        st.canary = run_canary(place, work, config_dir, recipient, ports, serve.password(work), st.t0)
+    st.findings += st.canary.findings
+    if st.canary.arrived_s is not None:
+        arrived = timedelta(seconds=st.canary.arrived_s)
+        st.findings.append(Finding(band(arrived, config.targets.rto), "canary", (
+            f"mail flows again: a canary sent to the restored Postfix reached {st.canary.recipient}'s INBOX"
+            f" {human_duration(arrived)} after the drill began (target {human_duration(config.targets.rto)});"
+            f" a message for outside was refused ({st.canary.outbound_refused})"
+        )))  # fmt: skip
+
+
 def _controls(st: _State, work: Path, manifest: Manifest, say: Say, port: int) -> None:
     """The negative controls: damaged copies of one restored folder must fail the checks just passed."""
     with _phase(st, "controls", "negative controls: damaged copies must fail the same checks", say):
@@ -437,6 +466,7 @@ def _report(config: Config, st: _State, run_id: int, started_at: datetime, t0: f
         findings=findings,
         controls=st.controls.as_dict() if st.controls else {},
         repository_bytes_read=st.read_bytes,
+        canary=st.canary.as_dict() if st.canary else {},
     )
 
 

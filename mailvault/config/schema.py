@@ -436,6 +436,13 @@ class DrillSection(Section):
         " warning naming it.",
         examples=[True],
     )
+    canary: bool = Field(
+        True,
+        description="Start the restored Postfix config in the drill's place with every way out disabled, send"
+        " it a canary message for a restored mailbox, and read the canary back over IMAP after Postfix"
+        " delivered it by LMTP to the drill's Dovecot: the second RTO, when mail flows again.",
+        examples=[True],
+    )
     dkim: DkimKeys = Field(
         {},
         description="DKIM keys the drill checks: the name of the key's TXT record (selector._domainkey.domain,"

@@ -151,14 +151,21 @@ def iter_message_paths(root: Path) -> Iterator[Path]:
 
 def make_server_config(base: Path) -> tuple[list[Path], list[Path]]:
     """Small but real stand-ins for /etc/postfix, /etc/dovecot and the key directories (a self-signed
-    TLS certificate with its key, a DKIM key); returns (config dirs, key dirs)."""
+    TLS certificate with its key, a DKIM key); returns (config dirs, key dirs). Postfix accepts mail
+    for the mailboxes generate() made under ``base``/vmail and hands it to Dovecot by LMTP."""
     postfix, dovecot = base / "etc" / "postfix", base / "etc" / "dovecot"
     dkim, tls = base / "etc" / "opendkim" / "keys", base / "etc" / "ssl" / "mail"
     for d in (postfix, dovecot, dkim, tls):
         d.mkdir(parents=True, exist_ok=True)
+    vmail = base / "vmail"  # as generate() makes it: %d/%n/Maildir
+    boxes = sorted((d.parent.parent.name, d.parent.name) for d in vmail.glob("*/*/Maildir") if d.is_dir())
+    (postfix / "vmailbox").write_text("".join(f"{user}@{domain} {domain}/{user}/Maildir/\n" for domain, user in boxes))
     (postfix / "main.cf").write_text(
-        "myhostname = mail.example.com\ncompatibility_level = 3.6\nvirtual_mailbox_base = /var/vmail\n"
-        "smtpd_tls_cert_file = /etc/ssl/mail/fullchain.pem\nsmtpd_tls_key_file = /etc/ssl/mail/privkey.pem\n"
+        "myhostname = mail.example.com\ncompatibility_level = 3.6\n"
+        f"virtual_mailbox_domains = {', '.join(sorted({domain for domain, _ in boxes})) or 'example.com'}\n"
+        f"virtual_mailbox_base = {vmail}\nvirtual_mailbox_maps = texthash:{postfix}/vmailbox\n"
+        "virtual_transport = lmtp:unix:private/dovecot-lmtp\n"
+        f"smtpd_tls_cert_file = {tls}/fullchain.pem\nsmtpd_tls_key_file = {tls}/privkey.pem\n"
     )
     (postfix / "master.cf").write_text(
         "smtp      inet  n       -       y       -       -       smtpd\n"

@@ -44,6 +44,13 @@ class ContainerPlace:
         self.sandbox.exec(["sh", "-c", script, "dovecot", conf, log], what="starting Dovecot in the drill container",
                       timeout=60, detach=True)  # fmt: skip
 
+    def start_postfix(self, config_dir: str) -> None:
+        """Detached, in the foreground of its exec (the container's removal stops it)."""
+        script = 'exec postfix -c "$1" start-fg >"$2" 2>&1'
+        log = f"{self.run_dir}/postfix/start.log"
+        self.sandbox.exec(["sh", "-c", script, "postfix", config_dir, log], what="starting the restored Postfix",
+                          timeout=60, detach=True)  # fmt: skip
+
     def stop(self) -> None:
         """The container's removal stops everything in it."""
 
@@ -69,6 +76,7 @@ class LocalPlace:
         for sub in ("restore", "run", "secrets"):
             Path(self.mount_base, sub).mkdir(parents=True, exist_ok=True)
         self.dovecot: execute.Background | None = None
+        self.postfix: execute.Background | None = None
 
     def _wrap(self, argv: Sequence[str]) -> tuple[str, ...]:
         binds = " && ".join(
@@ -85,9 +93,14 @@ class LocalPlace:
         log = self.work / "run" / "dovecot-foreground.log"
         self.dovecot = execute.Background(self._wrap(["dovecot", "-F", "-c", conf]), log_path=log)
 
+    def start_postfix(self, config_dir: str) -> None:
+        log = self.work / "run" / "postfix" / "start.log"
+        self.postfix = execute.Background(self._wrap(["postfix", "-c", config_dir, "start-fg"]), log_path=log)
+
     def stop(self) -> None:
-        if self.dovecot is not None:
-            self.dovecot.stop(grace=0)  # unshare ignores SIGTERM while it waits: SIGKILL takes the namespace down
+        for child in (self.dovecot, self.postfix):
+            if child is not None:
+                child.stop(grace=0)  # unshare ignores SIGTERM while it waits: SIGKILL takes the namespace down
 
 
 Place = ContainerPlace | LocalPlace

@@ -12,7 +12,7 @@ from mailvault.drill.judge import Finding, Level
 from mailvault.humanize import human_bytes, human_duration
 from mailvault.state.paths import write_atomic
 
-PHASES = ("snapshot", "container", "restore", "lint", "serve", "verify", "controls")
+PHASES = ("snapshot", "container", "restore", "lint", "serve", "verify", "controls", "canary")
 
 
 @dataclass
@@ -41,6 +41,7 @@ class DrillReport:
     upload: dict[str, str] = field(default_factory=dict)  # "json"/"markdown" -> where stored beside the backups
     controls: dict[str, Any] = field(default_factory=dict)  # the negative controls (drill.controls): see summary
     repository_bytes_read: int | None = None  # the snapshot's blobs as stored: the restore's download
+    canary: dict[str, Any] = field(default_factory=dict)  # the mail-flow canary; arrived_s is the second RTO
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -64,6 +65,11 @@ def markdown(report: DrillReport) -> str:
         f"- started: {report.started_at}",
         f"- snapshot: {report.snapshot_id or '-'} ({report.snapshot_time or '-'})",
         f"- RTO: {human_duration(report.rto_s)} (target {human_duration(report.rto_target_s)})",
+        *(
+            [f"- mail flows again (the canary read back): {human_duration(report.canary.get('arrived_s'))}"]
+            if report.canary
+            else []
+        ),
         f"- RPO: {human_duration(report.rpo_s)} (target {human_duration(report.rpo_target_s)});"
         f" largest gap between snapshots in 30 days: {human_duration(report.largest_gap_s)}",
         f"- restored: {report.mailboxes} mailboxes, {report.messages} messages, {report.bytes} bytes;"

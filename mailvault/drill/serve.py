@@ -35,18 +35,22 @@ def password(work: Path) -> str:
     return (work / "run" / "login").read_text().strip()
 
 
-def start(place: Place, work: Path) -> int:
-    """Start Dovecot in ``place`` on a free loopback port, with nobody able to log in yet; the port."""
+def start(place: Place, work: Path, *, lmtp: bool = False) -> tuple[int, int | None]:
+    """Start Dovecot in ``place`` on a free loopback port, with nobody able to log in yet; that port
+    and, with ``lmtp``, the port of its LMTP listener (the canary's delivery)."""
     secret = secrets.token_urlsafe(18)
     execute.register_secret(secret)
     write_atomic(work / "run" / "login", secret + "\n")
     write_atomic(work / "run" / "users", "")
     (work / "run" / "dovecot").mkdir(exist_ok=True)
     port = netprobe.free_port()
-    conf = dovecot_conf.render(port=port, run_dir=f"{place.run_dir}/dovecot", users=f"{place.run_dir}/users")
+    lmtp_port = netprobe.free_port() if lmtp else None
+    conf = dovecot_conf.render(
+        port=port, run_dir=f"{place.run_dir}/dovecot", users=f"{place.run_dir}/users", lmtp_port=lmtp_port
+    )
     (work / "run" / "dovecot.conf").write_text(conf)
     place.start_dovecot(f"{place.run_dir}/dovecot.conf")
-    return port
+    return port, lmtp_port
 
 
 def serve(

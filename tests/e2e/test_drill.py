@@ -50,7 +50,14 @@ def test_a_good_backup_passes_the_drill(drilled: Workspace) -> None:
     assert report["verdict"] in ("pass", "warn") and not [f for f in report["findings"] if f["level"] == "fail"]
     assert (report["mailboxes"], report["messages"]) == (4, 80)
     assert report["samples"] == 10 and report["rto_s"] > 0 and report["rpo_s"] < 600
-    assert set(report["phases"]) == {"snapshot", "container", "restore", "lint", "serve", "verify", "controls"}
+    assert set(report["phases"]) == {
+        "snapshot", "container", "restore", "lint", "serve", "verify", "controls", "canary"
+    }  # fmt: skip
+    # mail flows again: the restored Postfix took a canary and Dovecot's LMTP put it in a restored INBOX
+    canary = report["canary"]
+    assert canary["arrived_s"] > report["rto_s"] > 0 and canary["recipient"] == "alice@example.com"
+    assert canary["outbound_refused"].startswith("550") and canary["missing"] == []
+    assert any(f["message"].startswith("mail flows again") for f in report["findings"] if f["phase"] == "canary")
     # the verifier proved it would have noticed each of the seven damages, on copies of a real folder
     assert report["controls"]["caught"] == "7/7", report["controls"]
     assert all(c["caught"] and c["caught_by"] for c in report["controls"]["controls"][1:])
@@ -83,6 +90,55 @@ def test_a_blinded_verifier_is_caught_by_the_controls(drilled: Workspace) -> Non
     warned = [f["message"] for f in report["findings"] if f["level"] == "warn"]
     assert any("did not notice a byte flipped in a sampled message" in w for w in warned), warned
     assert not [f for f in report["findings"] if f["level"] == "fail"]
+
+
+def test_the_canary_never_leaves_even_when_the_restored_config_names_a_relay(ws: Workspace, drill_image: str) -> None:
+    """The restored main.cf sends everything through a relay that really listens on loopback: the drill
+    must not connect to it, and the canary is still delivered locally."""
+    import socket
+    import threading
+
+    ws.generate()
+    relay = socket.socket()
+    relay.bind(("127.0.0.9", 0))
+    relay.listen()
+    relay.settimeout(0.5)
+    connections: list[object] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            try:
+                connections.append(relay.accept()[1])
+            except TimeoutError:
+                continue
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        main_cf = ws.config_dirs[0] / "main.cf"
+        port = relay.getsockname()[1]
+        main_cf.write_text(main_cf.read_text() + f"relayhost = [127.0.0.9]:{port}\ndefault_transport = smtp\n")
+        ws.cli("init")
+        ws.cli("backup")
+        report = json.loads(ws.cli("restore-test", "--json", check=False).stdout)
+    finally:
+        stop.set()
+        watcher.join()
+        relay.close()
+    assert connections == [], "the drill connected to the restored relay"
+    assert report["canary"]["arrived_s"] > 0 and report["canary"]["outbound_refused"].startswith("550")
+
+
+def test_a_restored_postfix_config_that_cannot_start_fails_naming_it(ws: Workspace, drill_image: str) -> None:
+    ws.generate()
+    main_cf = ws.config_dirs[0] / "main.cf"
+    main_cf.write_text(main_cf.read_text() + "this line is not a setting\n")
+    ws.cli("init")
+    ws.cli("backup")
+    report = fails(ws)
+    assert f"the restored Postfix config in {ws.config_dirs[0]} cannot be read" in failures(report), failures(report)
+    assert "missing '=' after attribute name" in failures(report)
 
 
 def test_a_root_owned_store_is_served_as_nobody(ws: Workspace, drill_image: str) -> None:
