@@ -287,6 +287,7 @@ def test_the_drill_without_a_container_runtime(drilled: Workspace) -> None:
     assert report["runtime"].startswith("local (unshare") and (report["mailboxes"], report["messages"]) == (4, 80)
     assert any("with 4 restic processes side by side" in f["message"] for f in report["findings"])
     assert report["samples"] == 10 and drill_containers(drilled) == []
+    assert report["controls"]["caught"] == "7/7" and report["canary"]["arrived_s"] > 0  # Postfix of this host
     assert restored_copies(drilled) == []
 
 

@@ -62,6 +62,9 @@ def test_backups_under_live_traffic_pass_both_drills_and_restore_what_the_record
         report = json.loads(proc.stdout)
         assert fails(report) == [] and proc.returncode in (0, 2), report["findings"]
         assert any("judged against its manifest of record" in f["message"] for f in report["findings"])
+        # on a busy store too: the verifier catches all seven damages, and mail flows through the restored Postfix
+        assert report["controls"]["caught"] == "7/7", report["controls"]
+        assert report["canary"]["arrived_s"] > 0, report["canary"]
 
     # `restore --mailbox` of the last snapshot equals its manifest of record, folder by folder
     last = results[-1]["snapshot_id"]
