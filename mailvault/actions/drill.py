@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from mailvault import execute, netprobe
@@ -25,8 +26,8 @@ from mailvault.actions.engine import Engine
 from mailvault.actions.repo_stats import repository_bytes
 from mailvault.actions.snapshot_pick import list_snapshots, pick_for_drill
 from mailvault.config.schema import Config
-from mailvault.drill import dkim, image, secret_files, serve
-from mailvault.drill.canary import CanaryResult, Ports, restored_postfix, run_canary
+from mailvault.drill import canary_dkim, dkim, image, secret_files, serve
+from mailvault.drill.canary import CanaryResult, Ports, Signer, restored_postfix, run_canary
 from mailvault.drill.config_check import check_configs
 from mailvault.drill.controls import ControlsResult, run_controls
 from mailvault.drill.controls import mailboxes as control_mailboxes
@@ -278,12 +279,13 @@ def _inside(config: Config, st: _State, place: Place, work: Path, snap: Snapshot
         ):
             port, lmtp_port = serve.start(place, work, lmtp=config.drill.canary)
         if _restore(config, st, place, work, snap, manifest, say):
-            _check(config, st, place, work, snap, manifest, say, [p.result() for p in published], port)
+            answers = [p.result() for p in published]
+            _check(config, st, place, work, snap, manifest, say, answers, port)
             read = dns.submit(repository_bytes, config, snap.id)  # (after the RTO: it competes with nothing)
             if config.drill.controls and not any(f.level == "fail" for f in st.findings):
                 _controls(st, work, manifest, say, port)
             if lmtp_port is not None:
-                _canary(config, st, place, work, snap, manifest, say, Ports(0, lmtp_port, port))
+                _canary(config, st, place, work, (snap, manifest, answers), say, Ports(0, lmtp_port, port))
             st.read_bytes = read.result()
 
 
@@ -383,20 +385,42 @@ def _check(
 
 
 def _canary(
-    config: Config, st: _State, place: Place, work: Path, snap: Snapshot, manifest: Manifest, say: Say, ports: Ports
+    config: Config,
+    st: _State,
+    place: Place,
+    work: Path,
+    restored_facts: tuple[Snapshot, Manifest, list[dkim.Published]],
+    say: Say,
+    ports: Ports,
 ) -> None:
-    """The mail-flow canary through the restored Postfix; its arrival is judged against the RTO target."""
+    """The mail-flow canary through the restored Postfix; its arrival is judged against the RTO target,
+    its DKIM signature (with the first restored [drill] dkim key) against DNS."""
+    snap, manifest, answers = restored_facts
     config_dir = restored_postfix(work / "restore", snap.paths)
-    if config_dir is None or not manifest.mailboxes:
+    recipient = next((m.name for m in manifest.mailboxes if "@" in m.name), None)
+    if recipient is None:  # (mailboxes named by user alone: the address Dovecot's LMTP would look up is unknown)
+        none = "the mailboxes are not named user@domain: no mail-flow canary"
+        st.findings.append(Finding("pass", "canary", none))
+        return
+    if config_dir is None:
         st.findings.append(
             Finding("pass", "canary", "no Postfix config (main.cf) in the snapshot: no mail-flow canary")
         )
         return
     with _phase(st, "canary", "the restored Postfix receives a canary and delivers it to Dovecot", say):
         ports = Ports(netprobe.free_port(), ports.lmtp, ports.imap)
-        recipient = manifest.mailboxes[0].name
-        st.canary = run_canary(place, work, config_dir, recipient, ports, serve.password(work), st.t0)
+        key = _dkim_key(config, work, snap, answers)
+        signer = None
+        if key is not None:
+            signer = Signer(
+                canary_dkim.split_name(key[0])[1], partial(canary_dkim.sign, name=key[0], private_pem=key[1])
+            )
+        st.canary = run_canary(place, work, config_dir, recipient, ports, serve.password(work), st.t0, signer)
     st.findings += st.canary.findings
+    if key is not None and st.canary.message:
+        checked = canary_dkim.verify(st.canary.message, key[0], key[2], key[3])
+        st.canary.dkim = checked.message
+        st.findings.append(checked)
     if st.canary.arrived_s is not None:
         arrived = timedelta(seconds=st.canary.arrived_s)
         st.findings.append(Finding(band(arrived, config.targets.rto), "canary", (
@@ -404,6 +428,19 @@ def _canary(
             f" {human_duration(arrived)} after the drill began (target {human_duration(config.targets.rto)});"
             f" a message for outside was refused ({st.canary.outbound_refused})"
         )))  # fmt: skip
+
+
+def _dkim_key(
+    config: Config, work: Path, snap: Snapshot, answers: list[dkim.Published]
+) -> tuple[str, bytes, dkim.Published, str | None] | None:
+    """The first configured DKIM key that was restored: (record name, private key, what DNS said,
+    the restored key's public half)."""
+    for (name, path), published in zip(config.drill.dkim.items(), answers, strict=True):
+        copy = restored(work / "restore", str(path))
+        if any(path.is_relative_to(p) for p in snap.paths) and copy.is_file():
+            public, _why = dkim.restored_key_p(work / "restore", path, snap.paths)
+            return name, copy.read_bytes(), published, public
+    return None
 
 
 def _controls(st: _State, work: Path, manifest: Manifest, say: Say, port: int) -> None:

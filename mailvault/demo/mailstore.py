@@ -149,15 +149,16 @@ def iter_message_paths(root: Path) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
-def make_server_config(base: Path) -> tuple[list[Path], list[Path]]:
+def make_server_config(base: Path, vmail: Path | None = None) -> tuple[list[Path], list[Path]]:
     """Small but real stand-ins for /etc/postfix, /etc/dovecot and the key directories (a self-signed
     TLS certificate with its key, a DKIM key); returns (config dirs, key dirs). Postfix accepts mail
-    for the mailboxes generate() made under ``base``/vmail and hands it to Dovecot by LMTP."""
+    for the mailboxes generate() made under ``vmail`` (default ``base``/vmail) and hands it to Dovecot
+    by LMTP."""
     postfix, dovecot = base / "etc" / "postfix", base / "etc" / "dovecot"
     dkim, tls = base / "etc" / "opendkim" / "keys", base / "etc" / "ssl" / "mail"
     for d in (postfix, dovecot, dkim, tls):
         d.mkdir(parents=True, exist_ok=True)
-    vmail = base / "vmail"  # as generate() makes it: %d/%n/Maildir
+    vmail = vmail or base / "vmail"  # as generate() makes it: %d/%n/Maildir
     boxes = sorted((d.parent.parent.name, d.parent.name) for d in vmail.glob("*/*/Maildir") if d.is_dir())
     (postfix / "vmailbox").write_text("".join(f"{user}@{domain} {domain}/{user}/Maildir/\n" for domain, user in boxes))
     (postfix / "main.cf").write_text(

@@ -13,7 +13,7 @@ import email.utils
 import secrets
 import smtplib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,10 +45,20 @@ class CanaryResult:
     arrived_s: float | None = None  # drill start -> the canary readable over IMAP: the second RTO
     outbound_refused: str = ""  # the restored Postfix's answer to a message for outside
     missing: list[str] = field(default_factory=list)  # files the restored config names that are not there
+    dkim: str = ""  # how its DKIM signature was checked (the finding's words), "" when it was not signed
     findings: list[Finding] = field(default_factory=list)
+    message: bytes = b""  # the canary as read back over IMAP
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "findings"}
+        return {k: v for k, v in asdict(self).items() if k not in ("findings", "message")}
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Signs the canary: the sender's domain (d=) and the signing function."""
+
+    domain: str
+    sign: Callable[[bytes], bytes]
 
 
 @dataclass(frozen=True)
@@ -64,14 +74,22 @@ def restored_postfix(root: Path, snapshot_paths: Sequence[str]) -> str | None:
 
 
 def run_canary(
-    place: Place, work: Path, config_dir: str, recipient: str, ports: Ports, password: str, t0: float
+    place: Place,
+    work: Path,
+    config_dir: str,
+    recipient: str,
+    ports: Ports,
+    password: str,
+    t0: float,
+    sign: Signer | None = None,
 ) -> CanaryResult:
-    """Start the restored Postfix, send the canary, read it back; every failure is a finding."""
+    """Start the restored Postfix, send the canary (signed by ``sign``, which also names the sender's
+    domain), read it back; every failure is a finding."""
     result = CanaryResult(config=config_dir, recipient=recipient)
     try:
         _start(place, work, config_dir, ports, result)
-        result.message_id = _submit(ports.smtp, recipient, result)
-        result.arrived_s = _read_back(ports.imap, recipient, password, result.message_id, t0, work)
+        result.message_id = _submit(ports.smtp, recipient, result, sign)
+        result.arrived_s, result.message = _read_back(ports.imap, recipient, password, result.message_id, t0, work)
     except MailvaultError as exc:
         result.findings.append(Finding("fail", "canary", exc.one_line()))
     return result
@@ -123,9 +141,9 @@ def _rewrites(place: Place, work: Path, settings: dict[str, str], result: Canary
     return rewrites
 
 
-def _submit(port: int, recipient: str, result: CanaryResult) -> str:
+def _submit(port: int, recipient: str, result: CanaryResult, sign: Signer | None) -> str:
     """Send the canary (its Message-ID returned) and a message for outside, which must be refused."""
-    domain = recipient.rpartition("@")[2] or "drill.invalid"
+    domain = sign.domain if sign else recipient.rpartition("@")[2] or "drill.invalid"
     message_id = f"<mailvault-canary-{secrets.token_hex(8)}@drill.invalid>"
     body = (
         f"From: mailvault restore drill <mailvault-drill@{domain}>\r\nTo: <{recipient}>\r\n"
@@ -134,7 +152,8 @@ def _submit(port: int, recipient: str, result: CanaryResult) -> str:
     )
     try:
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
-            smtp.sendmail(f"mailvault-drill@{domain}", [recipient], body.encode())
+            data = sign.sign(body.encode()) if sign else body.encode()
+            smtp.sendmail(f"mailvault-drill@{domain}", [recipient], data)
             try:
                 smtp.sendmail(f"mailvault-drill@{domain}", ["canary@outside.invalid"], b"Subject: out\r\n\r\nx\r\n")
                 result.findings.append(Finding("fail", "canary", (
@@ -151,8 +170,8 @@ def _submit(port: int, recipient: str, result: CanaryResult) -> str:
     return message_id
 
 
-def _read_back(port: int, user: str, password: str, message_id: str, t0: float, work: Path) -> float:
-    """Poll ``user``'s INBOX until the canary is there; the seconds since ``t0``."""
+def _read_back(port: int, user: str, password: str, message_id: str, t0: float, work: Path) -> tuple[float, bytes]:
+    """Poll ``user``'s INBOX until the canary is there; the seconds since ``t0``, and the canary."""
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
         try:
@@ -160,8 +179,11 @@ def _read_back(port: int, user: str, password: str, message_id: str, t0: float, 
             try:
                 login(client, user, password, where="the drill's Dovecot")
                 client.select("INBOX", readonly=True)
-                if client.search(["HEADER", "Message-ID", message_id]):
-                    return round(time.monotonic() - t0, 3)
+                found = client.search(["HEADER", "Message-ID", message_id])
+                if found:
+                    took = round(time.monotonic() - t0, 3)
+                    fetched = client.fetch(found[:1], ["BODY.PEEK[]"]).get(found[0], {})
+                    return took, bytes(fetched.get(b"BODY[]", b""))
             finally:
                 client.logout()
         except ImapError:

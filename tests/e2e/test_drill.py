@@ -323,13 +323,19 @@ def test_restored_dkim_keys_are_checked_against_a_real_zone(ws: Workspace, tmp_p
         authority.stop()
     report = json.loads(proc.stdout)
     assert proc.returncode == 1 and report["verdict"] == "fail", proc.stderr
-    dkim_found = {f["message"].split("(")[1].split(")")[0]: f for f in report["findings"] if "DKIM key" in f["message"]}
+    keys = [f for f in report["findings"] if f["phase"] == "lint" and "DKIM key" in f["message"]]
+    dkim_found = {f["message"].split("(")[1].split(")")[0]: f for f in keys}
     levels = {name.split(".")[0]: f["level"] for name, f in dkim_found.items()}
     assert levels == {"mail": "pass", "old": "fail", "gone": "warn", "lost": "fail"}, dkim_found
     assert "would fail DKIM" in dkim_found["old._domainkey.example.test"]["message"]
     assert "no TXT record (nxdomain)" in dkim_found["gone._domainkey.example.test"]["message"]
     assert "not in the snapshot" in dkim_found["lost._domainkey.example.test"]["message"]
     assert (report["messages"], report["samples"]) == (80, 10), "the rest of the drill ran as usual"
+    # the canary went through the restored Postfix signed with the restored key, and DNS vouches for it
+    signed = [f for f in report["findings"] if f["phase"] == "canary" and "DKIM" in f["message"]]
+    assert [f["level"] for f in signed] == ["pass"], signed
+    assert "verifies against the key DNS publishes at mail._domainkey.example.test" in signed[0]["message"]
+    assert report["canary"]["arrived_s"] > 0 and report["canary"]["dkim"] == signed[0]["message"]
     private = "".join(key.read_text().splitlines()[1:-1])
     assert private[:40] not in proc.stdout + proc.stderr + Path(report["paths"]["markdown"]).read_text()
 

@@ -63,7 +63,7 @@ class Workspace:
 
     def generate(self, spec: mailstore.StoreSpec = SMALL) -> mailstore.Generated:
         gen = mailstore.generate(self.vmail, spec)
-        self.config_dirs, self.key_dirs = mailstore.make_server_config(self.root)
+        self.config_dirs, self.key_dirs = mailstore.make_server_config(self.root, self.vmail)
         self.write_config()
         return gen
 
