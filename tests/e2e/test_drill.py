@@ -280,6 +280,36 @@ def test_an_interrupted_drill_leaves_no_container_and_a_killed_ones_is_swept(dri
     assert [r["status"] for r in history][:3] == ["ok", "interrupted", "failed"]
 
 
+@pytest.mark.parametrize("phase", ["controls", "canary"])
+def test_a_drill_interrupted_in_its_controls_or_canary_leaves_nothing_behind(drilled: Workspace, phase: str) -> None:
+    """SIGTERM as the phase starts (--runtime local, where a leftover would live on this host): no scratch
+    copies, no restored tree, no Postfix or Dovecot of the drill still running."""
+    import os
+    import signal
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailvault", "--config", str(drilled.config_path), "restore-test", "--runtime", "local"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+    )  # fmt: skip
+    assert proc.stderr is not None
+    said = []
+    for line in proc.stderr:
+        said.append(line)
+        if line.startswith(f"drill: {phase}:"):
+            time.sleep(0.5)  # into the phase: copies staged, or Postfix starting
+            proc.send_signal(signal.SIGTERM)
+            break
+    else:
+        raise AssertionError("the drill never reached the phase: " + "".join(said))
+    proc.communicate(timeout=120)
+    assert proc.returncode == 143
+    assert restored_copies(drilled) == [], "the drill's work dir, with the copies, is gone"
+    # this drill's processes name its work dir (the place's bind mounts); other tests' drills do not
+    left = subprocess.run(["pgrep", "-af", str(drilled.state.resolve())], capture_output=True, text=True).stdout
+    assert [line for line in left.splitlines() if "pgrep" not in line] == [], left
+
+
 def test_the_drill_without_a_container_runtime(drilled: Workspace) -> None:
     """--runtime local: restic and Dovecot in private mount and PID namespaces on this host."""
     report = drilled.cli_json("restore-test", "--runtime", "local")
