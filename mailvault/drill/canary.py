@@ -120,22 +120,23 @@ def _rewrites(place: Place, work: Path, settings: dict[str, str], result: Canary
     """The settings naming restored files, pointed at the restored copies; what is neither restored
     nor a file of the place itself is missing (a warning each)."""
     named = canary_conf.paths_in(settings)
-    elsewhere = sorted({p for paths in named.values() for p in paths if not restored(work / "restore", p).exists()})
+    every = {p for paths in named.values() for p in paths}
+    kept = {p for p in every if restored(work / "restore", p).exists()}
     present = set()
-    if elsewhere:
-        done = place.exec(["sh", "-c", EXISTS, "exists", *elsewhere], what="looking for files the config names")
+    if every - kept:
+        done = place.exec(
+            ["sh", "-c", EXISTS, "exists", *sorted(every - kept)], what="looking for files the config names"
+        )
         present = set(done.stdout.split())
     rewrites = []
     for name, paths in named.items():
-        value = settings[name]
         for path in paths:
-            if restored(work / "restore", path).exists():
-                value = value.replace(path, place.restore_root + path)
-            elif path not in present:
+            if path not in kept and path not in present:
                 result.missing.append(path)
                 result.findings.append(Finding("warn", "canary", (
                     f"the restored Postfix config ({name}) names {path}, which is not in the snapshot"
                 )))  # fmt: skip
+        value = canary_conf.rewritten(settings[name], kept, place.restore_root)
         if value != settings[name]:
             rewrites.append(f"{name}={value}")
     return rewrites

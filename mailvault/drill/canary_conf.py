@@ -75,6 +75,16 @@ def paths_in(settings: dict[str, str]) -> dict[str, list[str]]:
     return found
 
 
+def rewritten(value: str, restored: set[str], root: str) -> str:
+    """``value`` with each path in ``restored`` under ``root``, in one pass (a path that is the
+    beginning of another, or named twice, is moved once).
+
+    >>> rewritten("hash:/etc/p/a, hash:/etc/p/ab, /etc/x", {"/etc/p/a", "/etc/p/ab"}, "/restore")
+    'hash:/restore/etc/p/a, hash:/restore/etc/p/ab, /etc/x'
+    """
+    return _PATH.sub(lambda m: root + m[1] if m[1] in restored else m[1], value)
+
+
 def parse_postconf(text: str) -> dict[str, str]:
     """``postconf -n`` output (``name = value`` lines) as a dict.
 
