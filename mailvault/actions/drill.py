@@ -74,6 +74,7 @@ class _State:
     controls: ControlsResult | None = None
     t0: float = 0.0  # time.monotonic() at the drill's start
     canary: CanaryResult | None = None
+    engine: Engine | None = None  # restic for this repository, opened with the snapshot
     read_bytes: int | None = None  # what restoring the snapshot downloads (restic stats --mode raw-data)
 
 
@@ -168,7 +169,7 @@ def _run(config: Config, st: _State, work: Path, run_id: int, spec: str, runtime
 def _snapshot(config: Config, st: _State, spec: str, say: Say) -> tuple[Snapshot, Manifest]:
     """Pick the snapshot, measure the gaps between snapshots, read its manifest (in a worker thread)."""
     with _phase(st, "snapshot", "finding it and reading its manifest", say, blame=False):
-        engine = Engine.open(config)
+        engine = st.engine = Engine.open(config)
         engine.require_reachable()
         snaps = list_snapshots(engine)
         st.snap = pick_for_drill(snaps, spec, now=datetime.now(UTC))
@@ -281,11 +282,12 @@ def _inside(config: Config, st: _State, place: Place, work: Path, snap: Snapshot
         if _restore(config, st, place, work, snap, manifest, say):
             answers = [p.result() for p in published]
             _check(config, st, place, work, snap, manifest, say, answers, port)
-            read = dns.submit(repository_bytes, config, snap.id)  # (after the RTO: it competes with nothing)
+            read = dns.submit(repository_bytes, st.engine, snap.id)  # (after the RTO: it competes with nothing)
             if config.drill.controls and not any(f.level == "fail" for f in st.findings):
                 _controls(st, work, manifest, say, port)
             if lmtp_port is not None:
-                _canary(config, st, place, work, (snap, manifest, answers), say, Ports(0, lmtp_port, port))
+                ports = Ports(netprobe.free_port(), lmtp_port, port)
+                _canary(config, st, place, work, (snap, manifest, answers), say, ports)
             st.read_bytes = read.result()
 
 
@@ -408,7 +410,6 @@ def _canary(
         )
         return
     with _phase(st, "canary", "the restored Postfix receives a canary and delivers it to Dovecot", say):
-        ports = Ports(netprobe.free_port(), ports.lmtp, ports.imap)
         key = _dkim_key(config, work, snap, answers)
         signer = None
         if key is not None:
@@ -436,10 +437,9 @@ def _dkim_key(
     """The first configured DKIM key that was restored: (record name, private key, what DNS said,
     the restored key's public half)."""
     for (name, path), published in zip(config.drill.dkim.items(), answers, strict=True):
-        copy = restored(work / "restore", str(path))
-        if any(path.is_relative_to(p) for p in snap.paths) and copy.is_file():
-            public, _why = dkim.restored_key_p(work / "restore", path, snap.paths)
-            return name, copy.read_bytes(), published, public
+        public, _why = dkim.restored_key_p(work / "restore", path, snap.paths)
+        if public is not None:  # (in the snapshot, restored, and a key)
+            return name, restored(work / "restore", str(path)).read_bytes(), published, public
     return None
 
 

@@ -11,7 +11,6 @@ import logging
 from datetime import UTC, datetime
 
 from mailvault.actions.engine import Engine
-from mailvault.config.schema import Config
 from mailvault.errors import MailvaultError
 from mailvault.monitor.facts import REPO_BYTES, REPO_MEASURED, REPO_SNAPSHOTS
 from mailvault.state.db import StateDB
@@ -36,11 +35,12 @@ def measure(engine: Engine, db: StateDB) -> None:
         logger.warning("could not measure the repository's size: %s", exc)
 
 
-def repository_bytes(config: Config, snapshot: str) -> int | None:
+def repository_bytes(engine: Engine | None, snapshot: str) -> int | None:
     """The blobs of ``snapshot`` as stored: what restoring it reads from the repository (the index
     and tree metadata aside). None when restic cannot say (logged): this is a cost figure, not a check."""
+    if engine is None:
+        return None
     try:
-        engine = Engine.open(config)
         done = engine.run(restic.stats_argv(engine.repo, snapshot), "restic stats", timeout=600)
         return int(json.loads(done.stdout.strip().splitlines()[-1])["total_size"])
     except (MailvaultError, ValueError, KeyError, IndexError) as exc:

@@ -91,8 +91,9 @@ def choose(root: Path, manifest: Manifest) -> Candidate | None:
     for mailbox, entry in ranked[:LOOK_AT]:
         path = restored(root, folder_dir(mailbox.path, entry.name, manifest.folder_layout))
         sample = sampled[(mailbox.name, entry.name)]
-        files = [rel for _base, _size, rel in folder_files(path).files]
-        mine = next((rel for rel in files if rel.rpartition("/")[2].partition(":")[0] == sample.base), None)
+        listed = folder_files(path).files  # (base name, size, file)
+        files = [rel for _base, _size, rel in listed]
+        mine = next((rel for base, _size, rel in listed if base == sample.base), None)
         other = next((rel for rel in files if rel != mine), None)
         if mine is None or other is None:
             continue

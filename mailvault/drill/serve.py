@@ -21,8 +21,8 @@ from mailvault.state.paths import write_atomic
 
 NOBODY = 65534
 # Let the mail user traverse every directory between a restored maildir root and the restore root
-# (the drill's own directories are 0700 root); "$1" is chown's argument list or "true". The paths come
-# as arguments, never as shell text.
+# (the drill's own directories are 0700 root), after giving the roots to nobody when "$2" is "yes".
+# "$1" is the restore root and the rest are the maildir roots: arguments, never shell text.
 HAND_OVER = (
     'top="$1"; give="$2"; shift 2; for root in "$@"; do'
     ' if [ "$give" = yes ]; then chown -R {owner} "$root" || exit 1; fi; d="$root";'

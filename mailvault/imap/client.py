@@ -73,14 +73,6 @@ class ImapSession:
             else:
                 self._client.login(user, secret)
 
-    def starttls(self, context: Any) -> None:
-        with answers("STARTTLS"):
-            self._client.starttls(context)
-
-    def noop(self) -> None:
-        with answers("NOOP"):
-            self._client.noop()
-
     def logout(self) -> None:
         """LOGOUT, never raising: the session is over either way."""
         with contextlib.suppress(OSError, IMAPClientError):

@@ -37,11 +37,23 @@ def connect(
     return ImapSession(client)
 
 
-def login(session: ImapSession, user: str, password: str, *, where: str) -> None:
-    """LOGIN; a refusal is an ImapError naming ``where`` and the user."""
+def login(
+    session: ImapSession,
+    user: str,
+    secret: str,
+    *,
+    where: str,
+    method: str = "login",
+    named: bool = False,
+    hint: str = "check the user name and password",
+    failed_hint: str | None = None,
+) -> None:
+    """Log in by ``method`` (see ImapSession.login); the server turning the credentials down is an
+    ImapError naming ``where``, the user (and with ``named``, the method) with ``hint``; any other
+    refusal quotes the server, with ``failed_hint``."""
     try:
-        session.login(user, password)
+        session.login(user, secret, method=method)
     except ImapRefused as exc:
         if exc.login:
-            raise ImapError(f"{where}: login as {user} refused", hint="check the user name and password") from exc
-        raise ImapError(f"{where}: login as {user} failed: {exc.reply}") from exc
+            raise ImapError(f"{where}: login as {user} refused" + (f" ({method})" if named else ""), hint=hint) from exc
+        raise ImapError(f"{where}: login as {user} failed: {exc.reply}", hint=failed_hint) from exc

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from mailvault.errors import ImapError, ImapRefused, ImapUnreachable, ImapUntrusted
+from mailvault.errors import ImapRefused, ImapUnreachable, ImapUntrusted
 from mailvault.imap.client import ImapSession
-from mailvault.imap.connect import connect
+from mailvault.imap.connect import connect, login
 from mailvault.imap.endpoint import Endpoint
 from mailvault.imap.folders import Side
 from mailvault.keys.secrets import SecretSource, resolve
@@ -29,18 +29,9 @@ def session(endpoint: Endpoint, user: str, secret: SecretSource, *, role: str) -
     except ImapUntrusted as exc:  # reached but not trusted: no point in trying again
         raise ImapUntrusted(f"{user}: {where}", exc.reason) from exc
     try:
-        token = resolve(secret)
-        try:
-            client.login(user, token, method=endpoint.auth)
-        except ImapRefused as exc:
-            if exc.login:
-                raise ImapError(
-                    f"{where}: login as {user} refused ({endpoint.auth})",
-                    hint=f"check the user and the {secret.describe()}",
-                ) from exc
-            raise ImapError(
-                f"{where}: login as {user} failed: {exc.reply}", hint="check auth in the accounts file"
-            ) from exc
+        hint = f"check the user and the {secret.describe()}"
+        login(client, user, resolve(secret), where=where, method=endpoint.auth, named=True, hint=hint,
+              failed_hint="check auth in the accounts file")  # fmt: skip
         yield client
     finally:
         client.logout()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+from mailvault.mail.maildir import base_name
+
 SYSTEM = {"D": r"\Draft", "F": r"\Flagged", "R": r"\Answered", "S": r"\Seen", "T": r"\Deleted", "P": "$Forwarded"}
 
 
@@ -34,7 +36,7 @@ def flags_digest(names: Iterable[str]) -> str:
     pairs = []
     for rel in names:
         name = rel.rpartition("/")[2]
-        pairs.append((name.partition(":")[0], "".join(sorted(info_letters(name)))))
+        pairs.append((base_name(name), "".join(sorted(info_letters(name)))))
     text = "".join(f"{base}\0{letters}\n" for base, letters in sorted(pairs))
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
