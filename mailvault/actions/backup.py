@@ -33,7 +33,7 @@ from mailvault.errors import (
     RepositoryLocked,
     SourceError,
 )
-from mailvault.mail import message_files, reconcile, scan_cache
+from mailvault.mail import hash_index, message_files, reconcile, scan_cache
 from mailvault.mail.manifest import ScannedFolder, ScanResult, scan
 from mailvault.mail.manifest_model import COMPLETE, INCOMPLETE, PARTIAL, SCANNED, SUPERSEDED, Churn, Manifest, Totals
 from mailvault.monitor.job import job_run
@@ -478,6 +478,7 @@ def _scan(config: Config, paths: StatePaths, db: StateDB, view: View) -> ScanRes
         cache=None if full else cache,
     )
     result.cache.runs_since_full = 0 if full else cache.runs_since_full + 1
+    _hash_messages(paths, result)
     if view.snapshots:
         result = _as_live(result, view)
     totals = result.manifest.totals
@@ -492,6 +493,25 @@ def _scan(config: Config, paths: StatePaths, db: StateDB, view: View) -> ScanRes
         time.monotonic() - began,
     )
     return result
+
+
+def _hash_messages(paths: StatePaths, result: ScanResult) -> None:
+    """Hash the messages no earlier scan saw (all of them on a first run) into the index the snapshot
+    carries beside its manifest. Saved at once: a hash is a fact about a file, whatever the backup's fate."""
+    began = time.monotonic()
+    previous = hash_index.load(paths.message_hashes)
+    done = hash_index.update(previous, ((f.mailbox, f.name, f.path, f.before) for f in result.folders))
+    written = hash_index.write_side_files(paths.manifest_dir / hash_index.SIDE_DIR, done)
+    if done.changed or not paths.message_hashes.exists():
+        write_atomic(paths.message_hashes, hash_index.blob(done.index))
+    logger.info(
+        "message hashes: %d new message(s) hashed, %d gone before they could be read, %d mailbox file(s)"
+        " written (%.2f s)",
+        done.hashed,
+        done.unreadable,
+        written,
+        time.monotonic() - began,
+    )
 
 
 def _as_live(result: ScanResult, view: View) -> ScanResult:

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mailvault import execute, netprobe
-from mailvault.actions import records
+from mailvault.actions import drill_coverage, records
 from mailvault.actions.drill_upload import store_beside_backups
 from mailvault.actions.engine import Engine
 from mailvault.actions.repo_stats import repository_bytes
@@ -46,10 +47,13 @@ from mailvault.mail.manifest_model import UNRECONCILED, Manifest
 from mailvault.mail.restore_plan import restored
 from mailvault.mail.restore_split import precreate, split
 from mailvault.monitor.job import job_run
-from mailvault.state.paths import write_atomic
+from mailvault.state.paths import StatePaths, write_atomic
 from mailvault.storage.location import local_path
 from mailvault.tools.container import Mount, owner_of
 from mailvault.tools.restic_output import Snapshot
+
+if TYPE_CHECKING:
+    from mailvault.drill.imap_check import ImapOutcome
 
 logger = logging.getLogger(__name__)
 Say = Callable[[str], None]
@@ -76,6 +80,11 @@ class _State:
     canary: CanaryResult | None = None
     engine: Engine | None = None  # restic for this repository, opened with the snapshot
     read_bytes: int | None = None  # what restoring the snapshot downloads (restic stats --mode raw-data)
+    paths: StatePaths | None = None
+    run_id: int = 0
+    share: drill_coverage.CoverageShare | None = None  # the coverage share this drill reads back
+    share_counts: tuple[int, int, int] = (0, 0, 0)  # of it: matched, absent, differing
+    coverage: dict[str, Any] = field(default_factory=dict)
 
 
 def restore_test(
@@ -95,6 +104,7 @@ def restore_test(
     keep = config.drill.keep_on_failure_hours if keep_on_failure_hours is None else keep_on_failure_hours
     with job_run(config, "drill", own_lock=True) as run:
         work = run.paths.root / "drills" / str(run.id)
+        st.paths, st.run_id = run.paths, run.id
         kept = interrupted = False
         try:
             kept = _run(config, st, work, run.id, snapshot, runtime or config.drill.runtime, keep, say)
@@ -281,7 +291,11 @@ def _inside(config: Config, st: _State, place: Place, work: Path, snap: Snapshot
             port, lmtp_port = serve.start(place, work, lmtp=config.drill.canary)
         if _restore(config, st, place, work, snap, manifest, say):
             answers = [p.result() for p in published]
+            _share(config, st, work, snap)
             _check(config, st, place, work, snap, manifest, say, answers, port)
+            if st.share is not None and st.paths is not None:
+                st.findings += drill_coverage.conclude(config, st.paths, st.share, st.share_counts, st.run_id, snap)
+                st.coverage = {"share": st.share.slot + 1, **st.share.coverage.summary()}
             read = dns.submit(repository_bytes, st.engine, snap.id)  # (after the RTO: it competes with nothing)
             if config.drill.controls and not any(f.level == "fail" for f in st.findings):
                 _controls(st, work, manifest, say, port)
@@ -325,6 +339,17 @@ def _restore(
     return True
 
 
+def _share(config: Config, st: _State, work: Path, snap: Snapshot) -> None:
+    """Which messages this drill reads back for the coverage over time (drill.full_coverage_every)."""
+    if st.paths is None:
+        return
+    chosen = drill_coverage.prepare(config, st.paths, work / "restore", snap)
+    if isinstance(chosen, Finding):
+        st.findings.append(chosen)
+    else:
+        st.share = chosen
+
+
 def _check(
     config: Config,
     st: _State,
@@ -341,6 +366,7 @@ def _check(
     key_dirs = [restored(root, str(p)) for p in config.sources.keys if str(p) in snap.paths]
 
     before_serving = restored_uidvalidity(root, manifest)  # (Dovecot may rewrite a uidlist it finds broken)
+    folders = planned_folders(root, manifest)
     mismatch: Level = "warn" if manifest.state == UNRECONCILED else "fail"
 
     def lint() -> tuple[LintResult, list[Finding], float]:
@@ -366,9 +392,8 @@ def _check(
                 serve.serve(place, work, manifest, port, ready_timeout=config.drill.ready_timeout, also=also)
             # the sizes are judged against the lint's once it is done
             with _phase(st, "verify", "every folder over IMAP against the manifest", say):
-                outcome = check(
-                    port, serve.password(work), manifest, planned_folders(root, manifest), mismatch=mismatch
-                )
+                share = st.share.share if st.share else None
+                outcome = check(port, serve.password(work), manifest, folders, mismatch=mismatch, share=share)
         finally:
             try:
                 st.lint, found, took = linting.result()
@@ -377,8 +402,14 @@ def _check(
                 raise
             st.findings += found
             st.phases["lint"] = round(took, 3)
-    st.findings += outcome.findings + size_findings(outcome.sizes, st.lint.folders)
+    _checked(st, outcome, size_findings(outcome.sizes, st.lint.folders))
+
+
+def _checked(st: _State, outcome: ImapOutcome, sizes: list[Finding]) -> None:
+    """What the IMAP check found, and what it proved."""
+    st.findings += outcome.findings + sizes
     st.t_ready, st.samples = outcome.t_ready, outcome.samples
+    st.share_counts = (outcome.share_proven, outcome.share_absent, outcome.share_differ)
     if outcome.folders:
         st.findings.append(Finding("pass", "verify", (
             f"{outcome.folders} folders, {outcome.messages} messages and {outcome.samples} sampled message"
@@ -504,6 +535,7 @@ def _report(config: Config, st: _State, run_id: int, started_at: datetime, t0: f
         controls=st.controls.as_dict() if st.controls else {},
         repository_bytes_read=st.read_bytes,
         canary=st.canary.as_dict() if st.canary else {},
+        coverage=st.coverage,
     )
 
 

@@ -460,8 +460,18 @@ class DrillSection(Section):
         False,
         description="Also store each drill's JSON and Markdown report beside the backups: in <prefix>-reports/"
         " next to an S3 repository's prefix (with the backup credentials), in <path>-reports/ next to a local"
-        " one. A failed upload is a warning in the report.",
+        " one. A failed upload is a warning in the report. The coverage state goes there too, so that a host"
+        " rebuilt from its backups continues the rotation (drill.full_coverage_every).",
         examples=[True],
+    )
+    full_coverage_every: int = Field(
+        12,
+        ge=1,
+        le=1000,
+        description="Each drill reads back one share of the messages over IMAP, byte for byte, against the"
+        " SHA-256 taken when the backup first saw them: after this many drills every message has been proven"
+        " (1: every drill reads back every message).",
+        examples=[12],
     )
 
 

@@ -22,8 +22,9 @@ from mailvault.drill.lint import FolderFacts
 from mailvault.errors import ImapDropped, ImapError, ImapRefused
 from mailvault.imap.client import ImapSession
 from mailvault.imap.connect import connect, login
+from mailvault.mail.hash_index import Index
 from mailvault.mail.maildir import read_uidlist
-from mailvault.mail.manifest_model import FolderEntry, Manifest, SampleEntry
+from mailvault.mail.manifest_model import FolderEntry, Manifest
 
 
 @dataclass
@@ -33,6 +34,9 @@ class ImapOutcome:
     folders: int = 0
     messages: int = 0
     samples: int = 0
+    share_proven: int = 0  # messages of the coverage share read back and matching their backup-time hash
+    share_absent: int = 0  # of the share, not in the restored folder (the counts judge those)
+    share_differ: int = 0
     first_select: dict[str, float] = field(default_factory=dict)  # mailbox -> monotonic time of its first SELECT
     sizes: dict[tuple[str, str], int] = field(default_factory=dict)  # (mailbox, folder) -> sum of RFC822.SIZE
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -50,9 +54,12 @@ def check(
     *,
     on_folder: Callable[[int, int], None] | None = None,
     mismatch: Level = "fail",
+    share: Index | None = None,
 ) -> ImapOutcome:
-    """Log in to every mailbox of the drill's Dovecot on 127.0.0.1:``port`` and check each folder."""
+    """Log in to every mailbox of the drill's Dovecot on 127.0.0.1:``port`` and check each folder;
+    read back the coverage ``share`` (mailbox, folder) -> base name -> backup-time hash too."""
     outcome = ImapOutcome()
+    share = share or {}
     expected = {(m.name, f.name): f for m in manifest.mailboxes for f in m.folders}
     by_mailbox: dict[str, list[FolderFacts]] = {}
     for fact in facts:
@@ -70,7 +77,8 @@ def check(
             return
         try:
             for fact in by_mailbox[mailbox]:
-                _folder(client, fact, expected.get((mailbox, fact.imap_name)), manifest, outcome, mismatch)
+                entry = expected.get((mailbox, fact.imap_name))
+                _folder(client, fact, entry, manifest, outcome, mismatch, share.get((mailbox, fact.imap_name), {}))
                 with outcome.lock:
                     done[0] += 1
                     if on_folder is not None:
@@ -93,7 +101,7 @@ def check(
 
 def _folder(
     client: ImapSession, fact: FolderFacts, entry: FolderEntry | None, manifest: Manifest, outcome: ImapOutcome,
-    mismatch: Level,
+    mismatch: Level, share: dict[str, str],
 ) -> None:  # fmt: skip
     expected = entry.messages if entry else 0
     where = f"{fact.mailbox} {fact.imap_name}"
@@ -122,11 +130,19 @@ def _folder(
         sizes = client.fetch(client.search(), ["RFC822.SIZE"])
         with outcome.lock:  # judged by size_findings once the lint has counted the files' virtual sizes
             outcome.sizes[(fact.mailbox, fact.imap_name)] = sum(int(v[b"RFC822.SIZE"]) for v in sizes.values())
-    samples = [s for s in manifest.samples if s.mailbox == fact.mailbox and s.folder == fact.imap_name]
-    hashed = _samples(client, fact, samples, where, found) if samples else 0
+    here = (fact.mailbox, fact.imap_name)
+    samples = {s.base: s.sha256_crlf for s in manifest.samples if (s.mailbox, s.folder) == here}
+    uids = read_uidlist(fact.path) if samples or share else {}
+    sampled = _read_back(client, uids, samples, where, found, "sampled message") if samples else _ReadBack()
+    for b in sampled.absent:
+        found.append(Finding("fail", "verify", f"{where}: sampled message {b} is not served"))
+    shared = _read_back(client, uids, share, where, found, "message") if share else _ReadBack()
     with outcome.lock:
         outcome.findings += found
-        outcome.samples += hashed
+        outcome.samples += sampled.matched + sampled.differ
+        outcome.share_proven += shared.matched
+        outcome.share_absent += len(shared.absent)
+        outcome.share_differ += shared.differ
 
 
 def size_findings(sizes: dict[tuple[str, str], int], facts: list[FolderFacts]) -> list[Finding]:
@@ -151,23 +167,42 @@ def size_findings(sizes: dict[tuple[str, str], int], facts: list[FolderFacts]) -
     return found
 
 
-def _samples(
-    client: ImapSession, fact: FolderFacts, samples: list[SampleEntry], where: str, found: list[Finding]
-) -> int:
-    hashed = 0
-    uids = read_uidlist(fact.path)
-    for sample in samples:
-        uid = uids.get(sample.base)
+@dataclass
+class _ReadBack:
+    matched: int = 0
+    differ: int = 0
+    absent: list[str] = field(default_factory=list)
+
+
+BATCH = 100  # messages per UID FETCH
+
+
+def _read_back(
+    client: ImapSession, uids: dict[str, int], wanted: dict[str, str], where: str, found: list[Finding], what: str
+) -> _ReadBack:
+    """Fetch each wanted message (base name -> hash of its CRLF form at backup time) by its UID in the
+    restored uidlist and compare; a difference is a failure naming the message, never printing it."""
+    out = _ReadBack()
+    by_uid = {}
+    for b, digest in wanted.items():
+        uid = uids.get(b)
         if uid is None:
-            found.append(Finding("fail", "verify", f"{where}: sampled message {sample.base} is not served"))
-            continue
-        fetched = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {})
-        body = fetched.get(b"BODY[]")
-        hashed += 1
-        if BLIND == "sample-hashes":  # (tests only: a verifier that cannot see, for the controls to catch)
-            continue
-        if body is None or hashlib.sha256(body).hexdigest() != sample.sha256_crlf:
-            found.append(Finding("fail", "verify", (
-                f"{where}: sampled message {sample.base} differs from the one backed up (SHA-256)"
-            )))  # fmt: skip
-    return hashed
+            out.absent.append(b)
+        else:
+            by_uid[uid] = (b, digest)
+    ordered = sorted(by_uid)
+    for first in range(0, len(ordered), BATCH):
+        fetched = client.fetch(ordered[first : first + BATCH], ["BODY.PEEK[]"])
+        for uid in ordered[first : first + BATCH]:
+            b, digest = by_uid[uid]
+            if uid not in fetched:  # in the restored uidlist, but its file is not in the snapshot
+                out.absent.append(b)
+                continue
+            body = fetched[uid].get(b"BODY[]")
+            # (tests only: a verifier that cannot see, for the negative controls to catch)
+            if BLIND == "sample-hashes" or (body is not None and hashlib.sha256(body).hexdigest() == digest):
+                out.matched += 1
+                continue
+            out.differ += 1
+            found.append(Finding("fail", "verify", f"{where}: {what} {b} differs from the one backed up (SHA-256)"))
+    return out

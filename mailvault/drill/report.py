@@ -42,6 +42,7 @@ class DrillReport:
     controls: dict[str, Any] = field(default_factory=dict)  # the negative controls (drill.controls): see summary
     repository_bytes_read: int | None = None  # the snapshot's blobs as stored: the restore's download
     canary: dict[str, Any] = field(default_factory=dict)  # the mail-flow canary; arrived_s is the second RTO
+    coverage: dict[str, Any] = field(default_factory=dict)  # the coverage over time: drill.coverage summary()
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -90,6 +91,7 @@ def markdown(report: DrillReport) -> str:
             if report.controls
             else []
         ),
+        *([coverage_line(report.coverage)] if report.coverage else []),
         f"- runtime: {report.runtime or '-'}, image {report.image or '-'}"
         + (" (built for this drill)" if report.image_built else ""),
         *([f"- stored beside the backups: {report.upload['json']} (and .md)"] if report.upload else []),
@@ -105,6 +107,24 @@ def markdown(report: DrillReport) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def coverage_line(coverage: dict[str, Any]) -> str:
+    """The coverage over time, for people.
+
+    >>> coverage_line({"share": 3, "every": 12, "cycle": 2, "share_proven": 0.25, "shares_proven": 3,
+    ...                "oldest_unproven": {"mailbox": "b@x.org", "since": None}})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    '- coverage: share 3 of 12 read back; cycle 2: 25 % of the messages proven (3 of 12 shares);
+    oldest unproven mailbox b@x.org (never)'
+    """
+    oldest = coverage.get("oldest_unproven")
+    waiting = f"; oldest unproven mailbox {oldest['mailbox']} ({oldest['since'] or 'never'})" if oldest else ""
+    return (
+        f"- coverage: share {coverage['share']} of {coverage['every']} read back; cycle {coverage['cycle']}:"
+        f" {round(coverage['share_proven'] * 100)} % of the messages proven ({coverage['shares_proven']} of"
+        f" {coverage['every']} shares){waiting}"
+    )
 
 
 def render(report: DrillReport) -> dict[str, str]:

@@ -16,11 +16,11 @@ SCANNED, COMPLETE, PARTIAL, SUPERSEDED, UNRECONCILED = "scanned", "complete", "p
 INCOMPLETE = "incomplete"  # restic could not read files that are still there: they are not in it
 
 
-def _dump(value: Any) -> str:
+def dump_json(value: Any) -> str:
     r"""JSON with non-ASCII text as it is, except a name that is not UTF-8 on disk (a surrogate escape
     in Python), which only an escape can carry: it comes back the same from ``json.loads``.
 
-    >>> _dump("Entw\u00fcrfe"), _dump("caf\udce9")
+    >>> dump_json("Entw\u00fcrfe"), dump_json("caf\udce9")
     ('"Entwürfe"', '"caf\\udce9"')
     """
     text = json.dumps(value, ensure_ascii=False)
@@ -157,7 +157,7 @@ class Manifest:
             "missed": self.missed,
             "superseded_by": self.superseded_by,
         }
-        dump = _dump
+        dump = dump_json
         mailboxes = ",\n".join(
             f'{{"name": {dump(m.name)}, "path": {dump(m.path)}, "folders": [\n  '
             + ",\n  ".join(dump(f.__dict__) for f in m.folders)

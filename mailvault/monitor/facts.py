@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from mailvault.config import cron
 from mailvault.config.jobs import DUTIES
@@ -55,7 +56,21 @@ def gather(config: Config, now: datetime | None = None) -> Facts:
     return Facts(
         now=now, rpo=config.targets.rpo, rto=config.targets.rto, jobs=jobs, grace=grace,
         snapshots=snapshots, repo_bytes=size, repo_measured=measured, kit_fresh=kit_fresh, kit_text=kit_text,
+        coverage=_coverage(paths),
     )  # fmt: skip
+
+
+def _coverage(paths: StatePaths) -> dict[str, Any] | None:
+    """The drills' coverage over time as the last drill left it; None before the first."""
+    from mailvault.drill.coverage import Coverage
+
+    try:
+        return Coverage.from_json(paths.coverage.read_text(encoding="utf-8")).summary()
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        logger.warning("the coverage state %s cannot be read: %s", paths.coverage, exc)
+        return None
 
 
 def _kit(config: Config) -> tuple[bool | None, str]:

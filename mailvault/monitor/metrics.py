@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest, write_to_textfile
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -55,6 +56,7 @@ def families(facts: Facts, status: Status, mailboxes: Iterable[tuple[str, int, i
     found: list[Metric] = [last_run, last_ok, duration, outcome]
     found += _backup(facts)
     found += _drill(facts)
+    found += _coverage(facts.coverage)
     if facts.snapshots is not None:
         found.append(_g("mailvault_repository_snapshots", "Snapshots in the repository.", value=facts.snapshots))
     if facts.repo_bytes is not None:
@@ -134,6 +136,21 @@ def _drill(facts: Facts) -> list[Metric]:
             family.add_metric([str(phase)], float(seconds))
         found.append(family)
     return found
+
+
+def _coverage(c: dict[str, Any] | None) -> list[Metric]:
+    if c is None:
+        return []
+    return [
+        _g("mailvault_drill_coverage_ratio", "Share of the messages drills read back byte for byte in the current"
+           " coverage cycle (1 once every message was).", value=float(c["share_proven"])),
+        _g("mailvault_drill_coverage_cycle", "The current coverage cycle (drill.full_coverage_every drills each).",
+           value=int(c["cycle"])),
+        _g("mailvault_drill_coverage_cycles_completed", "Coverage cycles completed: every message read back.",
+           value=int(c["cycles_completed"])),
+        _g("mailvault_drill_coverage_unproven_mailboxes", "Mailboxes not yet wholly read back in this cycle.",
+           value=int(c["mailboxes_unproven"])),
+    ]  # fmt: skip
 
 
 class _Collect(Collector):

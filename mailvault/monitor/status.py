@@ -46,6 +46,7 @@ class Facts:
     repo_measured: str | None = None
     kit_fresh: bool | None = None
     kit_text: str = ""
+    coverage: dict[str, Any] | None = None  # the drills' coverage over time (drill.coverage summary())
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,26 @@ def evaluate(f: Facts) -> Status:
     items = [_backup(f), _check(f), _prune(f), _drill(f), _repository(f)]
     if f.kit_fresh is not None:
         items.append(Item("kit", OK if f.kit_fresh else WARN, f.kit_text))
+    if f.coverage is not None:
+        items.append(_coverage(f.coverage))
     return Status(items)
+
+
+def _coverage(c: dict[str, Any]) -> Item:
+    """Which share of the messages the drills have read back in the current cycle.
+
+    >>> _coverage({"cycle": 2, "every": 12, "shares_proven": 3, "share_proven": 0.251,
+    ...            "oldest_unproven": {"mailbox": "b@x.org", "since": None}}).text
+    'coverage: 25 % of the messages read back in cycle 2 (3 of 12 drills); oldest unproven mailbox b@x.org (never)'
+    """
+    oldest = c.get("oldest_unproven")
+    text = (
+        f"coverage: {round(c['share_proven'] * 100)} % of the messages read back in cycle {c['cycle']}"
+        f" ({c['shares_proven']} of {c['every']} drills)"
+    )
+    if oldest:
+        text += f"; oldest unproven mailbox {oldest['mailbox']} ({oldest['since'] or 'never'})"
+    return Item("coverage", OK, text, dict(c))
 
 
 def _finished(run: RunRecord) -> datetime:

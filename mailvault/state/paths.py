@@ -49,6 +49,16 @@ class StatePaths:
         return self.root / "scan-names.marshal"
 
     @property
+    def message_hashes(self) -> Path:
+        """Every message's SHA-256 as the last scan knew them (mailvault.mail.hash_index)."""
+        return self.root / "message-hashes.marshal"
+
+    @property
+    def coverage(self) -> Path:
+        """Which shares of the messages drills have read back in the current cycle (drill.coverage)."""
+        return self.root / "coverage.json"
+
+    @property
     def records_dir(self) -> Path:
         """Manifests of record on their way into the repository (see mailvault.actions.records)."""
         return self.root / "records"

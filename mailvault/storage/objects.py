@@ -53,3 +53,21 @@ def put_objects(
         except (EndpointConnectionError, BotoCoreError) as exc:
             raise unreachable(location, str(exc)) from exc
         logger.debug("stored %s (%d bytes) in bucket %s", key, len(body), location.bucket)
+
+
+def get_object(location: S3Location, creds: S3Credentials, key: str, *, timeout: int) -> bytes | None:
+    """The body of ``key`` in ``location.bucket``; None when there is no such object.
+
+    Raise StorageError naming the endpoint and the key when it is refused or does not answer."""
+    s3 = client(location, creds, timeout=timeout)
+    try:
+        return bytes(s3.get_object(Bucket=location.bucket, Key=key)["Body"].read())
+    except ClientError as exc:
+        if error_code(exc) in ("NoSuchKey", "404", "NotFound"):
+            return None
+        raise StorageError(
+            f"S3 endpoint {location.endpoint} refused to read {key} in bucket {location.bucket} ({error_code(exc)})",
+            hint="the backup credentials need the right to read objects in the bucket",
+        ) from exc
+    except (EndpointConnectionError, BotoCoreError) as exc:
+        raise unreachable(location, str(exc)) from exc

@@ -63,6 +63,14 @@ def test_a_good_backup_passes_the_drill(drilled: Workspace) -> None:
     assert all(c["caught"] and c["caught_by"] for c in report["controls"]["controls"][1:])
     assert not report["controls"]["controls"][0]["caught"], "the undamaged copy passed"
     assert any(f["message"].startswith("verifier sensitivity: 7/7 damages caught") for f in report["findings"])
+    # coverage over time: the first of 12 shares read back byte for byte, the rest waiting their turn
+    cov = report["coverage"]
+    assert (cov["share"], cov["every"], cov["cycle"], cov["shares_proven"]) == (1, 12, 1, 1), cov
+    assert 0 < cov["messages_proven"] < 80 and cov["messages_proven"] + cov["messages_pending"] == 80, cov
+    assert (
+        cov["oldest_unproven"]["since"] is None
+        and "- coverage: share 1 of 12 read back" in Path(report["paths"]["markdown"]).read_text()
+    )
     # what the drill cost in egress: the snapshot's data as stored (compressed: under the store's size)
     assert 0 < report["repository_bytes_read"] < 2 * sum(p.stat().st_size for p in ws.vmail.rglob("*") if p.is_file())
     # one phase line each, whole, each saying what it does (the phases overlap in threads)

@@ -1,0 +1,168 @@
+"""Every message's SHA-256, kept from one backup to the next and carried in each snapshot: what the
+drill's coverage reads back a share at a time (see mailvault.drill.coverage).
+
+The hash is of the message's CRLF form, the bytes IMAP serves. A message is hashed once, when a
+scan first sees its base name in a folder: maildir files never change in place (a flag change
+renames the file, its base name stays), so the hash carries forward with the name. Only new mail
+is read on a nightly run; the first run reads the whole store once.
+
+In the snapshot the index is one JSON-lines file per mailbox in the manifest's directory
+(``hashes/<name hash>.jsonl``): a mailbox without new mail keeps an identical file, which restic
+stores once. In the state dir it is one marshal file for the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mailvault.mail.manifest_model import dump_json
+from mailvault.mail.reconcile import base
+
+FORMAT, VERSION = "mailvault-hashes", 1
+SIDE_DIR = "hashes"
+THREADS = 4  # hashlib lets go of the GIL on large reads: a few files at once keep the disk busy
+Key = tuple[str, str]  # (mailbox, folder name on disk)
+Index = dict[Key, dict[str, str]]  # -> base name -> SHA-256 (hex) of the CRLF form
+
+
+def crlf_sha256(data: bytes) -> str:
+    """SHA-256 of ``data`` as IMAP serves it: every line ending CRLF.
+
+    >>> crlf_sha256(b"a\\nb\\n") == crlf_sha256(b"a\\r\\nb\\r\\n")
+    True
+    """
+    return hashlib.sha256(data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")).hexdigest()
+
+
+@dataclass
+class Update:
+    index: Index
+    hashed: int = 0  # files read this run
+    unreadable: int = 0  # gone before they could be read (expunged, renamed): hashed when seen again
+    changed: set[str] = field(default_factory=set)  # mailboxes whose entries differ from the last run's
+
+
+def update(previous: Index, folders: Iterable[tuple[str, str, str, Iterable[str]]]) -> Update:
+    """The index for ``folders`` (mailbox, folder, path, message files relative to it), carrying
+    forward the hashes ``previous`` knows and hashing the rest."""
+    index: Index = {}
+    jobs: list[tuple[Key, str, str]] = []
+    changed: set[str] = set()
+    for mailbox, folder, path, rels in folders:
+        known = previous.get((mailbox, folder), {})
+        entries: dict[str, str] = {}
+        for rel in rels:
+            b = base(rel)
+            digest = known.get(b)
+            if digest is None:
+                jobs.append(((mailbox, folder), b, os.path.join(path, rel)))
+            else:
+                entries[b] = digest
+        index[(mailbox, folder)] = entries
+        if len(entries) != len(known):
+            changed.add(mailbox)
+    gone = {mailbox for mailbox, _ in previous} - {mailbox for mailbox, _ in index}
+    out = Update(index, changed=changed | gone)
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        for (key, b, _), digest in zip(jobs, pool.map(_hash_file, [job[2] for job in jobs]), strict=True):
+            if digest is None:
+                out.unreadable += 1
+                continue
+            index[key][b] = digest
+            out.hashed += 1
+            out.changed.add(key[0])
+    return out
+
+
+def _hash_file(path: str) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return crlf_sha256(fh.read())
+    except OSError:
+        return None
+
+
+def side_name(mailbox: str) -> str:
+    """A mailbox's file name in the snapshot: its name may hold anything, the file's name may not.
+
+    >>> side_name("alice@example.org")
+    '7a64adf28737ea90.jsonl'
+    """
+    return hashlib.sha256(mailbox.encode("utf-8", "surrogateescape")).hexdigest()[:16] + ".jsonl"
+
+
+def write_side_files(directory: Path, update: Update) -> int:
+    """Write the files of the mailboxes that changed (or lack one) into ``directory``, remove those of
+    mailboxes that are gone; return how many were written."""
+    directory.mkdir(mode=0o700, exist_ok=True)
+    by_mailbox: dict[str, list[tuple[str, dict[str, str]]]] = {}
+    for (mailbox, folder), entries in update.index.items():
+        by_mailbox.setdefault(mailbox, []).append((folder, entries))
+    wanted = {side_name(mailbox): mailbox for mailbox in by_mailbox}
+    for stale in directory.iterdir():
+        if stale.name not in wanted:
+            stale.unlink()
+    written = 0
+    for name, mailbox in wanted.items():
+        path = directory / name
+        if mailbox in update.changed or not path.exists():
+            _write(path, _side_text(mailbox, by_mailbox[mailbox]))
+            written += 1
+    return written
+
+
+def _side_text(mailbox: str, folders: list[tuple[str, dict[str, str]]]) -> str:
+    head = dump_json({"format": FORMAT, "version": VERSION, "mailbox": mailbox})
+    lines = [head]
+    for folder, entries in sorted(folders):
+        lines += (dump_json([folder, b, digest]) for b, digest in sorted(entries.items()))
+    return "\n".join(lines) + "\n"
+
+
+def _write(path: Path, text: str) -> None:
+    """Through a temp file and a rename; no fsync: the next backup writes it again if it is lost."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8", errors="surrogateescape")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def read_side_files(directory: Path) -> Index:
+    """The index a snapshot carries (restored into ``directory``); empty when it has none (a snapshot
+    made before mailvault kept one). A file of another format is left out."""
+    index: Index = {}
+    if not directory.is_dir():
+        return index
+    for path in sorted(directory.glob("*.jsonl")):
+        lines = path.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+        try:
+            head = json.loads(lines[0]) if lines else {}
+            if head.get("format") != FORMAT or int(head.get("version", 0)) > VERSION:
+                continue
+            mailbox = str(head["mailbox"])
+            for line in lines[1:]:
+                folder, b, digest = json.loads(line)
+                index.setdefault((mailbox, folder), {})[b] = digest
+        except (ValueError, KeyError, TypeError):
+            continue
+    return index
+
+
+def load(path: Path) -> Index:
+    """The index the last run saved at ``path``; empty when there is none or it cannot be read."""
+    try:
+        fmt, index = marshal.loads(path.read_bytes())
+        return index if fmt == VERSION and isinstance(index, dict) else {}
+    except (OSError, ValueError, EOFError, TypeError):
+        return {}
+
+
+def blob(index: Index) -> bytes:
+    return marshal.dumps((VERSION, index))
