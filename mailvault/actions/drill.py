@@ -24,8 +24,9 @@ from mailvault import execute, netprobe
 from mailvault.actions import drill_coverage, records
 from mailvault.actions.drill_upload import store_beside_backups
 from mailvault.actions.engine import Engine
+from mailvault.actions.prune import retention
 from mailvault.actions.repo_stats import repository_bytes
-from mailvault.actions.snapshot_pick import list_snapshots, pick_for_drill
+from mailvault.actions.snapshot_pick import kept_by_retention, list_snapshots, pick_for_drill
 from mailvault.config.schema import Config
 from mailvault.drill import canary_dkim, dkim, image, secret_files, serve
 from mailvault.drill.canary import CanaryResult, Ports, Signer, restored_postfix, run_canary
@@ -182,7 +183,8 @@ def _snapshot(config: Config, st: _State, spec: str, say: Say) -> tuple[Snapshot
         engine = st.engine = Engine.open(config)
         engine.require_reachable()
         snaps = list_snapshots(engine)
-        st.snap = pick_for_drill(snaps, spec, now=datetime.now(UTC))
+        kept = partial(kept_by_retention, engine, retention(config))
+        st.snap = pick_for_drill(snaps, spec, now=datetime.now(UTC), kept=kept)
         st.gap = largest_gap([s.time for s in snaps], now=datetime.now(UTC), window=GAP_WINDOW)
         st.manifest = records.read(engine, st.snap)
         st.findings += record_findings(st.manifest, st.snap.short_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime
 
 from mailvault.actions.engine import Engine
@@ -10,7 +11,7 @@ from mailvault.config.durations import parse_duration
 from mailvault.errors import CommandFailed, RestoreError
 from mailvault.mail.manifest_model import Manifest
 from mailvault.tools import restic
-from mailvault.tools.restic_output import Snapshot, parse_snapshots
+from mailvault.tools.restic_output import Snapshot, parse_forget, parse_snapshots
 
 
 def list_snapshots(engine: Engine) -> list[Snapshot]:
@@ -62,11 +63,38 @@ def dump_manifest(engine: Engine, snapshot: str, path: str, *, whose: str) -> Ma
         raise RestoreError(f"{whose} is not valid: {exc}") from exc
 
 
+OLDEST_KEPT = "oldest-kept"
+
+
+def oldest_kept(snapshots: list[Snapshot], kept: set[str]) -> Snapshot:
+    """The oldest of ``snapshots`` whose id retention keeps (a superseded one aside: its successor is
+    the proof); RestoreError when there is none."""
+    usable = [s for s in snapshots if s.id in kept and not (s.record and s.record.state == "superseded")]
+    if not usable:
+        raise RestoreError("retention keeps none of mailvault's snapshots", hint="run `mailvault backup` first")
+    return min(usable, key=lambda s: s.time)
+
+
+def kept_by_retention(engine: Engine, keep: restic.Retention) -> set[str]:
+    """The ids of the snapshots ``keep`` keeps, as restic's own forget computes it (nothing forgotten)."""
+    return set(
+        parse_forget(engine.run(restic.forget_plan_argv(engine.repo, keep), "restic forget --dry-run").stdout).kept_ids
+    )
+
+
 def pick_for_drill(
-    snapshots: list[Snapshot], spec: str, *, now: datetime, rng: random.Random | None = None
+    snapshots: list[Snapshot],
+    spec: str,
+    *,
+    now: datetime,
+    rng: random.Random | None = None,
+    kept: Callable[[], set[str]] = set,
 ) -> Snapshot:
-    """``latest``, an id, or ``random-within=30d`` (any snapshot of the last 30 days, so drills do not
-    only ever prove the newest one)."""
+    """``latest``, an id, ``random-within=30d`` (any snapshot of the last 30 days, so drills do not
+    only ever prove the newest one) or ``oldest-kept`` (the oldest snapshot retention keeps: ``kept``
+    gives their ids, and a restore from it is the one furthest back an operator can count on)."""
+    if spec == OLDEST_KEPT:
+        return oldest_kept(snapshots, kept())
     if not spec.startswith("random-within="):
         return pick(snapshots, spec)
     try:

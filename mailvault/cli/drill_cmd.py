@@ -14,7 +14,11 @@ app = typer.Typer(help="The restore drill's container image.", no_args_is_help=T
 
 def restore_test(
     snapshot: Annotated[
-        str, typer.Option("--snapshot", help="latest, a snapshot id, or random-within=30d.")
+        str,
+        typer.Option(
+            "--snapshot",
+            help="latest, a snapshot id, random-within=30d, or oldest-kept (the oldest snapshot retention keeps).",
+        ),
     ] = "latest",
     runtime: Annotated[
         str | None, typer.Option("--runtime", help="docker, podman or local (default: drill.runtime).")

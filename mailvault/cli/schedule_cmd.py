@@ -120,7 +120,9 @@ def run() -> None:
 
 @app.command()
 def job(
-    name: Annotated[str, typer.Argument(help="backup, prune, check, restore-test, watch or migrate-sync.")],
+    name: Annotated[
+        str, typer.Argument(help="backup, prune, check, restore-test, restore-test-oldest, watch or migrate-sync.")
+    ],
     no_jitter: Annotated[bool, typer.Option("--no-jitter", help="Start now (systemd adds its own delay).")] = False,
     json: JsonOpt = False,
 ) -> None:

@@ -4,17 +4,17 @@
 
 from __future__ import annotations
 
-JOBS = ("backup", "prune", "check", "restore-test", "watch", "migrate-sync")
+JOBS = ("backup", "prune", "check", "restore-test", "restore-test-oldest", "watch", "migrate-sync")
 DUTIES = ("backup", "prune", "check", "restore-test")  # the jobs whose age status, alerts and metrics judge
 
 
 def job_kind(job: str) -> str:
-    """The run-history kind of a job (`restore-test` runs are recorded as `drill`).
+    """The run-history kind of a job (`restore-test` runs are recorded as `drill`, whichever snapshot).
 
-    >>> [job_kind(j) for j in DUTIES]
-    ['backup', 'prune', 'check', 'drill']
+    >>> [job_kind(j) for j in DUTIES], job_kind("restore-test-oldest")
+    (['backup', 'prune', 'check', 'drill'], 'drill')
     """
-    return "drill" if job == "restore-test" else job
+    return "drill" if job.startswith("restore-test") else job
 
 
 def section(job: str) -> str:

@@ -519,6 +519,10 @@ class ScheduleSection(Section):
     prune: JobSchedule = _job("`mailvault prune`: weekly.", "30 4 * * 0", "30m", "6h")
     check: JobSchedule = _job("`mailvault check`: weekly.", "30 5 * * 0", "30m", "12h")
     restore_test: JobSchedule = _job("`mailvault restore-test`, the drill: weekly.", "0 7 * * 6", "30m", "6h")
+    restore_test_oldest: JobSchedule = _job(
+        "`mailvault restore-test --snapshot oldest-kept`: the drill of the oldest snapshot retention keeps, the"
+        " one furthest back a restore can count on: monthly.", "0 9 1 * *", "30m", "6h",
+    )  # fmt: skip
     watch: JobSchedule = _job(
         "`mailvault status --notify`: alerts on an RPO breach or a missed run, hourly.", "7 * * * *", "0s", "10m"
     )

@@ -23,7 +23,8 @@ REPO_SNAPSHOTS, REPO_BYTES, REPO_MEASURED = "repo.snapshots", "repo.size_bytes",
 
 def schedules(config: Config) -> dict[str, JobSchedule]:
     s = config.schedule
-    return {"backup": s.backup, "prune": s.prune, "check": s.check, "restore-test": s.restore_test, "watch": s.watch,
+    return {"backup": s.backup, "prune": s.prune, "check": s.check, "restore-test": s.restore_test,
+            "restore-test-oldest": s.restore_test_oldest, "watch": s.watch,
             "migrate-sync": s.migrate_sync}  # fmt: skip
 
 

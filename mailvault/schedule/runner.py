@@ -47,9 +47,14 @@ COMMANDS = {
     "prune": ["prune"],
     "check": ["check"],
     "restore-test": ["restore-test"],
+    "restore-test-oldest": ["restore-test", "--snapshot", "oldest-kept"],
     "watch": ["status", "--notify"],
 }
-FINE = {"restore-test": {0, 1, 2}, "watch": set(range(UNKNOWN + 1))}  # a failed drill alerts by itself
+FINE = {
+    "restore-test": {0, 1, 2},
+    "restore-test-oldest": {0, 1, 2},
+    "watch": set(range(UNKNOWN + 1)),
+}  # a failed drill alerts by itself
 
 
 @dataclass(frozen=True)

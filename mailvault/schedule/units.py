@@ -23,6 +23,7 @@ DESCRIPTIONS = {
     "prune": "mailvault prune (forget and prune by the retention policy)",
     "check": "mailvault check (repository integrity, a share of the data read)",
     "restore-test": "mailvault restore-test (verified restore drill)",
+    "restore-test-oldest": "mailvault restore-test --snapshot oldest-kept (drill of the oldest snapshot kept)",
     "watch": "mailvault status --notify (RPO breaches and missed runs)",
     "migrate-sync": "mailvault migrate sync (a provider switch's overlap)",
 }
@@ -61,7 +62,7 @@ def systemd_units(config: Config, config_path: Path, program: str) -> list[File]
         writable = "" if state == FALLBACK_STATE_DIR else f"ReadWritePaths={state}\n"
         if config.restic.cache_dir is not None:
             writable += f"ReadWritePaths={config.restic.cache_dir}\n"
-        if name == "restore-test":  # `--runtime local` mounts the drill's dirs there, in its own namespace
+        if name.startswith("restore-test"):  # `--runtime local` mounts the drill's dirs there, in its own namespace
             writable += "RuntimeDirectory=mailvault-drill\n"
         service = (
             f"{head}[Unit]\nDescription={DESCRIPTIONS[name]}\n"
@@ -123,10 +124,10 @@ def default_files(config: Config) -> list[File]:
     units = systemd_units(config, DEFAULT_CONFIG_PATH, DEFAULT_PROGRAM)
     daemon = daemon_unit(DEFAULT_CONFIG_PATH, DEFAULT_PROGRAM, config.schedule.stop_grace.total_seconds())
     plan = "".join(
-        f"{name:13s} {job.cron:14s} jitter {format_duration(job.jitter):4s} timeout {format_duration(job.timeout)}\n"
+        f"{name:20s} {job.cron:14s} jitter {format_duration(job.jitter):4s} timeout {format_duration(job.timeout)}\n"
         for name, job in jobs(config)
     )
-    schedule = File("default-schedule.txt", "# job         cron           (the [schedule] defaults)\n" + plan)
+    schedule = File("default-schedule.txt", "# job                cron           (the [schedule] defaults)\n" + plan)
     return [*units, daemon, cron_file(config, DEFAULT_CONFIG_PATH, DEFAULT_PROGRAM), schedule]
 
 

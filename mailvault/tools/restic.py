@@ -153,6 +153,13 @@ def forget_argv(repo: ResticRepo, keep: Retention, *, dry_run: bool, tag: str = 
     )
 
 
+def forget_plan_argv(repo: ResticRepo, keep: Retention, *, tag: str = TAG) -> tuple[str, ...]:
+    """What ``keep`` would keep and remove, changing nothing and taking no lock (restic 0.14 skips the
+    lock for ``forget --dry-run --no-lock``): a drill may ask while a backup runs."""
+    argv = forget_argv(repo, keep, dry_run=True, tag=tag)
+    return (*repo.base(), "--no-lock", *(a for a in argv[len(repo.base()) :] if a != "--prune"))
+
+
 def forget_ids_argv(repo: ResticRepo, ids: Sequence[str]) -> tuple[str, ...]:
     """Forget these snapshots (record snapshots whose backups are gone); the next prune frees their data."""
     return (*repo.base(), "forget", *ids)

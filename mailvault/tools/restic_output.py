@@ -303,6 +303,7 @@ class ForgetResult:
     kept: int
     removed: int
     removed_ids: tuple[str, ...]
+    kept_ids: tuple[str, ...] = ()  # full ids
 
 
 def parse_forget(text: str) -> ForgetResult:
@@ -311,7 +312,8 @@ def parse_forget(text: str) -> ForgetResult:
     groups: list[dict[str, Any]] = json.JSONDecoder().raw_decode(text[start:])[0] if start >= 0 else []
     kept = sum(len(g.get("keep") or []) for g in groups)
     removed = [s.get("short_id", s["id"][:8]) for g in groups for s in (g.get("remove") or [])]
-    return ForgetResult(kept=kept, removed=len(removed), removed_ids=tuple(removed))
+    kept_ids = tuple(str(s["id"]) for g in groups for s in (g.get("keep") or []) if "id" in s)
+    return ForgetResult(kept=kept, removed=len(removed), removed_ids=tuple(removed), kept_ids=kept_ids)
 
 
 Failure = Literal[

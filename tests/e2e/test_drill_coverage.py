@@ -112,3 +112,22 @@ def _json(text: str) -> dict[str, Any]:
     import json
 
     return dict(json.loads(text))
+
+
+def test_oldest_kept_proves_the_oldest_snapshot_retention_keeps_and_forgets_nothing(ws: Workspace) -> None:
+    """Three snapshots, retention keeps the last two: the drill proves the second; restic's own forget
+    said so (a dry run, no lock), and all three are still there."""
+    retention = "[retention]\nkeep_last = 2\nkeep_daily = 0\nkeep_weekly = 0\nkeep_monthly = 0\nkeep_yearly = 0\n"
+    _backed_up(ws, "")
+    ws.write_config(extra=ws.extra_toml + retention)
+    for n in (1, 2):
+        (ws.vmail / "example.com" / "alice" / "Maildir" / "new" / f"179000000{n}.M{n}P1.mail,S=6").write_text(
+            "hi\n\nx\n"
+        )
+        ws.cli("backup")
+    ids = [s["id"] for s in ws.cli_json("snapshots")]
+    assert len(ids) == 3
+    report = ws.cli_json("restore-test", "--runtime", "local", "--snapshot", "oldest-kept")
+    assert _ok(report) and report["snapshot_id"] == ids[1], (ids, report["snapshot_id"], report["findings"])
+    assert report["messages"] == 81
+    assert [s["id"] for s in ws.cli_json("snapshots")] == ids

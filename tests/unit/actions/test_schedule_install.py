@@ -25,4 +25,4 @@ def test_without_systemd_nothing_is_written_unless_no_enable(tmp_path: Path, mon
         schedule.install(config, tmp_path / "mv.toml", unit_dir=units)
     assert "--cron" in (caught.value.hint or "") and list(units.iterdir()) == []
     done = schedule.install(config, tmp_path / "mv.toml", unit_dir=units, enable=False)
-    assert len(done.written) == 10 and done.commands == [] and len(list(units.iterdir())) == 10
+    assert len(done.written) == 12 and done.commands == [] and len(list(units.iterdir())) == 12
