@@ -51,6 +51,9 @@ def show(label: str, took: float, plain: float, report: dict) -> None:  # type: 
     for phase, seconds in report["phases"].items():
         print(f"    {phase:10s} {seconds:7.2f} s")
     print(f"    (inside mailvault {report['total_s']:.2f} s; phases sum {sum(report['phases'].values()):.2f} s)")
+    cov = report.get("coverage") or {}
+    if cov:
+        print(f"    coverage share {cov['share']} of {cov['every']}: {cov['messages_proven']} messages proven so far")
     print(f"    ratio {took / plain:.3f} against plain restic restore (target <= 1.3)")
 
 

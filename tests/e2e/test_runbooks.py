@@ -105,13 +105,14 @@ def test_restore_one_mailbox_runbook(ws: Workspace) -> None:
 
 def test_restore_drill_runbook(ws: Workspace, drill_image: str) -> None:
     steps = commands(RUNBOOKS / "restore-drill.md")
-    assert len(steps) == 4, steps
+    assert len(steps) == 5, steps
     mail_host(ws)
     env = {**os.environ, "MAILVAULT_CONFIG": str(ws.config_path)}
     outputs = run_steps(ws, steps, subst={}, env=env)
     assert drill_image in outputs[0] and "Restore drill" in outputs[1] and ": PASS" in outputs[1]
-    assert '"verdict": "pass"' in outputs[2]
-    assert outputs[3].count("drill") >= 2
+    assert '"verdict": "pass"' in outputs[2] and '"verdict": "pass"' in outputs[3]
+    assert '"share": 3,' in outputs[3]  # each drill a share of its own: this is the third
+    assert outputs[4].count("drill") >= 3
 
 
 def test_full_server_restore_runbook(ws: Workspace, drill_image: str) -> None:
