@@ -18,7 +18,7 @@ def _folder(tmp_path: Path, files: dict[str, bytes]) -> Path:
 def test_new_messages_are_hashed_in_their_crlf_form_and_known_ones_carried(tmp_path: Path) -> None:
     path = _folder(tmp_path, {"cur/1.M1.h:2,S": b"a\nb\n", "new/2.M2.h": b"c\r\n"})
     first = hash_index.update({}, [("a@x.org", "INBOX", str(path), ["cur/1.M1.h:2,S", "new/2.M2.h"])])
-    assert first.hashed == 2 and first.changed == {"a@x.org"}
+    assert first.hashed == 2 and first.changed == {("a@x.org", "INBOX")}
     assert first.index[("a@x.org", "INBOX")]["1.M1.h"] == hashlib.sha256(b"a\r\nb\r\n").hexdigest()
     # a flag change renames the file: the hash is carried, nothing is read, nothing changed
     (path / "cur/1.M1.h:2,S").rename(path / "cur/1.M1.h:2,FS")
@@ -41,27 +41,27 @@ def test_expunged_and_vanished_messages_leave_the_index(tmp_path: Path) -> None:
     (path / "cur/2.M2.h").unlink()
     later = hash_index.update(first.index, [("a", "INBOX", str(path), ["cur/1.M1.h", "cur/3.M3.h"])])
     assert set(later.index[("a", "INBOX")]) == {"1.M1.h"}
-    assert later.unreadable == 1 and later.changed == {"a"}
+    assert later.unreadable == 1 and later.changed == {("a", "INBOX")}
 
 
-def test_side_files_round_trip_with_hostile_names_and_only_changed_mailboxes_are_written(tmp_path: Path) -> None:
+def test_side_files_round_trip_with_hostile_names_and_only_changed_folders_are_written(tmp_path: Path) -> None:
     index = {
         ("a@x.org", "INBOX"): {"1.M1.h": "0" * 64},
         ("a@x.org", "Entw&APw-rfe"): {"2.M2.h": "1" * 64},
         ('caf\udce9\n"{x}', "in\tbox"): {"3.M3.h,S=5": "2" * 64},
     }
     side = tmp_path / "hashes"
-    assert hash_index.write_side_files(side, hash_index.Update(index, changed=set())) == 2  # none there yet
+    assert hash_index.write_side_files(side, hash_index.Update(index, changed=set())) == 3  # none there yet
     assert hash_index.read_side_files(side) == index
-    assert hash_index.write_side_files(side, hash_index.Update(index, changed={"a@x.org"})) == 1
+    assert hash_index.write_side_files(side, hash_index.Update(index, changed={("a@x.org", "INBOX")})) == 1
     del index[("a@x.org", "INBOX")], index[("a@x.org", "Entw&APw-rfe")]
-    hash_index.write_side_files(side, hash_index.Update(index, changed={"a@x.org"}))
+    hash_index.write_side_files(side, hash_index.Update(index, changed=set()))
     assert hash_index.read_side_files(side) == index and len(list(side.iterdir())) == 1
 
 
 def test_a_missing_or_foreign_index_reads_as_empty(tmp_path: Path) -> None:
     assert hash_index.read_side_files(tmp_path / "none") == {}
-    (tmp_path / "x.jsonl").write_text('{"format": "other"}\n["INBOX", "1", "0"]\n')
+    (tmp_path / "x.jsonl").write_text('{"format": "other"}\n["1", "0"]\n')
     assert hash_index.read_side_files(tmp_path) == {}
     assert hash_index.load(tmp_path / "x.jsonl") == {}
     (tmp_path / "i").write_bytes(hash_index.blob({("a", "INBOX"): {"1": "f" * 64}}))
