@@ -99,6 +99,7 @@ COMMANDS: dict[str, Callable[[typer.Typer], None]] = {
     "keys": _add("keys_cmd", "keys"),
     "storage": _add("storage_cmd", "storage"),
     "status": _command("monitor_cmds", "status"),
+    "report": _command("monitor_cmds", "report"),
     "metrics": _add("monitor_cmds", "metrics", "metrics_app"),
     "alerts": _add("monitor_cmds", "alerts", "alerts_app"),
     "schedule": _add("schedule_cmd", "schedule"),

@@ -1,9 +1,10 @@
-"""`mailvault status`, `mailvault metrics ...` and `mailvault alerts ...`."""
+"""`mailvault status`, `mailvault report`, `mailvault metrics ...` and `mailvault alerts ...`."""
 
 from __future__ import annotations
 
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -114,3 +115,24 @@ def alerts_flush(json: JsonOpt = False) -> None:
         print(f"delivered {delivered} queued alert(s); {queued} still queued")
     if queued:
         raise typer.Exit(1)
+
+
+def report(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="File or directory (index.html) to write; default: [report] html, else the state dir."
+        ),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """This host's report as one HTML page (drills, RTO and RPO, coverage, backups, repository size,
+    gaps): inline charts, nothing fetched, opens offline. --json prints the same data."""
+    wants_json(json)
+    from mailvault.actions.report import write
+
+    data, path = write(current_config(), out)
+    if json:
+        emit_json({**data.as_dict(), "html": str(path)})
+    else:
+        stdout.print(f"report: {path}")

@@ -750,6 +750,18 @@ class DnsSection(Section):
         return self
 
 
+class ReportSection(Section):
+    """`mailvault report`: the host's report as one HTML page (charts inline, nothing fetched)."""
+
+    html: Path | None = Field(
+        None,
+        description="Also write the report here after every backup and drill (a file, or a directory for"
+        " index.html). Without it, `mailvault report` writes reports/report.html in the state dir.",
+        examples=["/var/www/mailvault/index.html"],
+        json_schema_extra={"sample": "commented"},
+    )
+
+
 class MetricsSection(Section):
     """Prometheus metrics, written after every job."""
 
@@ -785,6 +797,7 @@ class Config(Section):
     schedule: ScheduleSection = Field(default_factory=lambda: ScheduleSection(), description="When the jobs run.")
     alerts: AlertsSection = Field(default_factory=lambda: AlertsSection(), description="Where alerts go.")
     metrics: MetricsSection = Field(default_factory=lambda: MetricsSection(), description="Prometheus metrics.")
+    report: ReportSection = Field(default_factory=lambda: ReportSection(), description="The host's HTML report.")
     migrate: MigrateSection = Field(
         default_factory=lambda: MigrateSection(), description="A provider switch in progress."
     )

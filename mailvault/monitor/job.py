@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from mailvault.config.durations import format_duration
 from mailvault.errors import CommandFailed, MailvaultError
 from mailvault.monitor.events import Event
+from mailvault.monitor.facts import REPO_BYTES
 from mailvault.state.run import Run, describe, recorded_run
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ def job_run(config: Config, kind: str, *, own_lock: bool = False) -> Iterator[Ru
             except BaseException as exc:
                 outcome = Event("failure", job, f"{job} failed: {describe(exc)}", _details(exc), run.id)
                 raise
+            _note_repository_size(run, kind)
             if run.failure is not None:
                 kind_of = "drill_failure" if kind == "drill" else "failure"
                 outcome = Event(kind_of, job, run.failure, [], run.id)  # type: ignore[arg-type]
@@ -78,6 +80,14 @@ def job_run(config: Config, kind: str, *, own_lock: bool = False) -> Iterator[Ru
             if kind == "backup" and outcome.kind == "failure":
                 _rpo_breach(config, outcome)
             write_metrics(config)
+
+
+def _note_repository_size(run: Run, kind: str) -> None:
+    """The repository's size as the run leaves it, in its summary: the report's size over time."""
+    if kind in ("backup", "prune", "check") and isinstance(run.summary, dict):
+        size = run.db.get(REPO_BYTES)
+        if size is not None and size.isdecimal():
+            run.summary["repository_bytes"] = int(size)
 
 
 def _deliver(config: Config, event: Event) -> None:
