@@ -118,12 +118,14 @@ def run(
     timeout: float | None = None,
     stdin: str | None = None,
     hint: str | None = None,
+    killed_with_parent: bool = False,
 ) -> Completed:
     """Run ``argv`` to completion and capture its output.
 
     Raise :class:`CommandFailed` (masked argv, exit code, stderr tail, ``hint``)
     when it exits non-zero and ``check`` is true; :class:`ToolError` when the
-    program does not exist or exceeds ``timeout`` seconds.
+    program does not exist or exceeds ``timeout`` seconds. ``killed_with_parent``: SIGKILL instead
+    of SIGTERM when mailvault dies, for a child that blocks SIGTERM (unshare while it waits).
     """
     logger.debug("running %s", render_argv(argv))
     try:
@@ -134,7 +136,7 @@ def run(
             capture_output=True,
             text=True,
             timeout=timeout,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_killed_with_parent if killed_with_parent else _die_with_parent,
             check=False,
         )
     except FileNotFoundError as exc:

@@ -87,7 +87,8 @@ class LocalPlace:
 
     def exec(self, argv: Sequence[str], *, what: str, env: Mapping[str, str] | None = None,
              check: bool = True, timeout: float | None = None) -> execute.Completed:  # fmt: skip
-        return execute.run(self._wrap(argv), env=env, what=what, check=check, timeout=timeout)
+        # unshare blocks SIGTERM while it waits for its child: only SIGKILL takes it down with mailvault
+        return execute.run(self._wrap(argv), env=env, what=what, check=check, timeout=timeout, killed_with_parent=True)
 
     def start_dovecot(self, conf: str) -> None:
         log = self.work / "run" / "dovecot-foreground.log"

@@ -26,7 +26,7 @@ def test_systemd_units_are_written_verified_and_match_schedule_list(local_ws: Wo
     units.mkdir()
     result = ws.cli_json("schedule", "install", "--no-enable", "--unit-dir", str(units))
     names = sorted(p.name for p in units.iterdir())
-    assert len(names) == 10 and "mailvault-backup.timer" in names and result["commands"] == []
+    assert len(names) == 12 and "mailvault-backup.timer" in names and result["commands"] == []
     verify = subprocess.run(
         ["systemd-analyze", "verify", *(str(units / n) for n in names)], capture_output=True, text=True
     )
@@ -60,9 +60,9 @@ def test_dry_run_writes_nothing_and_uninstall_removes_only_ours(local_ws: Worksp
     out = ws.cli("schedule", "install", "--dry-run", "--unit-dir", str(units)).stdout
     assert "would write" in out and "[Timer]" in out and sorted(units.iterdir()) == [foreign]
     ws.cli("schedule", "install", "--no-enable", "--unit-dir", str(units))
-    assert len(list(units.iterdir())) == 11
+    assert len(list(units.iterdir())) == 13
     removed = ws.cli_json("schedule", "uninstall", "--unit-dir", str(units))["removed"]
-    assert len(removed) == 10 and sorted(units.iterdir()) == [foreign]
+    assert len(removed) == 12 and sorted(units.iterdir()) == [foreign]
     watch = ws.cli("status", "--notify", check=False)  # nothing is scheduled any more: no run is due
     assert watch.returncode in (0, 1, 2) and watch.stdout.startswith("MAILVAULT "), watch.stderr
 
