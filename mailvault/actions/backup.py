@@ -20,10 +20,10 @@ from typing import Any
 from mailvault import execute
 from mailvault.actions import records as engine_records
 from mailvault.actions import repo_stats
+from mailvault.actions.after_job import after_job
 from mailvault.actions.engine import Engine
 from mailvault.actions.fs_snapshot import View, consistent_view
 from mailvault.actions.hooks import run_hooks
-from mailvault.actions.report import after_run as report_after_run
 from mailvault.config.schema import Config
 from mailvault.errors import (
     BackupIncomplete,
@@ -141,11 +141,11 @@ def backup(config: Config, *, progress: ProgressSink | None = None, dry_run: boo
         raise  # another run is in progress: this one did nothing, so its hooks do not run either
     except Exception:
         _after_failure(config)
-        report_after_run(config)
+        after_job(config, "backup")
         raise
     run_hooks(config.hooks.after, stage="after", env={"MAILVAULT_RESULT": "ok"})
     _warn_if_kit_stale(config)
-    report_after_run(config)
+    after_job(config, "backup")
     return result
 
 

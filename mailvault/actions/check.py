@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mailvault.actions import repo_stats
+from mailvault.actions.after_job import after_job
 from mailvault.actions.engine import Engine
 from mailvault.config.schema import Config
 from mailvault.errors import RepositoryError
@@ -42,6 +43,15 @@ def next_subset(cursor: int, total: int) -> tuple[int, int]:
 
 def check(config: Config) -> CheckResult:
     """Check the repository; raise RepositoryError when restic finds damage."""
+    try:
+        result = _check(config)
+    finally:
+        after_job(config, "check")
+    logger.info("check passed; read data subset %s", result.subset)
+    return result
+
+
+def _check(config: Config) -> CheckResult:
     with job_run(config, "check") as run:
         total = config.check.read_data_runs
         cursor = int(run.db.get(CURSOR_KEY, "0") or 0)
@@ -60,5 +70,4 @@ def check(config: Config) -> CheckResult:
         result = CheckResult(True, f"{subset[0]}/{subset[1]}", total)
         run.summary = result.as_dict()
         repo_stats.measure(engine, run.db)
-    logger.info("check passed; read data subset %s", result.subset)
     return result

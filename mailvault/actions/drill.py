@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from mailvault import execute, netprobe
 from mailvault.actions import drill_coverage, records
+from mailvault.actions.after_job import after_job
 from mailvault.actions.drill_upload import store_beside_backups
 from mailvault.actions.engine import Engine
 from mailvault.actions.prune import retention
 from mailvault.actions.repo_stats import repository_bytes
-from mailvault.actions.report import after_run as report_after_run
 from mailvault.actions.snapshot_pick import kept_by_retention, list_snapshots, pick_for_drill
 from mailvault.config.schema import Config
 from mailvault.drill import canary_dkim, dkim, image, secret_files, serve
@@ -132,7 +132,7 @@ def restore_test(
         run.summary = report.summary()
         if report.verdict == "fail":
             run.failure = "drill failed: " + "; ".join(f.message for f in report.findings if f.level == "fail")[:500]
-    report_after_run(config)
+    after_job(config, "drill")
     return report
 
 

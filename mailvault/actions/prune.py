@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mailvault.actions import repo_stats
+from mailvault.actions.after_job import after_job
 from mailvault.actions.engine import Engine
 from mailvault.config.schema import Config
 from mailvault.monitor.job import job_run
@@ -35,6 +36,16 @@ def retention(config: Config) -> restic.Retention:
 
 def prune(config: Config, *, dry_run: bool = False) -> PruneResult:
     """Apply the retention policy (``dry_run``: only say what would go)."""
+    try:
+        result = _prune(config, dry_run=dry_run)
+    finally:
+        after_job(config, "prune")
+    verb = "would remove" if dry_run else "removed"
+    logger.info("prune%s: kept %d snapshots, %s %d", " (dry run)" if dry_run else "", result.kept, verb, result.removed)
+    return result
+
+
+def _prune(config: Config, *, dry_run: bool) -> PruneResult:
     with job_run(config, "prune") as run:
         engine = Engine.open(config, deleting=True)
         engine.require_reachable()
@@ -47,8 +58,6 @@ def prune(config: Config, *, dry_run: bool = False) -> PruneResult:
         run.summary = result.as_dict()
         if not dry_run:
             repo_stats.measure(engine, run.db)
-    verb = "would remove" if dry_run else "removed"
-    logger.info("prune%s: kept %d snapshots, %s %d", " (dry run)" if dry_run else "", result.kept, verb, result.removed)
     return result
 
 

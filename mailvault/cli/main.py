@@ -100,6 +100,7 @@ COMMANDS: dict[str, Callable[[typer.Typer], None]] = {
     "storage": _add("storage_cmd", "storage"),
     "status": _command("monitor_cmds", "status"),
     "report": _command("monitor_cmds", "report"),
+    "fleet": _add("fleet_cmd", "fleet"),
     "metrics": _add("monitor_cmds", "metrics", "metrics_app"),
     "alerts": _add("monitor_cmds", "alerts", "alerts_app"),
     "schedule": _add("schedule_cmd", "schedule"),

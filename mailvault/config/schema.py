@@ -750,6 +750,39 @@ class DnsSection(Section):
         return self
 
 
+class FleetSection(Section):
+    """Summaries beside the backups, sealed to a fleet key, and `mailvault fleet status` over many hosts."""
+
+    recipient: str | None = Field(
+        None,
+        description="The fleet's public key (`mailvault fleet keygen` prints it). When set, every backup,"
+        " prune, check and drill puts a summary (verdicts, times, counts, sizes; no mailbox names) sealed to it"
+        " beside the repository: mailvault-fleet/<host>/ at the bucket's root, <path>-fleet/<host>/ next to"
+        " a local repository.",
+        examples=["mvfleet1:4dQb1O0w3m8rLh7yT0sJ0QGm6N6uY8Xb3fJ0b1mUq2o"],
+        json_schema_extra={"sample": "commented"},
+    )
+    host: str | None = Field(
+        None, description="This host's name in the fleet (default: its hostname).", examples=["mail1"],
+        json_schema_extra={"sample": "commented"},
+    )  # fmt: skip
+    keep: int = Field(400, ge=10, description="Summaries of each kind kept per host (older ones are deleted).",
+                      examples=[400])  # fmt: skip
+    identity_file: Path | None = Field(
+        None,
+        description="`fleet status` only: the file holding the fleet's secret key (`mailvault fleet keygen`"
+        " writes it, 0600); --identity gives another.",
+        examples=["/etc/mailvault/fleet.key"],
+        json_schema_extra={"sample": "commented"},
+    )
+    sources: list[str] = Field(
+        [],
+        description="`fleet status` only: where to read summaries: s3:http(s)://endpoint/bucket (with"
+        " [repository.s3]'s credentials) or a local directory (default: this repository's bucket or dir).",
+        examples=[["s3:https://s3.example.net/mail-backups"]],
+    )
+
+
 class ReportSection(Section):
     """`mailvault report`: the host's report as one HTML page (charts inline, nothing fetched)."""
 
@@ -798,6 +831,7 @@ class Config(Section):
     alerts: AlertsSection = Field(default_factory=lambda: AlertsSection(), description="Where alerts go.")
     metrics: MetricsSection = Field(default_factory=lambda: MetricsSection(), description="Prometheus metrics.")
     report: ReportSection = Field(default_factory=lambda: ReportSection(), description="The host's HTML report.")
+    fleet: FleetSection = Field(default_factory=lambda: FleetSection(), description="The fleet of mail hosts.")
     migrate: MigrateSection = Field(
         default_factory=lambda: MigrateSection(), description="A provider switch in progress."
     )

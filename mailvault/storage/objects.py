@@ -71,3 +71,35 @@ def get_object(location: S3Location, creds: S3Credentials, key: str, *, timeout:
         ) from exc
     except (EndpointConnectionError, BotoCoreError) as exc:
         raise unreachable(location, str(exc)) from exc
+
+
+def list_keys(location: S3Location, creds: S3Credentials, prefix: str, *, timeout: int) -> list[str]:
+    """Every key under ``prefix`` in ``location.bucket``; StorageError when listing is refused."""
+    s3 = client(location, creds, timeout=timeout)
+    keys: list[str] = []
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=location.bucket, Prefix=prefix):
+            keys += [str(item["Key"]) for item in page.get("Contents", [])]
+    except ClientError as exc:
+        raise StorageError(
+            f"S3 endpoint {location.endpoint} refused to list {prefix} in bucket {location.bucket} ({error_code(exc)})",
+            hint="these credentials need the right to list the bucket (s3:ListBucket)",
+        ) from exc
+    except (EndpointConnectionError, BotoCoreError) as exc:
+        raise unreachable(location, str(exc)) from exc
+    return keys
+
+
+def delete_keys(location: S3Location, creds: S3Credentials, keys: list[str], *, timeout: int) -> None:
+    """Delete ``keys`` (under Object Lock, a delete marker: the versions stay until their retention ends)."""
+    s3 = client(location, creds, timeout=timeout)
+    for key in keys:
+        try:
+            s3.delete_object(Bucket=location.bucket, Key=key)
+        except ClientError as exc:
+            raise StorageError(
+                f"S3 endpoint {location.endpoint} refused to delete {key} in bucket {location.bucket}"
+                f" ({error_code(exc)})"
+            ) from exc
+        except (EndpointConnectionError, BotoCoreError) as exc:
+            raise unreachable(location, str(exc)) from exc

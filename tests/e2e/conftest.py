@@ -49,10 +49,15 @@ def no_secret_leaks(tmp_path: Path, restic_shim: Path) -> Iterator[secret_watch.
 
 @pytest.fixture(scope="session")
 def s3server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
-    """One real SeaweedFS S3 on loopback for the whole session: an admin and a no-admin identity."""
+    """One real SeaweedFS S3 on loopback for the whole session: an admin, a no-admin identity, and one
+    that may read and write objects but not list a bucket."""
     server = SeaweedS3(
         tmp_path_factory.mktemp("seaweed"),
-        [make_identity("admin", ADMIN), make_identity("backup-only", NO_ADMIN)],
+        [
+            make_identity("admin", ADMIN),
+            make_identity("backup-only", NO_ADMIN),
+            make_identity("no-list", ("Read", "Write", "Tagging")),
+        ],
     )
     with server:
         yield server
