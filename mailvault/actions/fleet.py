@@ -4,19 +4,29 @@ host whose summaries are in the buckets (or directories) given."""
 from __future__ import annotations
 
 import json
+import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailvault.actions.fleet_store import Store, for_repository, for_source
 from mailvault.config.schema import Config
 from mailvault.errors import MailvaultError
 from mailvault.fleet.seal import SealError, keygen, open_sealed
 from mailvault.fleet.summary import FORMAT, PREFIX, VERSION, parse_key
-from mailvault.fleet.view import LEVEL_NAMES, HostRow, Received, evaluate, fleet_level
+from mailvault.fleet.view import LEVEL_NAMES, UNKNOWN, HostRow, Received, evaluate, fleet_level
 from mailvault.keys.secrets import SecretSource, resolve
+from mailvault.state.paths import write_atomic
+
+if TYPE_CHECKING:
+    from prometheus_client.core import Metric
+
+logger = logging.getLogger(__name__)
+CACHE_SECONDS = 60.0
 
 READ_PER_KIND = 30  # the newest summaries of each kind per host: enough to judge, and a week's trend
 
@@ -28,6 +38,7 @@ class FleetResult:
     sources: list[str]
     now: str
     hosts: int = field(init=False)
+    html: str | None = None  # where --html wrote the page
 
     def __post_init__(self) -> None:
         self.hosts = len(self.rows)
@@ -35,7 +46,7 @@ class FleetResult:
     def as_dict(self, *, history: bool = False) -> dict[str, Any]:
         rows = [{k: v for k, v in r.as_dict().items() if history or k != "history"} for r in self.rows]
         return {"level": self.level, "state": LEVEL_NAMES[self.level], "now": self.now, "sources": self.sources,
-                "hosts": rows}  # fmt: skip
+                "html": self.html, "hosts": rows}  # fmt: skip
 
 
 def write_keypair(out: Path) -> str:
@@ -100,3 +111,42 @@ def _open(store: Store, secret: str, key: str, host: str) -> tuple[dict[str, Any
     if data.get("host") != host:
         return None, f"names host {data.get('host')!r} but is stored under {host!r}"
     return data, None
+
+
+def write_page(result: FleetResult, directory: Path) -> Path:
+    """The fleet page as ``directory``/index.html; MailvaultError naming the path when it cannot be."""
+    from mailvault.report.fleet_page import render
+
+    path = directory / "index.html"
+    try:
+        directory.mkdir(mode=0o755, parents=True, exist_ok=True)
+        write_atomic(path, render(result.rows, level=result.level, now=result.now, sources=result.sources), mode=0o644)
+    except OSError as exc:
+        raise MailvaultError(
+            f"the fleet page cannot be written to {path}: {exc.strerror}", hint="give another --html"
+        ) from exc
+    return path
+
+
+def metrics_source(
+    config: Config, *, identity: Path | None, sources: list[str] | None, every: float = CACHE_SECONDS
+) -> Callable[[], list[Metric]]:
+    """The fleet's metrics for each scrape, the buckets read at most once per ``every`` seconds. A
+    read that fails keeps the last figures and says so in the log (and the fleet level goes UNKNOWN)."""
+    from mailvault.monitor.fleet_metrics import families
+
+    status(config, identity=identity, sources=sources)  # (refuse a wrong key or source at start, not at a scrape)
+    cache: dict[str, Any] = {"at": 0.0, "metrics": []}
+
+    def source() -> list[Metric]:
+        if time.monotonic() - cache["at"] >= every:
+            try:
+                result = status(config, identity=identity, sources=sources)
+                cache["metrics"] = families(result.rows, result.level)
+            except MailvaultError as exc:
+                logger.warning("the fleet could not be read: %s", exc.one_line())
+                cache["metrics"] = families([], UNKNOWN)
+            cache["at"] = time.monotonic()
+        return list(cache["metrics"])
+
+    return source

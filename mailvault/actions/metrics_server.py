@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable, Iterable
 
 from prometheus_client import start_http_server
+from prometheus_client.core import Metric
 
 from mailvault.config.schema import Config
 from mailvault.errors import MailvaultError
@@ -24,8 +26,13 @@ def parse_listen(listen: str) -> tuple[str, int]:
 
 
 def serve(config: Config, listen: str, *, stop: threading.Event | None = None) -> None:
+    serve_source(lambda: current_metrics(config), listen, stop=stop)
+
+
+def serve_source(source: Callable[[], Iterable[Metric]], listen: str, *, stop: threading.Event | None = None) -> None:
+    """Serve ``source``'s metrics, built on each scrape, until SIGTERM (or ``stop``)."""
     host, port = parse_listen(listen)
-    registry = live_registry(lambda: current_metrics(config))
+    registry = live_registry(source)
     try:
         server, thread = start_http_server(port, addr=host, registry=registry)
     except OSError as exc:

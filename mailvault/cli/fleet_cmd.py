@@ -38,6 +38,7 @@ def status(
     source: Annotated[
         list[str] | None, typer.Option("--source", help="s3:http(s)://endpoint/bucket or a directory (repeatable).")
     ] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write the fleet page: DIR/index.html.")] = None,
     json: JsonOpt = False,
 ) -> None:
     """One line per host: last backup against its RPO, last check, last drill and its RTO, repository
@@ -46,6 +47,10 @@ def status(
     from mailvault.actions.fleet import status as fleet_status
 
     result = fleet_status(current_config(), identity=identity, sources=source)
+    if html is not None:
+        from mailvault.actions.fleet import write_page
+
+        result.html = str(write_page(result, html))
     if json:
         emit_json(result.as_dict())
         raise typer.Exit(result.level)
@@ -61,3 +66,21 @@ def status(
         for bad in r.unreadable[:5]:
             stdout.print(f"      unreadable: {bad}")
     raise typer.Exit(result.level)
+
+
+metrics_app = typer.Typer(help="The fleet's figures for Prometheus.", no_args_is_help=True)
+app.add_typer(metrics_app, name="metrics")
+
+
+@metrics_app.command("serve")
+def metrics_serve(
+    listen: Annotated[str, typer.Option("--listen", help="Address:port to serve /metrics on.")] = "127.0.0.1:9899",
+    identity: Annotated[Path | None, typer.Option("--identity", help="The fleet's secret key file.")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="As for `fleet status` (repeatable).")] = None,
+) -> None:
+    """Serve every host's figures, labelled by host, for Prometheus (the buckets are read at most once a
+    minute, however often it scrapes)."""
+    from mailvault.actions.fleet import metrics_source
+    from mailvault.actions.metrics_server import serve_source
+
+    serve_source(metrics_source(current_config(), identity=identity, sources=source), listen)

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from mailvault.humanize import human_duration
+
 OK, WARN, CRIT, UNKNOWN = 0, 1, 2, 3
 LEVEL_NAMES = {OK: "OK", WARN: "WARN", CRIT: "CRIT", UNKNOWN: "UNKNOWN"}
 TREND_WINDOW = timedelta(days=7)
@@ -118,7 +120,8 @@ def _backups(row: HostRow, h: list[dict[str, Any]], now: datetime) -> None:
     if row.backup_age_s is not None and row.rpo_target_s:
         level = _band(row.backup_age_s, row.rpo_target_s)
         if level:
-            _worse(row, level, f"last backup {row.backup_age_s / 3600:.1f} h ago (RPO {row.rpo_target_s / 3600:.1f} h)")
+            age, rpo = human_duration(row.backup_age_s), human_duration(row.rpo_target_s)
+            _worse(row, level, f"last backup {age} ago (RPO {rpo})")
     last = [d for d in h if d.get("kind") == "backup"][-1]
     if last.get("status") != "ok":
         _worse(row, WARN, "the last backup failed")

@@ -139,3 +139,12 @@ def gaps(found: list[Gap]) -> str:
     chart.x_labels = [f"after {_label(g.after)}" + ("" if g.before else " (open)") for g in found]
     chart.add("hours", [round(g.seconds / 3600, 2) for g in found])
     return _svg(chart)
+
+
+def backup_ages(ages: list[tuple[str, float, float]]) -> str:
+    """The fleet overview: (host, hours since its last backup, its RPO target in hours) per host."""
+    chart = _chart("HorizontalBar", "Hours since each host's last backup, beside its RPO target")
+    chart.x_labels = [host for host, _, _ in ages]
+    chart.add("since the last backup", [round(age, 2) for _, age, _ in ages])
+    chart.add("RPO target", [round(rpo, 2) for _, _, rpo in ages])
+    return _svg(chart)

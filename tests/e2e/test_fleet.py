@@ -63,6 +63,59 @@ def test_three_hosts_one_bucket_healthy_stopped_and_failed(tmp_path: Path, s3ser
     # the text view, for people: one line per host, the problems under it
     text = healthy.cli("fleet", "status", "--identity", str(key), check=False)
     assert text.returncode == 2 and "FLEET CRIT - 3 hosts" in text.stdout and "silent since" in text.stdout
+    _page_matches_json(healthy, key, tmp_path / "fleet-page")
+    _metrics_by_host(healthy, key)
+
+
+def _page_matches_json(ws: Workspace, key: Path, where: Path) -> None:
+    """The fleet page in headless Chromium: no console error, every chart drawn, each host's figures
+    those of the JSON read in the same run."""
+    from tests.browser import open_page
+    from tests.e2e.test_report import SHOTS, points
+
+    code, seen = _fleet(ws, "--identity", str(key), "--html", str(where))
+    assert code == 2 and seen["html"] == str(where / "index.html")
+    loaded = open_page(where / "index.html", screenshot=SHOTS / "fleet.png")
+    assert loaded.console == [], loaded.console
+    drawn = points(loaded.dom)
+    assert drawn["overview"] == 6, drawn  # three hosts: hours since the last backup, and the RPO beside
+    assert drawn["mail1:rto"] >= 1 and drawn["mail3:rto"] >= 1 and drawn["mail1:backups"] == 1, drawn
+    assert all(n > 0 for n in drawn.values()), drawn
+    import re
+
+    cells = {
+        (h, f): v for h, f, v in re.findall(r'data-host="([^"]+)" data-field="(\w+)" data-value="([^"]*)"', loaded.dom)
+    }
+    for row in seen["hosts"]:
+        assert cells[(row["host"], "state")] == row["state"]
+        if row["rto_s"] is not None:
+            assert float(cells[(row["host"], "rto_s")]) == row["rto_s"]
+    assert 'data-field="fleet.state" data-value="CRIT"' in loaded.dom
+
+
+def _metrics_by_host(ws: Workspace, key: Path) -> None:
+    import sys
+    import urllib.request
+
+    from mailvault.netprobe import free_port
+
+    port = free_port()
+    argv = [sys.executable, "-m", "mailvault", "--config", str(ws.config_path), "fleet", "metrics", "serve",
+            "--listen", f"127.0.0.1:{port}", "--identity", str(key)]  # fmt: skip
+    server = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, body = time.monotonic() + 30, ""
+        while time.monotonic() < deadline and not body:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+            except OSError:
+                time.sleep(0.3)
+        assert 'mailvault_fleet_host_level{host="mail1"} 0.0' in body, body[-2000:]
+        assert 'mailvault_fleet_host_level{host="mail2"} 2.0' in body and "mailvault_fleet_level 2.0" in body
+        assert 'mailvault_fleet_drill_passed{host="mail3"} 0.0' in body
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
 
 
 def _objects(s3server: SeaweedS3, bucket: str) -> dict[str, bytes]:

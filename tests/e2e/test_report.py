@@ -15,7 +15,7 @@ from tests.e2e.workspace import Workspace
 from tests.report_history import generated_report
 
 SHOTS = Path(os.environ.get("MAILVAULT_SCREENSHOTS", "/tmp/mailvault-screenshots"))
-_FIGURE = re.compile(r'<figure data-chart="(\w+)">(.*?)</figure>', re.DOTALL)
+_FIGURE = re.compile(r'<figure data-chart="([^"]+)">(.*?)</figure>', re.DOTALL)
 
 
 def points(dom: str) -> dict[str, int]:

@@ -106,3 +106,17 @@ def test_unreadable_summaries_are_listed_and_never_stop_the_view(tmp_path: Path)
     assert rows["mail1"].summaries == 1 and "3 summaries could not be read" in rows["mail1"].problems
     assert rows["mail1"].level == WARN  # (the readable backup is fresh; no drill yet)
     assert rows["mail2"].level == UNKNOWN and "does not open" in rows["mail2"].unreadable[0]
+
+
+def test_a_hosts_history_is_bounded_per_kind(tmp_path: Path) -> None:
+    from mailvault.actions.fleet_publish import _forget_old
+
+    store = DirStore(tmp_path)
+    keys = [(seq, object_key(PREFIX, "mail1", seq, "backup", NOW)) for seq in range(1, 13)]
+    for _, key in keys:
+        store.put(key, b"x")
+    drill = object_key(PREFIX, "mail1", 13, "drill", NOW)
+    store.put(drill, b"x")
+    _forget_old(store, keys, 10)
+    left = store.keys(PREFIX + "mail1/")
+    assert len(left) == 11 and keys[0][1] not in left and keys[1][1] not in left and drill in left
