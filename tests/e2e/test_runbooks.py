@@ -265,3 +265,28 @@ def test_provider_migration_runbook(local_ws: Workspace, tmp_path: Path) -> None
     finally:
         old.stop()
         new.stop()
+
+
+def test_fleet_runbook(ws: Workspace) -> None:
+    steps = commands(RUNBOOKS / "fleet.md")
+    assert len(steps) == 4, steps
+    key, www = ws.root / "fleet.key", ws.root / "www"
+    subst = {"/etc/mailvault/fleet.key": str(key), "/var/www/fleet": str(www)}
+    env = {**os.environ, "MAILVAULT_CONFIG": str(ws.config_path)}
+    ws.generate()
+    ws.cli("init")
+    first = run_steps(ws, steps[:1], subst=subst, env=env)[0]
+    recipient = next(word for word in first.split() if word.startswith("mvfleet1:"))
+    ws.write_config(extra=f'[fleet]\nrecipient = "{recipient}"\nhost = "runbook-host"\n')
+    outputs = run_steps(ws, steps[1:2], subst=subst, env=env)
+    for step in steps[2:]:  # (exit 1 or 2 is the fleet's level: this host has no drill yet, so WARN)
+        text = step
+        for old, new in subst.items():
+            text = text.replace(old, new)
+        proc = ws.cli(*shlex.split(text)[1:], check=False)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        outputs.append(proc.stdout)
+    assert (
+        "FLEET WARN - 1 hosts" in outputs[1] and "runbook-host" in outputs[1] and "no restore drill yet" in outputs[1]
+    )
+    assert '"host": "runbook-host"' in outputs[2] and (www / "index.html").exists()
