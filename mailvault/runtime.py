@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import signal
 import sys
 
 YOUNG_THRESHOLD = 100_000
@@ -37,3 +38,33 @@ def quick_exit(code: int) -> None:
             stream.flush()
     gc.freeze()
     sys.exit(code)
+
+
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM; a BaseException so that no library layer swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.exit_code = 128 + signum
+
+
+_pending: list[int] = []  # the signal that asked this process to stop, once one did
+
+
+def interrupt(signum: int) -> None:
+    """The SIGINT/SIGTERM handler's work: remember the request, and raise it where the process is."""
+    _pending[:] = [signum]
+    raise Interrupted(signum)
+
+
+def check_interrupt() -> None:
+    """Raise Interrupted again when a stop was asked for. A signal handler's exception is lost when it
+    fires inside a finalizer (``__del__``, a weakref callback), which then goes on as if nothing were
+    asked: long work calls this at its step boundaries so that a stop always takes."""
+    if _pending:
+        raise Interrupted(_pending[0])
+
+
+def stop_asked() -> int | None:
+    """The signal that asked this process to stop, if one did."""
+    return _pending[0] if _pending else None

@@ -49,6 +49,7 @@ from mailvault.mail.manifest_model import UNRECONCILED, Manifest
 from mailvault.mail.restore_plan import restored
 from mailvault.mail.restore_split import precreate, split
 from mailvault.monitor.job import job_run
+from mailvault.runtime import check_interrupt
 from mailvault.state.paths import StatePaths, write_atomic
 from mailvault.storage.location import local_path
 from mailvault.tools.container import Mount, owner_of
@@ -144,7 +145,9 @@ def _phase(st: _State, name: str, doing: str, say: Say, *, blame: bool = True) -
     say(f"drill: {name}: {doing}...")
     began = time.monotonic()
     try:
+        check_interrupt()
         yield
+        check_interrupt()
     except BaseException:
         if blame:
             st.failed_in = name

@@ -22,14 +22,7 @@ from mailvault.cli.output import emit_json
 from mailvault.config.durations import format_duration
 from mailvault.errors import MailvaultError
 from mailvault.monitor.job import TIMEOUT_ENV
-
-
-class Interrupted(BaseException):
-    """Ctrl-C or SIGTERM; a BaseException so that no library layer swallows it."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"interrupted by {signal.Signals(signum).name}")
-        self.exit_code = 128 + signum
+from mailvault.runtime import Interrupted, check_interrupt, interrupt, stop_asked
 
 
 class TimedOut(Interrupted):
@@ -43,7 +36,7 @@ class TimedOut(Interrupted):
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
-    raise Interrupted(signum)
+    interrupt(signum)
 
 
 def _arm_timeout() -> None:
@@ -64,7 +57,12 @@ def guarded(main: Callable[[], object]) -> int:
     _arm_timeout()
     try:
         main()
+        check_interrupt()  # (a stop asked for while a finalizer ran, and lost there)
     except SystemExit as exc:
+        lost = stop_asked()  # (likewise, when the command then ended on its own)
+        if lost is not None:
+            print(f"mailvault: interrupted by {signal.Signals(lost).name}", file=sys.stderr)
+            return 128 + lost
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except MailvaultError as exc:
         _report(exc)

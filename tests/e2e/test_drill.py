@@ -396,12 +396,13 @@ def test_the_report_is_stored_beside_the_backups_in_an_object_lock_bucket(ws: Wo
     """[drill] upload_report: next to the repository's prefix (not inside it), with the backup
     credentials, into a bucket with Object Lock (AWS S3 demands Content-MD5 there; SeaweedFS does not,
     but checks it when sent), where the report falls under the default retention like the backups."""
+    from mailvault.fleet.seal import keygen
     from tests.e2e.test_storage import admin_client
     from tests.e2e.workspace import unique_prefix
 
     bucket = f"mv-lock-{unique_prefix()}"
     ws.url = f"s3:{s3server.endpoint}/{bucket}/mail1"
-    ws.extra_toml = "[drill]\nupload_report = true\n"
+    ws.extra_toml = f'[drill]\nupload_report = true\n[fleet]\nrecipient = "{keygen()[0]}"\nhost = "mail1"\n'
     ws.generate()
     subprocess.run(["chown", "-R", "5000:5000", str(ws.vmail)], check=True)
     ws.cli("init", "--object-lock-days", "1")
@@ -419,3 +420,8 @@ def test_the_report_is_stored_beside_the_backups_in_an_object_lock_bucket(ws: Wo
     assert md == Path(report["paths"]["markdown"]).read_text() and f"stored beside the backups: {base}.json" in md
     inside = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="mail1/").get("Contents", [])]
     assert not [k for k in inside if "drill-" in k], "nothing is written inside restic's repository"
+    # the fleet summaries (of the backup and the drill) fall under the same retention
+    summaries = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="mailvault-fleet/mail1/")["Contents"]]
+    assert len(summaries) == 2 and all(
+        s3.get_object(Bucket=bucket, Key=k).get("ObjectLockMode") == "GOVERNANCE" for k in summaries
+    ), summaries
