@@ -51,3 +51,24 @@ def test_each_stacks_mail_location_as_doveconf_prints_it(tmp_path: Path, stack: 
             "%d/%n",
             "fs",
         )
+
+
+def test_postfix_tls_files_as_the_real_postconf_reads_them(tmp_path: Path) -> None:
+    from mailvault.setup.postfix import Found, tls_files
+
+    etc = tmp_path / "postfix"
+    etc.mkdir()
+    (etc / "main.cf").write_text(
+        "compatibility_level = 3.6\n"
+        "smtpd_tls_cert_file = /etc/letsencrypt/live/mail.example.org/fullchain.pem\n"
+        "smtpd_tls_key_file = /etc/letsencrypt/live/mail.example.org/privkey.pem\n"
+        "smtpd_tls_chain_files = /etc/ssl/rsa.pem, /etc/ssl/ecdsa.pem\n"
+    )
+    found = tls_files(str(etc))
+    assert [(f.setting, f.path) for f in found] == [
+        ("smtpd_tls_cert_file", "/etc/letsencrypt/live/mail.example.org/fullchain.pem"),
+        ("smtpd_tls_key_file", "/etc/letsencrypt/live/mail.example.org/privkey.pem"),
+        ("smtpd_tls_chain_files", "/etc/ssl/rsa.pem"),
+        ("smtpd_tls_chain_files", "/etc/ssl/ecdsa.pem"),
+    ]
+    assert found[0] == Found("smtpd_tls_cert_file", found[0].path, f"from `postconf -c {etc} -h smtpd_tls_cert_file`")
