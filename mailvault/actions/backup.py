@@ -21,10 +21,11 @@ from mailvault import execute
 from mailvault.actions import records as engine_records
 from mailvault.actions import repo_stats
 from mailvault.actions.after_job import after_job
+from mailvault.actions.dovecot_mailboxes import dovecot_mailboxes
 from mailvault.actions.engine import Engine
 from mailvault.actions.fs_snapshot import View, consistent_view
 from mailvault.actions.hooks import run_hooks
-from mailvault.config.schema import Config
+from mailvault.config.schema import DOVECOT_LAYOUT, Config
 from mailvault.errors import (
     BackupIncomplete,
     BackupPartial,
@@ -479,6 +480,7 @@ def _scan(config: Config, paths: StatePaths, db: StateDB, view: View) -> ScanRes
         sample_size=config.manifest.sample_size,
         sample_cursor=int(db.get(CURSOR_KEY, "0") or 0),
         cache=None if full else cache,
+        known=dovecot_mailboxes(src, view) if src.layout == DOVECOT_LAYOUT else None,
     )
     result.cache.runs_since_full = 0 if full else cache.runs_since_full + 1
     _hash_messages(paths, result)

@@ -201,6 +201,9 @@ class RepositorySection(Section):
         return self.url.startswith("s3:")
 
 
+DOVECOT_LAYOUT = "dovecot"  # sources.layout: the mailboxes as Dovecot lists them
+
+
 class SourcesSection(Section):
     """What is backed up."""
 
@@ -211,8 +214,16 @@ class SourcesSection(Section):
     )
     layout: str = Field(
         "%d/%n/Maildir",
-        description="Path of one maildir below a root: %d domain, %n user.",
-        examples=["%d/%n/Maildir", "%n/Maildir"],
+        description="Path of one maildir below a root: %d domain, %n user; or `dovecot`: every user's maildir"
+        " as Dovecot itself says (`doveadm mailbox path -A INBOX`), for layouts no pattern describes (hashed"
+        " homes); Dovecot must be running.",
+        examples=["%d/%n/Maildir", "%n/Maildir", "dovecot"],
+    )
+    dovecot_config: Path | None = Field(
+        None,
+        description="With layout = dovecot: the Dovecot config doveadm reads (default: Dovecot's own).",
+        examples=["/etc/dovecot/dovecot.conf"],
+        json_schema_extra={"sample": "commented"},
     )
     folder_layout: Literal["maildir++", "fs"] = Field(
         "maildir++",
@@ -251,8 +262,10 @@ class SourcesSection(Section):
 
     @model_validator(mode="after")
     def _layout(self) -> SourcesSection:
+        if self.layout == DOVECOT_LAYOUT:
+            return self
         if "%n" not in self.layout:
-            raise ValueError("layout must contain %n (the user), e.g. %d/%n/Maildir")
+            raise ValueError("layout must contain %n (the user), e.g. %d/%n/Maildir, or be dovecot")
         if self.layout.startswith("/"):
             raise ValueError("layout is relative to each maildir root; drop the leading /")
         return self

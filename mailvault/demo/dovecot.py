@@ -21,9 +21,13 @@ class DovecotServer:
     port: int = 0
     mail_location: str = "maildir:~/Maildir"
     extra: str = ""  # more config: namespaces, special-use folders, plugins
+    homes: dict[str, Path] | None = None  # login -> home, where the layout is not mail/<login>/
     process: execute.Background | None = field(default=None, repr=False)
 
     def home(self, user: str) -> Path:
+        """The user's maildir (its parent is the user's home)."""
+        if self.homes is not None:
+            return self.homes[user] / "Maildir"
         return self.root / "mail" / user / "Maildir"
 
     def start(self) -> DovecotServer:

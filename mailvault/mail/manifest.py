@@ -70,13 +70,14 @@ class ScannedFolder:
 
 
 def _folders(
-    roots: list[Path], layout: str, folder_layout: FolderLayout, cache: ScanCache | None
-) -> list[tuple[Mailbox, Folder, Stamp, FolderEntry | None, list[str]]]:
+    roots: list[Path], layout: str, folder_layout: FolderLayout, cache: ScanCache | None,
+    known: list[Mailbox] | None = None,
+) -> list[tuple[Mailbox, Folder, Stamp, FolderEntry | None, list[str]]]:  # fmt: skip
     """Every folder of every mailbox under ``roots``, with its stamp now, and its cached entry and
     message names when it is unchanged since the cache was taken."""
     found: list[tuple[Mailbox, Folder, Stamp, FolderEntry | None, list[str]]] = []
     for root in roots:
-        for mbox in _mailboxes(root, layout):
+        for mbox in _mailboxes(root, layout, known):
             for folder in list_folders(mbox.path, folder_layout):
                 current = stamp(folder.path)
                 cached = cache.lookup(folder.path, current) if cache is not None else None
@@ -85,9 +86,9 @@ def _folders(
                     # The names the reconciliation compares with restic's listing: carried with the
                     # entry. (A cache from before names were kept: listed now, between two stamps,
                     # so that they agree with the cached entry, or the folder is listed afresh.)
-                    known = cache.names.get(str(folder.path)) if cache is not None else None
-                    names = known if known is not None else message_names(str(folder.path))
-                    if known is None and stamp(folder.path) != current:
+                    kept = cache.names.get(str(folder.path)) if cache is not None else None
+                    names = kept if kept is not None else message_names(str(folder.path))
+                    if kept is None and stamp(folder.path) != current:
                         cached = None
                 found.append((mbox, folder, current, cached, names))
     return found
@@ -101,6 +102,7 @@ def scan(
     sample_size: int = 0,
     sample_cursor: int = 0,
     cache: ScanCache | None = None,
+    known: list[Mailbox] | None = None,
 ) -> ScanResult:
     """Scan every mailbox under ``roots`` into a manifest.
 
@@ -111,7 +113,7 @@ def scan(
     """
     taken_at = time.time()
     fresh = ScanCache(taken_at=taken_at)
-    found_folders = _folders(roots, layout, folder_layout, cache)
+    found_folders = _folders(roots, layout, folder_layout, cache, known)
     # The stat per message: only for folders that changed, spread over processes when they are many.
     to_list = [folder.path for _, folder, _, cached, _ in found_folders if cached is None]
     listed = iter(list_many(to_list))
@@ -160,12 +162,22 @@ def _entry(folder: Folder, found: FolderFiles) -> FolderEntry:
     )
 
 
-def _mailboxes(root: Path, layout: str) -> list[Mailbox]:
+def _mailboxes(root: Path, layout: str, known: list[Mailbox] | None) -> list[Mailbox]:
+    """The mailboxes under ``root``: found by the pattern ``layout``, or among ``known`` (as Dovecot
+    listed them, layout = dovecot)."""
     if not root.is_dir():
         raise SourceError(
             f"maildir root {root} does not exist",
             hint="fix sources.maildirs in the config, or mount the mail store",
         )
+    if known is not None:
+        found = sorted((m for m in known if m.path.is_relative_to(root)), key=lambda m: m.name)
+        if not found:
+            raise SourceError(
+                f"Dovecot lists no mailbox under maildir root {root}",
+                hint="fix sources.maildirs: it should hold the maildirs `doveadm mailbox path -A INBOX` prints",
+            )
+        return found
     found = find_mailboxes(root, layout)
     if not found:
         raise SourceError(

@@ -164,3 +164,25 @@ def explain_failure(code: int, stderr: str) -> tuple[str, str]:
     if code < 0 or code > 128:
         return f"doveadm crashed (signal {abs(code) % 128})", "see the error lines; Dovecot's log may say more"
     return f"doveadm failed (exit {code})", "see the error lines; run again, or use --engine imap"
+
+
+def inbox_paths_argv(config: Path | None) -> tuple[str, ...]:
+    """Every user's INBOX directory, one line each (``user<TAB>path``, after a header), in one process.
+
+    >>> inbox_paths_argv(None)
+    ('doveadm', '-f', 'tab', 'mailbox', 'path', '-A', 'INBOX')
+    """
+    return ("doveadm", *(("-c", str(config)) if config else ()), "-f", "tab", "mailbox", "path", "-A", "INBOX")
+
+
+def parse_inbox_paths(text: str) -> list[tuple[str, str]]:
+    """
+    >>> parse_inbox_paths("Username\tpath\nalice@x.org\t/var/vmail/x.org/a/l/alice/Maildir\n")
+    [('alice@x.org', '/var/vmail/x.org/a/l/alice/Maildir')]
+    """
+    found = []
+    for line in text.splitlines():
+        user, sep, path = line.partition("\t")
+        if sep and path.startswith("/"):
+            found.append((user, path))
+    return found

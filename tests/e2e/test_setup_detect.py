@@ -4,11 +4,13 @@ of it: a root and a pattern, "ask Dovecot", or a refusal naming the format and t
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from mailvault.setup.mail_location import AskDovecot, MaildirPlan, Refused, parse, plan
+from tests.e2e.workspace import Workspace
 
 STACKS = {
     # Debian 12's own default: mbox in ~/mail, INBOX in /var/mail
@@ -72,3 +74,44 @@ def test_postfix_tls_files_as_the_real_postconf_reads_them(tmp_path: Path) -> No
         ("smtpd_tls_chain_files", "/etc/ssl/ecdsa.pem"),
     ]
     assert found[0] == Found("smtpd_tls_cert_file", found[0].path, f"from `postconf -c {etc} -h smtpd_tls_cert_file`")
+
+
+def test_hashed_homes_are_backed_up_and_drilled_from_dovecots_own_list(ws: Workspace) -> None:
+    """iRedMail-style homes (``vmail1/<domain>/a/l/i/alice-2026.01.01``) that no %d/%n pattern
+    describes: layout = dovecot asks the running Dovecot (a real one, passwd-file userdb) for every
+    user's maildir; the backup holds all four mailboxes by their login, and the drill passes. A
+    user whose home lies outside sources.maildirs stops the backup, named."""
+    import shutil
+
+    from mailvault.demo.dovecot import DovecotServer
+
+    ws.generate()
+    homes: dict[str, Path] = {}
+    for maildir in sorted(ws.vmail.glob("*/*/Maildir")):
+        domain, user = maildir.parent.parent.name, maildir.parent.name
+        home = ws.vmail / "vmail1" / domain / user[0] / user[1] / user[2] / f"{user}-2026.01.01"
+        home.parent.mkdir(parents=True)
+        shutil.move(str(maildir.parent), str(home))
+        homes[f"{user}@{domain}"] = home
+    for domain in ("example.com", "example.org"):
+        (ws.vmail / domain).rmdir()
+    server = DovecotServer(ws.root / "dovecot", dict.fromkeys(homes, "pw"), homes=homes).start()
+    try:
+        ws.layout = "dovecot"
+        ws.sources_extra = f'dovecot_config = "{ws.root / "dovecot" / "dovecot.conf"}"\n'
+        ws.write_config(extra="[drill]\ncontrols = false\ncanary = false\n")
+        ws.cli("init")
+        done = ws.cli_json("backup")
+        assert (done["manifest"]["mailboxes"], done["manifest"]["messages"]) == (4, 80), done
+        report = ws.cli_json("restore-test", "--runtime", "local")
+        assert report["verdict"] == "pass" and (report["mailboxes"], report["messages"]) == (4, 80), report["findings"]
+        stray = ws.root / "elsewhere" / "carol"
+        (stray / "Maildir" / "cur").mkdir(parents=True)
+        with (ws.root / "dovecot" / "users").open("a") as users:
+            users.write(f"carol@example.org:{{PLAIN}}pw:65534:65534::{stray}::\n")
+        time.sleep(1.1)  # (Dovecot reads a changed passwd-file at most once a second)
+        refused = ws.cli("backup", check=False)
+        assert refused.returncode != 0 and "carol@example.org" in refused.stderr, refused.stderr
+        assert "outside sources.maildirs" in refused.stderr and "add their root to sources.maildirs" in refused.stderr
+    finally:
+        server.stop()

@@ -33,6 +33,8 @@ class Workspace:
     password: str
     identity: S3Identity | None
     extra_toml: str = ""
+    sources_extra: str = ""  # more [sources] lines (layout, dovecot_config, ...)
+    layout: str = "%d/%n/Maildir"
     config_path: Path = field(init=False)
     vmail: Path = field(init=False)
     state: Path = field(init=False)
@@ -81,7 +83,8 @@ class Workspace:
         text += (
             "[sources]\n"
             f'maildirs = ["{self.vmail}"]\n'
-            'layout = "%d/%n/Maildir"\n'
+            f'layout = "{self.layout}"\n'
+            f"{self.sources_extra}"
             f"config = {json.dumps([str(p) for p in getattr(self, 'config_dirs', [])])}\n"
             f"keys = {json.dumps([str(p) for p in getattr(self, 'key_dirs', [])])}\n"
             f'[state]\ndir = "{self.state}"\n'

@@ -92,7 +92,7 @@ def test_secret_sources_exactly_one() -> None:
 def test_layout_needs_user() -> None:
     data = _base()
     data["sources"] = {"maildirs": ["/m"], "layout": "%d/Maildir"}
-    assert problems(data) == ["sources: layout must contain %n (the user), e.g. %d/%n/Maildir"]
+    assert problems(data) == ["sources: layout must contain %n (the user), e.g. %d/%n/Maildir, or be dovecot"]
 
 
 def test_inline_secret_in_world_readable_config_is_refused(tmp_path: Path) -> None:
