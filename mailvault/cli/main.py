@@ -101,6 +101,7 @@ COMMANDS: dict[str, Callable[[typer.Typer], None]] = {
     "status": _command("monitor_cmds", "status"),
     "report": _command("monitor_cmds", "report"),
     "fleet": _add("fleet_cmd", "fleet"),
+    "setup": _add("setup_cmd", "setup"),
     "metrics": _add("monitor_cmds", "metrics", "metrics_app"),
     "alerts": _add("monitor_cmds", "alerts", "alerts_app"),
     "schedule": _add("schedule_cmd", "schedule"),

@@ -3,6 +3,7 @@ of it: a root and a pattern, "ask Dovecot", or a refusal naming the format and t
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -105,6 +106,11 @@ def test_hashed_homes_are_backed_up_and_drilled_from_dovecots_own_list(ws: Works
         assert (done["manifest"]["mailboxes"], done["manifest"]["messages"]) == (4, 80), done
         report = ws.cli_json("restore-test", "--runtime", "local")
         assert report["verdict"] == "pass" and (report["mailboxes"], report["messages"]) == (4, 80), report["findings"]
+        conf = str(ws.root / "dovecot" / "dovecot.conf")
+        seen = json.loads(ws.bare_cli("setup", "detect", "--json", "--dovecot-config", conf).stdout)["items"]
+        store = next(i for i in seen if i["what"] == "store")
+        assert store["value"] == str(ws.vmail / "vmail1") and "4 maildirs" in store["how"], seen
+        assert any(i["what"] == "layout" and i["value"] == "dovecot" for i in seen), seen
         stray = ws.root / "elsewhere" / "carol"
         (stray / "Maildir" / "cur").mkdir(parents=True)
         with (ws.root / "dovecot" / "users").open("a") as users:
@@ -115,3 +121,31 @@ def test_hashed_homes_are_backed_up_and_drilled_from_dovecots_own_list(ws: Works
         assert "outside sources.maildirs" in refused.stderr and "add their root to sources.maildirs" in refused.stderr
     finally:
         server.stop()
+
+
+def test_setup_detect_names_each_item_and_how_it_knows(tmp_path: Path, ws: Workspace) -> None:
+    """A virtual-users host: Dovecot's mail_location, Postfix's TLS files, OpenDKIM's KeyTable, each
+    read by the real tools from a config in a temp dir; nothing written."""
+    dovecot = tmp_path / "dovecot.conf"
+    dovecot.write_text("mail_location = maildir:/var/vmail/%d/%n/Maildir:LAYOUT=fs\nssl = no\n")
+    pf = tmp_path / "postfix"
+    pf.mkdir()
+    (pf / "main.cf").write_text("smtpd_tls_cert_file = /etc/ssl/mail/fullchain.pem\n"
+                                "smtpd_tls_key_file = /etc/ssl/mail/privkey.pem\n")  # fmt: skip
+    (tmp_path / "KeyTable").write_text(f"mail._domainkey.example.org example.org:mail:{tmp_path}/keys/mail.private\n")
+    (tmp_path / "opendkim.conf").write_text(f"KeyTable refile:{tmp_path}/KeyTable\n")
+    before = sorted(tmp_path.rglob("*"))
+    dkim = ["--opendkim-config", str(tmp_path / "opendkim.conf"), "--rspamd-config", str(tmp_path / "none")]
+    args = ["setup", "detect", "--json", "--dovecot-config", str(dovecot), "--postfix-config", str(pf), *dkim]
+    found = json.loads(ws.bare_cli(*args).stdout)
+    items = {(i["what"], i["value"]): i["how"] for i in found["items"]}
+    assert found["ok"] is True and found["refused"] is None
+    assert "from `doveconf -h mail_location`" in items[("store", "/var/vmail")]
+    assert ("layout", "%d/%n/Maildir") in items and ("folder_layout", "fs") in items
+    assert ("config", str(pf)) in items and ("config", str(tmp_path)) in items
+    assert "smtpd_tls_cert_file = /etc/ssl/mail/fullchain.pem" in items[("keys", "/etc/ssl/mail")]
+    assert items[("dkim", f"mail._domainkey.example.org = {tmp_path}/keys/mail.private")] == f"from {tmp_path}/KeyTable"
+    assert sorted(tmp_path.rglob("*")) == before, "detect writes nothing"
+    dovecot.write_text("mail_location = mbox:~/mail:INBOX=/var/mail/%u\nssl = no\n")
+    refused = ws.bare_cli(*args, check=False)
+    assert refused.returncode == 1 and "the store is mbox" in json.loads(refused.stdout)["refused"]
