@@ -27,6 +27,7 @@ RUNS = 400  # per kind: about a year of nightly backups
 
 def build(config: Config, now: datetime | None = None) -> HostReport:
     """The report's data from the state dir (an empty history when there is none yet)."""
+    from mailvault.monitor.facts import coverage_summary
     from mailvault.report import history
     from mailvault.report.history import HostReport
     from mailvault.state.db import StateDB
@@ -52,20 +53,11 @@ def build(config: Config, now: datetime | None = None) -> HostReport:
     report.backups = [history.backup_point(r) for r in backups]
     report.sizes = history.sizes([*backups, *done("prune"), *done("check")])
     report.gaps = history.gaps(report.backups, report.generated)
-    report.coverage = _coverage(paths)
+    report.coverage = coverage_summary(paths)
     if drills:
         report.latest_phases = {k: float(v) for k, v in (drills[-1].summary.get("phases") or {}).items()}
         report.latest_findings = _findings(paths, drills[-1])
     return report
-
-
-def _coverage(paths: StatePaths) -> dict[str, object] | None:
-    from mailvault.drill.coverage import Coverage
-
-    try:
-        return Coverage.from_json(paths.coverage.read_text(encoding="utf-8")).summary()
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
 
 
 def _findings(paths: StatePaths, run: RunRecord) -> list[dict[str, str]]:

@@ -57,11 +57,11 @@ def gather(config: Config, now: datetime | None = None) -> Facts:
     return Facts(
         now=now, rpo=config.targets.rpo, rto=config.targets.rto, jobs=jobs, grace=grace,
         snapshots=snapshots, repo_bytes=size, repo_measured=measured, kit_fresh=kit_fresh, kit_text=kit_text,
-        coverage=_coverage(paths),
+        coverage=coverage_summary(paths),
     )  # fmt: skip
 
 
-def _coverage(paths: StatePaths) -> dict[str, Any] | None:
+def coverage_summary(paths: StatePaths) -> dict[str, Any] | None:
     """The drills' coverage over time as the last drill left it; None before the first."""
     from mailvault.drill.coverage import Coverage
 
