@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
@@ -30,6 +32,21 @@ def content_md5(body: bytes) -> str:
     return base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
 
 
+@contextmanager
+def _answered(location: S3Location, verb: str, what: str, hint: str | None = None) -> Iterator[None]:
+    """One request's refusal as a StorageError naming the endpoint, ``what`` and the server's code; an
+    endpoint that does not answer as unreachable."""
+    try:
+        yield
+    except ClientError as exc:
+        raise StorageError(
+            f"S3 endpoint {location.endpoint} refused to {verb} {what} in bucket {location.bucket} ({error_code(exc)})",
+            hint=hint,
+        ) from exc
+    except (EndpointConnectionError, BotoCoreError) as exc:
+        raise unreachable(location, str(exc)) from exc
+
+
 def put_objects(
     location: S3Location, creds: S3Credentials, objects: dict[str, tuple[bytes, str]], *, timeout: int
 ) -> None:
@@ -40,18 +57,10 @@ def put_objects(
     """
     s3 = client(location, creds, timeout=timeout)
     for key, (body, content_type) in objects.items():
-        try:
+        with _answered(location, "store", key, "the backup credentials need the right to write objects in the bucket"):
             s3.put_object(
                 Bucket=location.bucket, Key=key, Body=body, ContentType=content_type, ContentMD5=content_md5(body)
             )
-        except ClientError as exc:
-            raise StorageError(
-                f"S3 endpoint {location.endpoint} refused to store {key} in bucket {location.bucket}"
-                f" ({error_code(exc)})",
-                hint="the backup credentials need the right to write objects in the bucket",
-            ) from exc
-        except (EndpointConnectionError, BotoCoreError) as exc:
-            raise unreachable(location, str(exc)) from exc
         logger.debug("stored %s (%d bytes) in bucket %s", key, len(body), location.bucket)
 
 
@@ -60,33 +69,22 @@ def get_object(location: S3Location, creds: S3Credentials, key: str, *, timeout:
 
     Raise StorageError naming the endpoint and the key when it is refused or does not answer."""
     s3 = client(location, creds, timeout=timeout)
-    try:
-        return bytes(s3.get_object(Bucket=location.bucket, Key=key)["Body"].read())
-    except ClientError as exc:
-        if error_code(exc) in ("NoSuchKey", "404", "NotFound"):
-            return None
-        raise StorageError(
-            f"S3 endpoint {location.endpoint} refused to read {key} in bucket {location.bucket} ({error_code(exc)})",
-            hint="the backup credentials need the right to read objects in the bucket",
-        ) from exc
-    except (EndpointConnectionError, BotoCoreError) as exc:
-        raise unreachable(location, str(exc)) from exc
+    with _answered(location, "read", key, "the backup credentials need the right to read objects in the bucket"):
+        try:
+            return bytes(s3.get_object(Bucket=location.bucket, Key=key)["Body"].read())
+        except ClientError as exc:
+            if error_code(exc) in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise
 
 
 def list_keys(location: S3Location, creds: S3Credentials, prefix: str, *, timeout: int) -> list[str]:
     """Every key under ``prefix`` in ``location.bucket``; StorageError when listing is refused."""
     s3 = client(location, creds, timeout=timeout)
     keys: list[str] = []
-    try:
+    with _answered(location, "list", prefix, "these credentials need the right to list the bucket (s3:ListBucket)"):
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=location.bucket, Prefix=prefix):
             keys += [str(item["Key"]) for item in page.get("Contents", [])]
-    except ClientError as exc:
-        raise StorageError(
-            f"S3 endpoint {location.endpoint} refused to list {prefix} in bucket {location.bucket} ({error_code(exc)})",
-            hint="these credentials need the right to list the bucket (s3:ListBucket)",
-        ) from exc
-    except (EndpointConnectionError, BotoCoreError) as exc:
-        raise unreachable(location, str(exc)) from exc
     return keys
 
 
@@ -94,12 +92,5 @@ def delete_keys(location: S3Location, creds: S3Credentials, keys: list[str], *, 
     """Delete ``keys`` (under Object Lock, a delete marker: the versions stay until their retention ends)."""
     s3 = client(location, creds, timeout=timeout)
     for key in keys:
-        try:
+        with _answered(location, "delete", key):
             s3.delete_object(Bucket=location.bucket, Key=key)
-        except ClientError as exc:
-            raise StorageError(
-                f"S3 endpoint {location.endpoint} refused to delete {key} in bucket {location.bucket}"
-                f" ({error_code(exc)})"
-            ) from exc
-        except (EndpointConnectionError, BotoCoreError) as exc:
-            raise unreachable(location, str(exc)) from exc
