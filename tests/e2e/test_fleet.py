@@ -38,11 +38,18 @@ def test_three_hosts_one_bucket_healthy_stopped_and_failed(tmp_path: Path, s3ser
     assert key.stat().st_mode & 0o777 == 0o600 and recipient.startswith("mvfleet1:")
     healthy = _host(tmp_path / "h1", s3server, bucket, "mail1", recipient, "")
     stopped = _host(tmp_path / "h2", s3server, bucket, "mail2", recipient, '[targets]\nrpo = "3s"\n')
-    failing = _host(tmp_path / "h3", s3server, bucket, "mail3", recipient, '[targets]\nrto = "1s"\n')
+    # mail3's drill fails on real damage, whatever the machine's speed: a message rots in place after its
+    # first backup, and its drill reads every message back (full_coverage_every = 1)
+    failing = _host(tmp_path / "h3", s3server, bucket, "mail3", recipient, "full_coverage_every = 1\n")
     passphrase = healthy.write_secret("kit-passphrase", "correct horse battery staple fleet")
     healthy.cli("kit", "export", "--out", str(tmp_path / "kit.bin"), "--passphrase-file", str(passphrase))
     for host in (healthy, stopped, failing):
         host.cli("backup")
+    rotten = sorted((failing.vmail / "example.com" / "bob" / "Maildir" / "cur").iterdir())[0]
+    data = bytearray(rotten.read_bytes())
+    data[-3] = ord("X") if data[-3] != ord("X") else ord("Y")
+    rotten.write_bytes(bytes(data))
+    failing.cli("backup")
     for host in (healthy, failing):
         host.cli("restore-test", "--runtime", "local", check=False)
     healthy.cli("check")
