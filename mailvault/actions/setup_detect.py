@@ -183,18 +183,20 @@ def _under(path: str, root: str) -> bool:
 
 
 def _roots(paths: list[str], *, parents: bool = True) -> list[str]:
-    """The directories to back up for these maildirs: their common parent when it is more than ``/``,
-    else each one's parent, with those inside another left out.
+    """The directories to back up for these maildirs. With ``parents``: the maildirs' common parent
+    when it is more than ``/``, else each one's parent. Without: the directories themselves. Either
+    way, those inside another are left out.
 
     >>> _roots(["/var/vmail/a/x/Maildir", "/var/vmail/b/y/Maildir"])
     ['/var/vmail']
-    >>> _roots(["/var/vmail", "/srv/other/carol"], parents=False)
-    ['/srv/other/carol', '/var/vmail']
+    >>> _roots(["/var/vmail", "/var/other/carol", "/var/vmail/x/carol"], parents=False)
+    ['/var/other/carol', '/var/vmail']
     """
     dirs = [os.path.dirname(p.rstrip("/")) if parents else p.rstrip("/") for p in paths]
-    common = os.path.commonpath(dirs) if len(dirs) > 1 else dirs[0]
-    if common != "/":
-        return [common]
+    if parents:
+        common = os.path.commonpath(dirs)
+        if common != "/":
+            return [common]
     unique = sorted(set(dirs))
     return [d for d in unique if not any(d != o and Path(d).is_relative_to(o) for o in unique)]
 
