@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,8 +15,9 @@ from mailvault.cli.output import emit_json, say, stdout
 from mailvault.config.where import config_path
 
 if TYPE_CHECKING:
-    from mailvault.actions.setup_config import Given
+    from mailvault.actions.setup_config import Ask, Given
     from mailvault.actions.setup_detect import Detected, Where
+    from mailvault.setup.host import HostView
 
 app = typer.Typer(help="Set mailvault up from what this mail host's Dovecot, Postfix and DKIM signer say.")
 
@@ -104,7 +105,7 @@ def _show(found: Detected) -> None:
         stdout.print(f"  {item.what:<13} {item.value}\n  {'':<13} ({item.how})")
 
 
-def _check(given: Given, view: Any, json: bool) -> None:
+def _check(given: Given, view: HostView, json: bool) -> None:
     from mailvault.actions import setup_config
     from mailvault.cli.setup_ask import FlagsOnly
     from mailvault.errors import ConfigError
@@ -122,25 +123,33 @@ def _check(given: Given, view: Any, json: bool) -> None:
 
 
 def _setup(
-    given: Given, view: Any, ask: Any, kit_out: Path, passphrase_file: Path | None, schedule: str | None, json: bool
+    given: Given,
+    view: HostView,
+    ask: Ask,
+    kit_out: Path,
+    passphrase_file: Path | None,
+    schedule: str | None,
+    json: bool,
 ) -> None:
     from mailvault.actions import setup_config, setup_steps
     from mailvault.cli.passphrase import read_passphrase
     from mailvault.cli.setup_ask import FlagsOnly
     from mailvault.errors import SecretError
 
+    exists = given.config_path.exists()
+    outcome = setup_config.revisit(view, given, ask) if exists else None
+    new = None if exists else setup_config.ask_new(given, ask)
     passphrase = None
-    if not kit_out.exists():  # asked first, so that nothing is written when it cannot be had
+    if not kit_out.exists():  # asked before anything is written: a refusal leaves nothing behind
         if passphrase_file is None and isinstance(ask, FlagsOnly):
             raise SecretError(
                 "setup needs --kit-passphrase-file: the recovery kit's passphrase",
                 hint="pass --kit-passphrase-file FILE (mode 0600), or run setup on a terminal",
             )
         passphrase = read_passphrase(passphrase_file, confirm=True)
-    if given.config_path.exists():
-        outcome = setup_config.revisit(view, given, ask)
-    else:
-        outcome = setup_config.write_config(view, given, ask)
+    if new is not None:
+        outcome = setup_config.write_config(view, given, new)
+    assert outcome is not None
     if not json:
         stdout.print(f"config {outcome.path}: {outcome.written}")
         for drift in outcome.drift:
@@ -155,7 +164,7 @@ def _setup(
     stdout.print(f"schedule: {scheduled}")
 
 
-def _schedule(path: Path, kind: str | None, ask: Any) -> str:
+def _schedule(path: Path, kind: str | None, ask: Ask) -> str:
     """Install the schedule when asked (``--schedule``, or yes on a terminal); else say how."""
     if kind is None and ask.confirm("Install the nightly schedule now (systemd timers)?", "--schedule"):
         kind = "systemd"
