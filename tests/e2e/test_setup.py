@@ -227,7 +227,7 @@ def test_on_a_terminal_setup_asks_what_it_cannot_detect_and_nothing_else(host: W
     passphrase (twice), and whether to install the schedule; everything else is detected."""
     import sys
 
-    from tests.e2e.terminal import Terminal
+    from tests.e2e.pty_run import run_on_pty
 
     ws, etc = host, host.root / "etc"
     assert ws.identity is not None
@@ -236,15 +236,20 @@ def test_on_a_terminal_setup_asks_what_it_cannot_detect_and_nothing_else(host: W
     for flag in ("--yes", *asked):
         at = args.index(flag)
         del args[at : at + (1 if flag == "--yes" else 2)]
-    term = Terminal([sys.executable, "-m", "mailvault", "--config", str(ws.config_path), *args], dict(os.environ))
-    term.answer("Where the backups go", ws.url)
-    term.answer("The S3 access key id: ", ws.identity.access_key)
-    term.answer("The S3 secret access key: ", ws.identity.secret_key)
-    term.answer("Kit passphrase: ", "correct horse battery staple")
-    term.answer("The same passphrase again: ", "correct horse battery staple")
-    term.answer("Install the nightly schedule now (systemd timers)? [y/N]: ", "n")
-    assert term.wait() == 0, term.seen
-    shown = term.seen
+    prompts = [
+        ("Where the backups go: an S3 URL (s3:https://host/bucket/path) or a local directory:", ws.url),
+        ("The S3 access key id:", ws.identity.access_key),
+        ("The S3 secret access key:", ws.identity.secret_key),
+        ("Kit passphrase:", "correct horse battery staple"),
+        ("The same passphrase again:", "correct horse battery staple"),
+        ("Install the nightly schedule now (systemd timers)? [y/N]:", "n"),
+    ]
+    argv = [sys.executable, "-m", "mailvault", "--config", str(ws.config_path), *args]
+    code, shown = run_on_pty(argv, dict(prompts), env=dict(os.environ), timeout=600)
+    assert code == 0, shown
+    at = [shown.find(prompt) for prompt, _ in prompts]
+    assert -1 not in at and at == sorted(at), (at, shown)  # each asked once, in this order
+    assert all(shown.count(prompt) == 1 for prompt, _ in prompts), shown
     assert ws.identity.secret_key not in shown and "correct horse" not in shown  # never echoed
     assert "restore-test  done: pass" in shown and "schedule: not installed" in shown, shown
     here = ws.config_path.parent
