@@ -75,7 +75,7 @@ def settle_store(found: Detected, given: Given, ask: Ask) -> MailStore:
     """The store to back up: the operator's own, the one detected, or the one they choose when
     mail_location and the userdb disagree. Raise SourceError when the store is not Maildir."""
     if found.refused:
-        raise SourceError(found.refused, hint="see runbooks/convert-to-maildir.md")
+        raise SourceError(found.refused, hint="convert the store to Maildir first, then run mailvault setup again")
     if given.maildir_root is not None or not found.stores:
         root = given.maildir_root or Path(
             ask.text("The maildir root (the directory that holds every mailbox)", "--maildir-root")

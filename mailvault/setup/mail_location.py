@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass
 
 CONVERT = (
-    "mailvault backs up Maildir stores; convert this one with Dovecot's own dsync, one user at a time:"
-    " `doveadm sync -u USER maildir:~/Maildir` with the new location, then switch mail_location"
+    "mailvault backs up Maildir stores; Dovecot converts this one itself with dsync, user by user"
+    " (`doveadm backup -u USER maildir:~/Maildir`, then mail_location = maildir:~/Maildir),"
+    " keeping flags, dates and UIDs: runbooks/convert-to-maildir.md"
 )
 
 

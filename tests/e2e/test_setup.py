@@ -188,7 +188,7 @@ def test_an_mbox_store_or_a_missing_root_is_refused_and_nothing_is_written(
     refused = ws.cli(*setup_args(ws), check=False)
     assert refused.returncode == 1 and said in refused.stderr, refused.stderr
     if "mbox" in said:
-        assert "doveadm sync" in refused.stderr and "convert-to-maildir" in refused.stderr
+        assert "doveadm backup -u USER maildir:~/Maildir" in refused.stderr and "convert-to-maildir" in refused.stderr
     assert not ws.config_path.exists() and not ws.state.exists()
 
 
