@@ -153,7 +153,9 @@ def _pattern_store(
 ) -> None:
     """The root and pattern mail_location gives; and, when the userdb puts some users elsewhere, the
     store Dovecot's own list gives, so that the operator chooses."""
-    mailboxes = find_mailboxes(Path(planned.root), planned.layout) if Path(planned.root).is_dir() else []
+    root = Path(planned.root)
+    readable = root.is_dir() and os.access(root, os.R_OK | os.X_OK)  # if not, setup refuses it, with the fix
+    mailboxes = find_mailboxes(root, planned.layout) if readable else []
     users = tuple(sorted({m.name for m in mailboxes} | {u for u, p in (listed or []) if _under(p, planned.root)}))
     found.stores.append(MailStore((planned.root,), planned.layout, planned.folder_layout, how, users, "pattern"))
     if not listed:

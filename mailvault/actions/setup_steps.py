@@ -5,12 +5,14 @@ that a setup stopped halfway continues where it stopped when run again."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from mailvault.config.load import load_config
+from mailvault.config.schema import Config
 from mailvault.errors import DrillError
 from mailvault.state.db import StateDB
 from mailvault.state.paths import StatePaths
@@ -25,6 +27,7 @@ class SetupStep:
     name: str  # init, backup, restore-test, kit export
     state: str  # done, already done
     detail: str
+    seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,10 +48,8 @@ def pending(config_path: Path, kit_out: Path) -> list[str]:
 
 
 def run_steps(config_path: Path, kit_out: Path, passphrase: str | None, say: Say) -> list[SetupStep]:
-    """Run what ``pending`` names; raise DrillError when the first drill fails (the config stays:
-    fixing the cause and running setup again continues from the drill)."""
-    from mailvault.actions import backup, drill, init, kit
-
+    """Run what ``pending`` names, each timed; raise DrillError when the first drill fails (the
+    config stays: fixing the cause and running setup again continues from the drill)."""
     config = load_config(config_path)
     todo = pending(config_path, kit_out)
     done: list[SetupStep] = []
@@ -59,31 +60,32 @@ def run_steps(config_path: Path, kit_out: Path, passphrase: str | None, say: Say
             )
             continue
         say(f"setup: {name}...")
-        if name == "init":
-            made = init.init(config)
-            done.append(SetupStep(name, "done", "repository created" if made.repository_created else "already there"))
-        elif name == "backup":
-            b = backup.backup(config).manifest
-            done.append(SetupStep(name, "done", f"{b.mailboxes} mailboxes, {b.messages} messages"))
-        elif name == "restore-test":
-            report = drill.restore_test(config, say=say)
-            if report.verdict == "fail":
-                failures = "; ".join(f.message for f in report.findings if f.level == "fail")
-                raise DrillError(
-                    f"the first drill failed: {failures[:400]}",
-                    hint=f"see {report.paths.get('markdown', 'the report')}; fix the cause, then run"
-                    " `mailvault setup` again: it continues from the drill",
-                )
-            done.append(
-                SetupStep(
-                    name,
-                    "done",
-                    f"{report.verdict}: {report.mailboxes} mailboxes, {report.messages}"
-                    f" messages read back, RTO {report.rto_s or 0:.0f} s",
-                )
-            )
-        else:
-            assert passphrase is not None, "the CLI asks for the passphrase before the steps start"
-            kit.export(config, config_path, kit_out, passphrase, armored=False)
-            done.append(SetupStep(name, "done", f"{kit_out}: copy it off this host, apart from the backups"))
+        started = time.monotonic()
+        detail = _step(name, config, config_path, kit_out, passphrase, say)
+        done.append(SetupStep(name, "done", detail, round(time.monotonic() - started, 1)))
     return done
+
+
+def _step(name: str, config: Config, config_path: Path, kit_out: Path, passphrase: str | None, say: Say) -> str:
+    """Run one step; return what it did, in a line."""
+    from mailvault.actions import backup, drill, init, kit
+
+    if name == "init":
+        return "repository created" if init.init(config).repository_created else "already there"
+    if name == "backup":
+        b = backup.backup(config).manifest
+        return f"{b.mailboxes} mailboxes, {b.messages} messages"
+    if name == "restore-test":
+        report = drill.restore_test(config, say=say)
+        if report.verdict == "fail":
+            failures = "; ".join(f.message for f in report.findings if f.level == "fail")
+            raise DrillError(
+                f"the first drill failed: {failures[:400]}",
+                hint=f"see {report.paths.get('markdown', 'the report')}; fix the cause, then run"
+                " `mailvault setup` again: it continues from the drill",
+            )
+        read = f"{report.mailboxes} mailboxes, {report.messages} messages read back"
+        return f"{report.verdict}: {read}, RTO {report.rto_s or 0:.0f} s"
+    assert passphrase is not None, "the CLI asks for the passphrase before the steps start"
+    kit.export(config, config_path, kit_out, passphrase, armored=False)
+    return f"{kit_out}: copy it off this host, apart from the backups"

@@ -160,7 +160,8 @@ def _setup(
         emit_json({"ok": True, **outcome.as_dict(), "steps": [s.as_dict() for s in steps], "schedule": scheduled})
         return
     for step in steps:
-        stdout.print(f"  {step.name:<13} {step.state}: {step.detail}")
+        took = f" ({step.seconds:.0f} s)" if step.state == "done" else ""
+        stdout.print(f"  {step.name:<13} {step.state}: {step.detail}{took}")
     stdout.print(f"schedule: {scheduled}")
 
 

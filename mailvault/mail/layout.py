@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from mailvault.errors import SourceError
+
 
 @dataclass(frozen=True)
 class Mailbox:
@@ -15,11 +17,16 @@ class Mailbox:
     path: Path
 
 
+_NOT_A_NAME = {"%d": (".", "_"), "%n": (".",)}
+
+
 def find_mailboxes(root: Path, layout: str) -> list[Mailbox]:
     """Every maildir under ``root`` matching ``layout``, sorted by name.
 
     ``%d`` and ``%n`` each match one directory level; other components are literal.
-    A mailbox is named ``user@domain`` when the layout has ``%d``, else ``user``.
+    A mailbox is named ``user@domain`` when the layout has ``%d``, else ``user``. A ``%d`` level
+    skips names no mail domain has (``_garbage``: mailcow keeps deleted mailboxes there). They are
+    still backed up with the root; they are not claimed as mailboxes.
     """
     parts = [p for p in layout.split("/") if p]
     found: list[Mailbox] = []
@@ -40,8 +47,13 @@ def _walk(base: Path, parts: list[str], bound: dict[str, str], found: list[Mailb
             entries = sorted(os.scandir(base), key=lambda e: e.name)
         except (FileNotFoundError, NotADirectoryError):
             return
+        except PermissionError:
+            raise SourceError(
+                f"{base} is not readable by the user running mailvault",
+                hint=f"run mailvault as root, or let it read the store: setfacl -R -m u:USER:rX {base}",
+            ) from None
         for entry in entries:
-            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith(_NOT_A_NAME[head]):
                 _walk(Path(entry.path), rest, {**bound, head: entry.name}, found)
     else:
         _walk(base / head, rest, bound, found)

@@ -106,6 +106,12 @@ def test_hashed_homes_are_backed_up_and_drilled_from_dovecots_own_list(ws: Works
         assert (done["manifest"]["mailboxes"], done["manifest"]["messages"]) == (4, 80), done
         report = ws.cli_json("restore-test", "--runtime", "local")
         assert report["verdict"] == "pass" and (report["mailboxes"], report["messages"]) == (4, 80), report["findings"]
+        target = ws.root / "restored"
+        ws.cli("restore", "latest", "--mailbox", "alice@example.com", "--target", str(target))
+        alice = homes["alice@example.com"] / "Maildir"
+        restored = target / str(alice).lstrip("/")
+        assert sorted(p.name for p in (restored / "cur").iterdir()) == sorted(p.name for p in (alice / "cur").iterdir())
+        assert not (target / str(homes["bob@example.com"]).lstrip("/")).exists()  # only the one asked for
         conf = str(ws.root / "dovecot" / "dovecot.conf")
         seen = json.loads(ws.bare_cli("setup", "detect", "--json", "--dovecot-config", conf).stdout)["items"]
         store = next(i for i in seen if i["what"] == "store")
@@ -149,3 +155,36 @@ def test_setup_detect_names_each_item_and_how_it_knows(tmp_path: Path, ws: Works
     dovecot.write_text("mail_location = mbox:~/mail:INBOX=/var/mail/%u\nssl = no\n")
     refused = ws.bare_cli(*args, check=False)
     assert refused.returncode == 1 and "the store is mbox" in json.loads(refused.stdout)["refused"]
+
+
+@pytest.mark.parametrize(
+    ("stack", "pattern"),
+    [
+        ("mailcow", "var/vmail/%d/%n"),
+        ("docker-mailserver", "var/mail/%d/%n"),
+        ("mail-in-a-box", "home/user-data/mail/mailboxes/%d/%n"),
+        ("virtual-vmail", "var/vmail/%d/%n/Maildir"),
+    ],
+)
+def test_each_pattern_stack_finds_exactly_its_mailboxes(
+    tmp_path: Path, ws: Workspace, stack: str, pattern: str
+) -> None:
+    """Real directories laid out as each stack lays them, with what else lives there (a sieve dir, a
+    garbage dir, a user dir that is not a maildir): detect lists exactly the maildirs' users."""
+    root = tmp_path / pattern.split("/%d")[0]
+    wanted = ["alice@example.com", "bob@example.com", "carol@example.org"]
+    for address in wanted:
+        user, domain = address.split("@")
+        maildir = tmp_path / pattern.replace("%d", domain).replace("%n", user)
+        for sub in ("cur", "new", "tmp", ".Sent/cur"):
+            (maildir / sub).mkdir(parents=True)
+    for stray in ("_garbage/old/cur", "example.com/sieve/scripts", "example.org/dave/not-mail"):
+        (root / stray).mkdir(parents=True)
+    conf = tmp_path / "dovecot.conf"
+    conf.write_text(f"mail_location = maildir:{tmp_path}/{pattern}\nssl = no\n")
+    args = ["setup", "detect", "--json", "--dovecot-config", str(conf), "--postfix-config", str(tmp_path / "none")]
+    found = json.loads(ws.bare_cli(*args, "--opendkim-config", str(conf), "--rspamd-config", str(conf)).stdout)
+    (store,) = found["stores"]
+    layout = pattern[len(pattern.split("/%d")[0]) + 1 :]
+    assert store["maildirs"] == [str(root)] and store["layout"] == layout, store
+    assert store["users"] == wanted, (stack, store)

@@ -249,3 +249,30 @@ def test_a_message_renamed_away_mid_scan_is_listed_under_its_new_name(tmp_path: 
     monkeypatch.setattr(maildir_mod.os, "lstat", lstat_racing_a_flag_change)
     found = maildir_mod.folder_files(box)
     assert renamed and [f[2] for f in found.files] == ["cur/m1:2,S"]
+
+
+def test_a_store_level_that_cannot_be_listed_is_named_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mailvault.errors import SourceError
+    from mailvault.mail import layout
+
+    (tmp_path / "example.com" / "alice" / "Maildir" / "cur").mkdir(parents=True)
+    real = os.scandir
+
+    def refuse(path: object) -> object:
+        if str(path).endswith("example.com"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(layout.os, "scandir", refuse)
+    with pytest.raises(SourceError) as raised:
+        layout.find_mailboxes(tmp_path, "%d/%n/Maildir")
+    assert f"{tmp_path / 'example.com'} is not readable" in str(raised.value)
+    assert "setfacl -R -m u:USER:rX" in raised.value.hint
+
+
+def test_a_domain_level_skips_names_no_domain_has(tmp_path: Path) -> None:
+    for where in ("example.com/alice", "_garbage/1700000000_bob", ".trash/carol"):
+        (tmp_path / where / "cur").mkdir(parents=True)
+    assert [m.name for m in find_mailboxes(tmp_path, "%d/%n")] == ["alice@example.com"]
