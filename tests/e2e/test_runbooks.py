@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
 
 from tests.e2e.pty_run import run_on_pty
+from tests.e2e.setup_host import host, host_flags
 from tests.e2e.workspace import Workspace
 
 RUNBOOKS = Path(__file__).parents[2] / "runbooks"
 PASSPHRASE = "runbook kit passphrase, four words"
+__all__ = ["host"]  # the fixture, used by name
 
 
 def commands(runbook: Path) -> list[str]:
-    """Every indented `mailvault ...` line of a runbook, in order."""
-    return [line.strip() for line in runbook.read_text().splitlines() if line.startswith("    mailvault ")]
+    """Every indented `mailvault ...` line of a runbook (a code block, in a list item or not), in order."""
+    step = re.compile(r"^ {4,}mailvault( |$)")
+    return [line.strip() for line in runbook.read_text().splitlines() if step.match(line)]
 
 
 def mail_host(ws: Workspace) -> Path:
@@ -290,3 +294,58 @@ def test_fleet_runbook(ws: Workspace) -> None:
         "FLEET WARN - 1 hosts" in outputs[1] and "runbook-host" in outputs[1] and "no restore drill yet" in outputs[1]
     )
     assert '"host": "runbook-host"' in outputs[2] and (www / "index.html").exists()
+
+
+def test_first_backup_runbook(host: Workspace) -> None:
+    """On a terminal, as a person would: setup asks where the backups go, the S3 keys and the kit
+    passphrase; the rest of the runbook reads what it made."""
+    ws = host
+    assert ws.identity is not None
+    steps = commands(RUNBOOKS / "first-backup.md")
+    assert len(steps) == 7, steps
+    env = {**os.environ, "MAILVAULT_CONFIG": str(ws.config_path)}
+    answers = {
+        "or a local directory:": ws.url,
+        "The S3 access key id:": ws.identity.access_key,
+        "The S3 secret access key:": ws.identity.secret_key,
+        "Kit passphrase:": PASSPHRASE,
+        "The same passphrase again:": PASSPHRASE,
+        "(systemd timers)? [y/N]:": "n",
+    }
+    outputs = []
+    for step in steps:
+        args = shlex.split(step)[1:]
+        if args[0] == "setup":
+            args += host_flags(ws)
+            if len(args) == len(host_flags(ws)) + 1:  # setup itself: where the fixture keeps its state
+                args += ["--state-dir", str(ws.state), "--runtime", "local"]
+        code, output = run_on_pty([sys.executable, "-m", "mailvault", *args], answers, env=env, timeout=600)
+        if ws.watch is not None:
+            ws.watch.outputs.append(output)
+        assert code == 0 and "Traceback" not in output, f"{step}: exit {code}\n{output}"
+        outputs.append(output)
+    detect, setup, show, snapshots, check, _prune, drift = outputs
+    assert "doveconf -h mail_location" in detect and "KeyTable" in detect
+    assert "restore-test  done: pass: 4 mailboxes" in setup and "kit export    done" in setup, setup
+    assert ws.identity.secret_key not in setup + show and PASSPHRASE not in setup
+    assert str(ws.vmail) in show and "check passed" in check
+    assert re.search(r"│ 4 +│ 80 +│ .* │ complete │", snapshots), snapshots  # mailboxes, messages, state
+    assert "no drift" in drift
+
+
+def test_backup_failed_runbook(ws: Workspace) -> None:
+    """A backup fails the way the runbook quotes (the store not mounted); its steps show it, and
+    once the store is back, back up and check."""
+    steps = commands(RUNBOOKS / "backup-failed.md")
+    assert steps == ["mailvault history --kind backup", "mailvault backup", "mailvault check"], steps
+    mail_host(ws)
+    ws.vmail.rename(ws.root / "vmail-unmounted")
+    failed = ws.cli("backup", check=False)
+    quoted = (RUNBOOKS / "backup-failed.md").read_text()
+    assert failed.returncode == 1 and f"maildir root {ws.vmail} does not exist" in failed.stderr, failed.stderr
+    assert "`maildir root … does not exist`" in quoted  # the runbook quotes what the operator sees
+    (ws.root / "vmail-unmounted").rename(ws.vmail)
+    env = {**os.environ, "MAILVAULT_CONFIG": str(ws.config_path)}
+    history, backup, check = run_steps(ws, steps, subst={}, env=env)
+    assert "failed" in history and "does not exist" in history, history
+    assert "backup" in backup and "check passed" in check

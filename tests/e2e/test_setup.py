@@ -8,64 +8,14 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mailvault.demo.dovecot import DovecotServer
+from tests.e2e.setup_host import host, setup_args
 from tests.e2e.workspace import Workspace
 
-
-@pytest.fixture
-def host(ws: Workspace) -> Iterator[Workspace]:
-    """A virtual-users host: /…/vmail/%d/%n/Maildir served by a running Dovecot, Postfix with TLS
-    files, OpenDKIM with a KeyTable."""
-    ws.generate()
-    etc = ws.root / "etc"
-    (etc / "opendkim" / "KeyTable").write_text(
-        f"mail._domainkey.example.com example.com:mail:{etc}/opendkim/keys/mail.private\n"
-    )
-    (etc / "opendkim.conf").write_text(f"Syslog yes\nKeyTable refile:{etc}/opendkim/KeyTable\n")
-    users = {f"{u}@{d}": "pw" for d in ("example.com", "example.org") for u in ("alice", "bob")}
-    server = DovecotServer(etc / "dovecot", users, mail_location=f"maildir:{ws.vmail}/%d/%n/Maildir").start()
-    ws.config_path = etc / "mailvault" / "mailvault.toml"
-    ws.write_secret("kit-passphrase", "correct horse battery staple")
-    try:
-        yield ws
-    finally:
-        server.stop()
-
-
-def setup_args(ws: Workspace, *more: str) -> list[str]:
-    etc = ws.root / "etc"
-    return [
-        "setup",
-        "--yes",
-        "--repository",
-        ws.url,
-        "--s3-access-key-file",
-        str(ws.secrets / "s3-id"),
-        "--s3-secret-key-file",
-        str(ws.secrets / "s3-secret"),
-        "--password-file",
-        str(ws.secrets / "repository.key"),
-        "--kit-passphrase-file",
-        str(ws.secrets / "kit-passphrase"),
-        "--state-dir",
-        str(ws.state),
-        "--runtime",
-        "local",
-        "--dovecot-config",
-        str(etc / "dovecot" / "dovecot.conf"),
-        "--postfix-config",
-        str(etc / "postfix"),
-        "--opendkim-config",
-        str(etc / "opendkim.conf"),
-        "--rspamd-config",
-        str(etc / "no-rspamd.conf"),
-        *more,
-    ]
+__all__ = ["host"]  # the fixture, used by name
 
 
 def test_setup_yes_writes_a_config_backs_up_drills_and_exports_the_kit_then_changes_nothing(host: Workspace) -> None:
