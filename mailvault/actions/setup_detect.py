@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mailvault import execute
-from mailvault.errors import MailvaultError
+from mailvault.errors import CommandFailed, MailvaultError
 from mailvault.mail.layout import find_mailboxes
 from mailvault.setup import dkim_keys, mail_location, postfix
 from mailvault.setup.host import HostView, Known, MailStore
@@ -99,6 +99,12 @@ def _dkim(conf: Path, read: Callable[[Path], list[dkim_keys.DkimKey]], found: De
         found.files.append(Known(key.path, f"the DKIM key of {key.record}, {key.how}"))
 
 
+def _why(exc: MailvaultError) -> str:
+    """The failure in a line, with the tool's own last word (``Unknown setting: mail_locaton``)."""
+    last = exc.stderr_tail[-1].strip() if isinstance(exc, CommandFailed) and exc.stderr_tail else ""
+    return f"{exc.one_line()}: {last}" if last else exc.one_line()
+
+
 def _doveconf(where: Where, setting: str) -> str:
     conf = ("-c", str(where.dovecot_config)) if where.dovecot_config else ()
     return execute.run(("doveconf", *conf, "-h", setting), what="doveconf", timeout=30).stdout.strip()
@@ -111,7 +117,7 @@ def _store(where: Where, found: Detected) -> None:
         found.items.append(
             DetectedItem(
                 "problem",
-                f"Dovecot's mail_location could not be read: {exc.one_line()}",
+                f"Dovecot's mail_location could not be read: {_why(exc)}",
                 "setup will ask for the maildir root and layout",
             )
         )
@@ -213,7 +219,7 @@ def _dovecot_list(where: Where, found: Detected, planned: mail_location.Plan) ->
             found.items.append(
                 DetectedItem(
                     "problem",
-                    f"{planned.why}, and doveadm could not list them: {exc.one_line()}",
+                    f"{planned.why}, and doveadm could not list them: {_why(exc)}",
                     "start Dovecot, or setup will ask for the maildir root",
                 )
             )
@@ -237,7 +243,7 @@ def _postfix(where: Where, found: Detected) -> None:
     except MailvaultError as exc:
         found.items.append(
             DetectedItem(
-                "problem", f"postconf could not read {where.postfix_config}: {exc.one_line()}", "TLS files not detected"
+                "problem", f"postconf could not read {where.postfix_config}: {_why(exc)}", "TLS files not detected"
             )
         )
         return

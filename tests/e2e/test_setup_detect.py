@@ -188,3 +188,20 @@ def test_each_pattern_stack_finds_exactly_its_mailboxes(
     layout = pattern[len(pattern.split("/%d")[0]) + 1 :]
     assert store["maildirs"] == [str(root)] and store["layout"] == layout, store
     assert store["users"] == wanted, (stack, store)
+
+
+def test_a_dovecot_config_doveconf_refuses_is_named_and_setup_asks_instead(tmp_path: Path, ws: Workspace) -> None:
+    """doveconf failing (an unknown setting in dovecot.conf) is not a crash and not a guess: detect says
+    what could not be read, with doveconf's own words, and setup --yes asks for the root by flag."""
+    conf = tmp_path / "dovecot.conf"
+    conf.write_text("mail_location = maildir:/var/vmail/%d/%n\nmail_locaton = maildir:~/Maildir\n")  # a typo
+    args = ["--dovecot-config", str(conf), "--postfix-config", str(tmp_path / "none")]
+    args += ["--opendkim-config", str(conf), "--rspamd-config", str(conf)]
+    seen = ws.bare_cli("setup", "detect", *args)
+    said = " ".join(seen.stdout.split())
+    assert "Dovecot's mail_location could not be read" in said and "Unknown setting: mail_locaton" in said, said
+    assert "setup will ask for the maildir root and layout" in said
+    ws.config_path = tmp_path / "etc" / "mailvault.toml"
+    refused = ws.cli("setup", "--yes", "--repository", str(tmp_path / "repo"), *args, check=False)
+    assert refused.returncode == 2 and "setup needs --maildir-root" in refused.stderr, refused.stderr
+    assert not ws.config_path.exists()
