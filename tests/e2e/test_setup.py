@@ -215,6 +215,12 @@ def test_a_store_the_user_running_setup_cannot_read_is_refused_with_the_fix(host
     root, how it was found, and the setfacl that fixes it; nothing written."""
     ws = host
     ws.vmail.chmod(0o700)
+    parent = (
+        Path(__file__).resolve().parents[2]
+    )  # nobody must reach the code it runs (a fresh clone in a 0700 temp dir)
+    while parent != parent.parent:
+        parent.chmod(parent.stat().st_mode | 0o001)
+        parent = parent.parent
     argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "mailvault"]
     argv += ["--config", str(ws.config_path), *setup_args(ws)]
     refused = subprocess.run(argv, capture_output=True, text=True, timeout=120)
