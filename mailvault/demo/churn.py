@@ -107,7 +107,9 @@ def deliver(folder: Path, rng: random.Random) -> Path:
         f"{int(now)}.M{int(now * 1e6) % 1000000}P{os.getpid()}Q{seq}.churn,S={len(data)},W={len(data) + data.count(10)}"
     )
     tmp = folder / "tmp" / base
-    tmp.write_bytes(data)
+    with tmp.open("wb") as fh:  # as Dovecot saves (mail_fsync = optimized): the data is on disk before the
+        fh.write(data)  # rename, so a filesystem snapshot that holds the name holds the message too
+        os.fsync(fh.fileno())
     target = folder / "new" / base
     os.rename(tmp, target)
     return target

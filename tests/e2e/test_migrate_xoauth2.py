@@ -54,8 +54,11 @@ def test_xoauth2_with_a_token_command_and_a_refused_token(local_ws: Workspace, t
         assert stale not in refused.stdout + refused.stderr
 
         write(token_file)
-        done = json.loads(local_ws.cli("migrate", "run", str(accounts), "--json").stdout)
-        assert done["ok"] and done["accounts"][0]["copied"] == seeded.messages, done
+        ran = local_ws.cli("migrate", "run", str(accounts), "--json", check=False)
+        done = json.loads(ran.stdout)
+        logs = [(tmp_path / side / "dovecot.log").read_text()[-2000:] for side in ("old", "new")]
+        assert ran.returncode == 0 and done["ok"], (done, ran.stderr[-3000:], logs)  # (a rare failure under load)
+        assert done["accounts"][0]["copied"] == seeded.messages, done
         assert idp.asked >= 2, "Dovecot asked the introspection endpoint"
     finally:
         old.stop()
