@@ -18,7 +18,8 @@ from typing import Any, Protocol
 from mailvault import execute
 from mailvault.actions.setup_detect import Detected
 from mailvault.config.load import load_config, problems
-from mailvault.errors import ConfigError, SourceError
+from mailvault.config.schema import DOVECOT_LAYOUT
+from mailvault.errors import ConfigError, MailvaultError, SourceError
 from mailvault.setup import config_text
 from mailvault.setup.drift import Configured, Drift, compare
 from mailvault.setup.host import HostView, Known, MailStore
@@ -85,11 +86,21 @@ def settle_store(found: Detected, given: Given, ask: Ask) -> MailStore:
     if len(found.stores) == 1:
         return found.stores[0]
     labels = [s.label for s in found.stores]
-    if given.store in labels:
-        return found.stores[labels.index(given.store)]
+    chosen_before = given.store or _configured_label(given.config_path)
+    if chosen_before in labels:
+        return found.stores[labels.index(chosen_before)]
     options = [(s.label, f"back up {', '.join(s.maildirs)} with layout {s.layout}: {s.how}") for s in found.stores]
     chosen = ask.choose("Dovecot's mail_location and its userdb disagree about where mail is", options, "--store")
     return found.stores[labels.index(chosen)]
+
+
+def _configured_label(path: Path) -> str | None:
+    """Which of two disagreeing stores an existing config backs up (the choice made at the first setup)."""
+    try:
+        layout = load_config(path).sources.layout if path.exists() else None
+    except MailvaultError:
+        return None
+    return None if layout is None else "dovecot" if layout == DOVECOT_LAYOUT else "pattern"
 
 
 def check_paths(view: HostView, files: list[Known]) -> None:

@@ -70,6 +70,7 @@ def setup(
     if ctx.invoked_subcommand is not None:
         return
     wants_json(json)
+    _refuse_bad_flags(schedule, runtime, check=check, update=update)
     from mailvault.actions import setup_config
     from mailvault.actions.setup_detect import detect
     from mailvault.cli.setup_ask import FlagsOnly, Terminal
@@ -97,6 +98,16 @@ def setup(
     if check:
         _check(given, view, json)
     _setup(given, view, ask, kit_out or path.parent / "recovery-kit.bin", kit_passphrase_file, schedule, json)
+
+
+def _refuse_bad_flags(schedule: str | None, runtime: str, *, check: bool, update: bool) -> None:
+    """Before anything runs: a wrong value found after the drill would waste the whole setup."""
+    if schedule not in (None, "systemd", "cron", "none"):
+        raise typer.BadParameter("systemd, cron or none", param_hint="--schedule")
+    if runtime not in ("auto", "docker", "podman", "local"):
+        raise typer.BadParameter("auto, docker, podman or local", param_hint="--runtime")
+    if check and update:
+        raise typer.BadParameter("--check only reports; run `mailvault setup --update` to take the drift in")
 
 
 def _show(found: Detected) -> None:
@@ -171,8 +182,6 @@ def _schedule(path: Path, kind: str | None, ask: Ask) -> str:
         kind = "systemd"
     if kind in (None, "none"):
         return "not installed; when ready: mailvault schedule install"
-    if kind not in ("systemd", "cron"):
-        raise typer.BadParameter("systemd, cron or none", param_hint="--schedule")
     from mailvault.actions.schedule import install
     from mailvault.config.load import load_config
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ class DovecotServer:
     mail_location: str = "maildir:~/Maildir"
     extra: str = ""  # more config: namespaces, special-use folders, plugins
     homes: dict[str, Path] | None = None  # login -> home, where the layout is not mail/<login>/
+    serving: bool = True  # False: `protocols = none`, no client can log in; doveadm still works
     process: execute.Background | None = field(default=None, repr=False)
 
     def home(self, user: str) -> Path:
@@ -49,6 +51,7 @@ class DovecotServer:
             "".join(f"{u}:{{PLAIN}}{p}:{NOBODY}:{NOBODY}::{self.home(u).parent}::\n" for u, p in self.users.items())
         )
         conf = self.root / "dovecot.conf"
+        closed = "" if self.serving else "protocols = none\n"
         conf.write_text(
             f"protocols = imap\nlisten = 127.0.0.1\nbase_dir = {run}/base\nstate_dir = {run}/state\n"
             f"log_path = {self.root}/dovecot.log\nssl = no\ndisable_plaintext_auth = no\n"
@@ -57,16 +60,27 @@ class DovecotServer:
             f"userdb {{\n  driver = passwd-file\n  args = {passwd}\n}}\n"
             "service auth {\n  user = root\n}\n"
             f"service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {self.port}\n  }}\n"
-            "  inet_listener imaps {\n    port = 0\n  }\n}\n" + self.extra
+            "  inet_listener imaps {\n    port = 0\n  }\n}\n" + self.extra + closed
         )
         for user in self.users:
             self.home(user).parent.mkdir(parents=True, exist_ok=True)
             os.chown(self.home(user).parent, NOBODY, NOBODY)
         # in the foreground, as mailvault's child: it dies with mailvault, however mailvault ends
         self.process = execute.Background(("dovecot", "-F", "-c", str(conf)), log_path=self.root / "dovecot.out")
-        if netprobe.wait_listening(self.port, timeout=30, alive=self.process.alive):
+        if self.serving and netprobe.wait_listening(self.port, timeout=30, alive=self.process.alive):
+            return self
+        if not self.serving and self._auth_ready(run / "base" / "auth-userdb"):
             return self
         raise AssertionError(f"dovecot did not start: {(self.root / 'dovecot.log').read_text()[-2000:]}")
+
+    def _auth_ready(self, socket: Path) -> bool:
+        """Closed to clients: ready once the auth process listens for doveadm's userdb lookups."""
+        deadline = time.monotonic() + 30
+        while self.process is not None and self.process.alive() and time.monotonic() < deadline:
+            if socket.is_socket():
+                return True
+            time.sleep(0.1)
+        return False
 
     def stop(self) -> None:
         if self.process is not None:

@@ -9,10 +9,13 @@ import mailbox
 import os
 import re
 import shlex
+import socket
 import subprocess
 import sys
 import threading
 from pathlib import Path
+
+import pytest
 
 from mailvault.demo.dovecot import NOBODY, DovecotServer
 
@@ -23,13 +26,14 @@ SEPARATOR = "namespace inbox {\n  inbox = yes\n  separator = /\n}\n"
 
 def steps() -> list[str]:
     """Every indented mailvault, doveadm or postconf line of the runbook, in order."""
-    runnable = re.compile(r"^    (mailvault|doveadm|postconf) ")
+    runnable = re.compile(r"^ {4,}(mailvault|doveadm|postconf) ")
     return [line.strip() for line in RUNBOOK.read_text().splitlines() if runnable.match(line)]
 
 
 def mbox_host(root: Path) -> DovecotServer:
     """Two users, each with 5 messages in the spool INBOX, 3 in Sent and 4 in Archive/2025 (every
-    second one read), owned by the mail user as Dovecot needs; Dovecot not yet started."""
+    second one read), bob 2 more in lists.debian, owned by the mail user as Dovecot needs; Dovecot
+    not yet started."""
     spool = root / "var-mail"
     spool.mkdir(parents=True)
     spool.chmod(0o1777)  # Debian's /var/mail is group-writable for dotlocks; here anyone may
@@ -37,7 +41,10 @@ def mbox_host(root: Path) -> DovecotServer:
     for user in USERS:
         home = server.home(user).parent
         (home / "mail" / "Archive").mkdir(parents=True)
-        for path, count in ((spool / user, 5), (home / "mail" / "Sent", 3), (home / "mail" / "Archive" / "2025", 4)):
+        boxes = [(spool / user, 5), (home / "mail" / "Sent", 3), (home / "mail" / "Archive" / "2025", 4)]
+        if user == "bob":
+            boxes.append((home / "mail" / "lists.debian", 2))  # a dot Maildir++ cannot keep in a name
+        for path, count in boxes:
             box = mailbox.mbox(str(path))
             for i in range(count):
                 message = mailbox.mboxMessage(
@@ -63,13 +70,13 @@ def counts(status: str) -> dict[str, tuple[int, int]]:
 class Operator:
     """Runs the runbook's commands as written, each given this fixture's Dovecot and Postfix config."""
 
-    def __init__(self, server: DovecotServer, postfix: Path, nowhere: Path) -> None:
-        self.conf, self.postfix = str(server.root / "dovecot.conf"), postfix
+    def __init__(self, server: DovecotServer, postfix: Path, nowhere: Path, spool: Path) -> None:
+        self.conf, self.postfix, self.spool = str(server.root / "dovecot.conf"), postfix, spool
         self.given = ["--dovecot-config", self.conf, "--postfix-config", str(postfix)]
         self.given += ["--opendkim-config", str(nowhere), "--rspamd-config", str(nowhere)]
 
     def run(self, step: str, user: str = "alice") -> subprocess.CompletedProcess[str]:
-        argv = shlex.split(step.replace("alice", user))
+        argv = shlex.split(step.replace("alice", user).replace("/var/mail/", f"{self.spool}/"))
         if argv[0] == "mailvault":
             argv = [sys.executable, "-m", "mailvault", *argv[1:], *self.given]
         else:
@@ -80,47 +87,65 @@ class Operator:
         subprocess.run(["doveadm", "-c", self.conf, *args], input=text, text=True, check=True, capture_output=True)
 
 
+def first_copy_under_live_mail(op: Operator, first: str) -> None:
+    """Step 4 while ten messages arrive for alice; then, before the doors close, a client reads one,
+    deletes one, and one more message arrives: all in the mbox store, for the last pass to carry."""
+
+    def deliver(count: int) -> None:
+        for i in range(count):
+            text = f"From: late@example.org\nSubject: late {i}\nMessage-ID: <late.{count}.{i}@x>\n\nLate.\n"
+            op.doveadm("save", "-u", "alice", "-m", "INBOX", text=text)
+
+    arriving = threading.Thread(target=deliver, args=(10,))
+    arriving.start()
+    assert all(op.run(first, user).returncode == 0 for user in USERS)
+    arriving.join()
+    op.doveadm("flags", "add", "-u", "alice", "\\Seen", "mailbox", "INBOX", "uid", "1")
+    op.doveadm("expunge", "-u", "alice", "mailbox", "Sent", "uid", "1")
+    deliver(1)
+
+
+def restart(server: DovecotServer, *, serving: bool, location: str | None = None) -> None:
+    server.stop()
+    server.serving = serving
+    server.mail_location = location or server.mail_location
+    server.start()
+
+
 def test_convert_to_maildir_runbook(tmp_path: Path) -> None:
     written = steps()
-    assert len(written) == 7, written  # a step dropped from the runbook must be noticed
-    detect, status, first, last, postconf, status_after, detect_after = written
+    assert len(written) == 8, written  # a step dropped from the runbook must be noticed
+    detect, status, first, delivers, last, home_mailbox, status_after, detect_after = written
+    assert last == first
     server = mbox_host(tmp_path).start()
     (tmp_path / "postfix").mkdir()
     (tmp_path / "postfix" / "main.cf").write_text("compatibility_level = 3.6\n")
-    op = Operator(server, tmp_path / "postfix", tmp_path / "none")
+    op = Operator(server, tmp_path / "postfix", tmp_path / "none", tmp_path / "var-mail")
     try:
         refused = op.run(detect)
         assert refused.returncode == 1 and "the store is mbox" in refused.stdout + refused.stderr, refused
         unsure = op.run(first)  # step 2 is needed: without the separator dsync refuses, and writes nothing
         assert unsure.returncode != 0 and "same hierarchy separator" in unsure.stderr, unsure.stderr
         assert not server.home("alice").exists()
-        server.stop()
         server.extra = SEPARATOR
-        server.start()
+        restart(server, serving=True)
         before = {u: counts(op.run(status, u).stdout) for u in USERS}
         assert before["alice"] == {"INBOX": (5, 3), "Sent": (3, 2), "Archive/2025": (4, 2)}, before
-
-        def deliver() -> None:
-            for i in range(10):
-                text = f"From: late@example.org\nSubject: late {i}\nMessage-ID: <late.{i}@x>\n\nLate.\n"
-                op.doveadm("save", "-u", "alice", "-m", "INBOX", text=text)
-
-        arriving = threading.Thread(target=deliver)
-        arriving.start()  # mail keeps arriving during the first copy
-        assert all(op.run(first, user).returncode == 0 for user in USERS)
-        arriving.join()
-        op.doveadm("flags", "add", "-u", "alice", "\\Seen", "mailbox", "INBOX", "uid", "1")  # a client reads one
-        op.doveadm("expunge", "-u", "alice", "mailbox", "Sent", "uid", "1")  # and deletes one
+        first_copy_under_live_mail(op, first)
+        said = op.run(delivers).stdout.split("\n")
+        assert said[:2] == ["mailbox_command =", "mailbox_transport ="], said  # Postfix writes /var/mail itself
+        restart(server, serving=False)  # protocols = none: no client logs in, doveadm still works
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", server.port), timeout=5)
         assert all(op.run(last, user).returncode == 0 for user in USERS)
-        server.stop()
-        server.mail_location = "maildir:~/Maildir"
-        server.start()
-        assert op.run(postconf).returncode == 0
-        said = subprocess.run(["postconf", "-c", op.postfix, "-h", "home_mailbox"], capture_output=True, text=True)
-        assert said.stdout.strip() == "Maildir/"
+        restart(server, serving=True, location="maildir:~/Maildir")
+        assert op.run(home_mailbox).returncode == 0
+        home = subprocess.run(["postconf", "-c", op.postfix, "-h", "home_mailbox"], capture_output=True, text=True)
+        assert home.stdout.strip() == "Maildir/"
         after = {u: counts(op.run(status_after, u).stdout) for u in USERS}
-        assert after["bob"] == before["bob"], after
-        assert after["alice"] == {"INBOX": (15, 12), "Sent": (2, 1), "Archive/2025": (4, 2)}, after
+        renamed = {("lists_debian" if k == "lists.debian" else k): v for k, v in before["bob"].items()}
+        assert after["bob"] == renamed and "lists_debian" in after["bob"], after
+        assert after["alice"] == {"INBOX": (16, 13), "Sent": (2, 1), "Archive/2025": (4, 2)}, after
         assert (server.home("alice") / ".Archive.2025" / "cur").is_dir()  # on disk: Maildir++ as usual
         assert op.run(detect_after).returncode == 0
         seen = json.loads(op.run(detect_after + " --json").stdout)["items"]

@@ -302,7 +302,7 @@ def test_first_backup_runbook(host: Workspace) -> None:
     ws = host
     assert ws.identity is not None
     steps = commands(RUNBOOKS / "first-backup.md")
-    assert len(steps) == 7, steps
+    assert len(steps) == 8, steps
     env = {**os.environ, "MAILVAULT_CONFIG": str(ws.config_path)}
     answers = {
         "or a local directory:": ws.url,
@@ -324,7 +324,8 @@ def test_first_backup_runbook(host: Workspace) -> None:
             ws.watch.outputs.append(output)
         assert code == 0 and "Traceback" not in output, f"{step}: exit {code}\n{output}"
         outputs.append(output)
-    detect, setup, show, snapshots, check, _prune, drift = outputs
+    detect, setup, show, schedule, snapshots, check, _prune, drift = outputs
+    assert "backup" in schedule and "schedule: not installed" in setup, schedule
     assert "doveconf -h mail_location" in detect and "KeyTable" in detect
     assert "restore-test  done: pass: 4 mailboxes" in setup and "kit export    done" in setup, setup
     assert ws.identity.secret_key not in setup + show and PASSPHRASE not in setup

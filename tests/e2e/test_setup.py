@@ -98,6 +98,8 @@ def test_a_userdb_override_is_shown_beside_mail_location_and_the_operator_choose
         [str(ws.vmail), str(carol)]
     )
     assert "5 mailboxes, 81 messages" in done["steps"][1]["detail"], done["steps"]
+    later = ws.cli(*setup_args(ws, "--check"))  # the choice stands: the config says which store it backs up
+    assert "no drift" in later.stdout, later.stdout + later.stderr
 
 
 def test_a_setup_killed_halfway_leaves_a_whole_config_and_a_rerun_finishes(host: Workspace) -> None:
@@ -171,6 +173,18 @@ def test_without_doveconf_and_postconf_setup_says_so_and_asks_for_the_root(ws: W
     steps = json.loads(done.stdout)["steps"]
     assert "4 mailboxes, 80 messages" in steps[1]["detail"] and steps[2]["detail"].startswith("pass"), steps
     assert "# found: given: --maildir-root and --layout" in ws.config_path.read_text()
+
+
+def test_a_wrong_schedule_or_runtime_or_check_with_update_is_refused_before_anything_runs(host: Workspace) -> None:
+    ws = host
+    for wrong, named in (
+        (["--schedule", "weekly"], "--schedule"),
+        (["--runtime", "vm"], "--runtime"),
+        (["--check", "--update"], "--check only reports"),
+    ):
+        refused = ws.cli(*setup_args(ws, *wrong), check=False)
+        assert refused.returncode == 2 and named in refused.stderr, refused.stderr
+        assert not ws.config_path.exists() and not ws.state.exists()
 
 
 def test_on_a_terminal_setup_asks_what_it_cannot_detect_and_nothing_else(host: Workspace) -> None:
