@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,22 @@ class DrillReport:
         }
 
 
+def as_code(text: str) -> str:
+    """Host text (a mailbox or folder name, a server's reply) as a Markdown code span: read as data,
+    never as emphasis, links or HTML, whatever it holds; line breaks become spaces.
+
+    >>> as_code("*x* [y](http://z) <b>")
+    '` *x* [y](http://z) <b> `'
+    >>> as_code("a`b``c")
+    '``` a`b``c ```'
+    """
+    flat = text.replace("\r", " ").replace("\n", " ")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    return f"{fence} {flat} {fence}"  # (one space each side: CommonMark strips exactly those)
+
+
 def markdown(report: DrillReport) -> str:
-    """The report for people: verdict, RTO/RPO, phases, then every finding."""
+    """The report for people: verdict, RTO/RPO, phases, then every finding (its text as data)."""
     mark = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
     lines = [
         f"# Restore drill {report.run_id}: {mark[report.verdict]}",
@@ -86,7 +101,7 @@ def markdown(report: DrillReport) -> str:
         *(
             [
                 f"- verifier sensitivity: {report.controls['caught']} damages caught (copies of"
-                f" {report.controls['where']})"
+                f" {as_code(report.controls['where'])})"
             ]
             if report.controls
             else []
@@ -103,7 +118,7 @@ def markdown(report: DrillReport) -> str:
         "",
         "## Findings",
         "",
-        *(f"- **{f.level.upper()}** ({f.phase}) {f.message}" for f in report.findings),
+        *(f"- **{f.level.upper()}** ({f.phase}) {as_code(f.message)}" for f in report.findings),
         "",
     ]
     return "\n".join(lines)
@@ -116,10 +131,10 @@ def coverage_line(coverage: dict[str, Any]) -> str:
     ...                "oldest_unproven": {"mailbox": "b@x.org", "since": None}})
     ... # doctest: +NORMALIZE_WHITESPACE
     '- coverage: share 3 of 12 read back; cycle 2: 25 % of the messages proven (3 of 12 shares);
-    oldest unproven mailbox b@x.org (never)'
+    oldest unproven mailbox ` b@x.org ` (never)'
     """
     oldest = coverage.get("oldest_unproven")
-    waiting = f"; oldest unproven mailbox {oldest['mailbox']} ({oldest['since'] or 'never'})" if oldest else ""
+    waiting = f"; oldest unproven mailbox {as_code(oldest['mailbox'])} ({oldest['since'] or 'never'})" if oldest else ""
     return (
         f"- coverage: share {coverage['share']} of {coverage['every']} read back; cycle {coverage['cycle']}:"
         f" {round(coverage['share_proven'] * 100)} % of the messages proven ({coverage['shares_proven']} of"
