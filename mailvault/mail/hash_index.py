@@ -16,30 +16,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import marshal
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mailvault.mail.helper_pool import Work, helper_argv, spread
 from mailvault.mail.manifest_model import dump_json
+from mailvault.mail.message_hash import hash_file
 from mailvault.mail.reconcile import base
 
+logger = logging.getLogger(__name__)
+
+
 FORMAT, VERSION = "mailvault-hashes", 1
+# Below this many new messages one process hashes them (a nightly run); a helper starts in ~25 ms.
+HASH_HELPERS_FROM = 2000
+HASH_HELPER = helper_argv("mailvault.mail.hash_helper")
 SIDE_DIR = "hashes"
 Key = tuple[str, str]  # (mailbox, folder name on disk)
 Index = dict[Key, dict[str, str]]  # -> base name -> SHA-256 (hex) of the CRLF form
-
-
-def crlf_sha256(data: bytes) -> str:
-    """SHA-256 of ``data`` as IMAP serves it: every line ending CRLF (a file without any CR, the
-    usual maildir file, needs one replace instead of two).
-
-    >>> crlf_sha256(b"a\\nb\\n") == crlf_sha256(b"a\\r\\nb\\r\\n") == crlf_sha256(b"a\\r\\nb\\n")
-    True
-    """
-    crlf = data.replace(b"\n", b"\r\n") if b"\r" not in data else data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    return hashlib.sha256(crlf).hexdigest()
 
 
 @dataclass
@@ -70,8 +68,8 @@ def update(previous: Index, folders: Iterable[tuple[str, str, str, Iterable[str]
         if len(entries) != len(known) or (mailbox, folder) not in previous:
             changed.add((mailbox, folder))
     out = Update(index, changed=changed | (set(previous) - set(index)))
-    for key, b, path in jobs:  # one by one: threads fight over the GIL (measured 4.4x slower at 50,000)
-        digest = _hash_file(path)
+    digests = hash_many([path for _key, _b, path in jobs])
+    for (key, b, _path), digest in zip(jobs, digests, strict=True):
         if digest is None:
             out.unreadable += 1
             continue
@@ -81,12 +79,21 @@ def update(previous: Index, folders: Iterable[tuple[str, str, str, Iterable[str]
     return out
 
 
-def _hash_file(path: str) -> str | None:
-    try:
-        with open(path, "rb") as fh:
-            return crlf_sha256(fh.read())
-    except OSError:
-        return None
+def hash_many(
+    paths: Sequence[str], *, processes: int | None = None, helpers_from: int = HASH_HELPERS_FROM
+) -> list[str | None]:
+    """Each file's hash, in order; a first backup's many files over helper processes, one per CPU
+    (threads fight over the GIL: measured 4.4x slower at 50,000)."""
+    work: Work[str, str | None] = Work(
+        here=hash_file,
+        argv=HASH_HELPER,
+        encode=os.fsencode,
+        decode=lambda row: row if isinstance(row, str) else None,
+        log=logger,
+        what="message hashing helper",
+        fallback="hashing its share here",
+    )
+    return spread(work, paths, processes=processes, helpers_from=helpers_from)
 
 
 def side_name(key: Key) -> str:

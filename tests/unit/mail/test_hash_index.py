@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import sys
 from pathlib import Path
+
+import pytest
 
 from mailvault.mail import hash_index
 
@@ -66,3 +70,36 @@ def test_a_missing_or_foreign_index_reads_as_empty(tmp_path: Path) -> None:
     assert hash_index.load(tmp_path / "x.jsonl") == {}
     (tmp_path / "i").write_bytes(hash_index.blob({("a", "INBOX"): {"1": "f" * 64}}))
     assert hash_index.load(tmp_path / "i") == {("a", "INBOX"): {"1": "f" * 64}}
+
+
+def test_many_files_are_hashed_over_helpers_exactly_as_here(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from mailvault.mail.hash_index import hash_many
+    from mailvault.mail.message_hash import hash_file
+
+    paths = []
+    for i in range(40):
+        path = tmp_path / f"{i}.M{i}P1.host,S={i}:2,S"
+        path.write_bytes(b"Subject: %d\n\n" % i + b"line\r\n" * (i % 3) + b"x\n" * i)
+        paths.append(str(path))
+    paths.append(str(tmp_path / "expunged-before-it-was-read"))
+    here = [hash_file(p) for p in paths]
+    assert here[-1] is None and len(set(here[:-1])) == 40
+    with caplog.at_level(logging.DEBUG, logger="mailvault.mail.hash_index"):
+        assert hash_many(paths, processes=3, helpers_from=1) == here
+    assert "helper" not in caplog.text  # the helpers answered
+
+
+def test_a_failing_hashing_helper_costs_only_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mailvault.mail import hash_index
+    from mailvault.mail.message_hash import hash_file
+
+    monkeypatch.setattr(hash_index, "HASH_HELPER", (sys.executable, "-c", "import sys; sys.exit(5)"))
+    paths = []
+    for i in range(6):
+        (tmp_path / str(i)).write_bytes(b"m%d\n" % i)
+        paths.append(str(tmp_path / str(i)))
+    with caplog.at_level(logging.DEBUG, logger="mailvault.mail.hash_index"):
+        assert hash_index.hash_many(paths, processes=2, helpers_from=1) == [hash_file(p) for p in paths]
+    assert "hashing its share here" in caplog.text
