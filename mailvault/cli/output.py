@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 import time
+import unicodedata
 from typing import Any, ClassVar
 
 from rich.console import Console
@@ -19,17 +20,45 @@ from mailvault.humanize import human_bytes
 
 __all__ = ["human_bytes"]
 
+_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def shown(text: str) -> str:
+    """``text`` safe for a terminal: control characters (ESC, BEL, CR, DEL, C1) and bidi overrides,
+    which a folder name or a server's reply may hold, written as escapes; line breaks and tabs kept.
+
+    >>> shown("a\x1b[31mred\x1b[0m\tb\rc\u202ed\n")
+    'a\\x1b[31mred\\x1b[0m\tb\\rc\\u202ed\n'
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        c.encode("unicode_escape").decode("ascii")
+        if (unicodedata.category(c) == "Cc" and c not in "\n\t") or c in _BIDI
+        else c
+        for c in text
+    )
+
+
+class DataConsole(Console):
+    """A console for data: every string it renders goes through :func:`shown` first."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(shown(text), **kwargs)
+
+
 # Everything printed is data (folder and mailbox names, paths, server replies, config keys such as
-# "[repository.s3.prune]"): never read as rich markup. Styling is given as a Text's style instead.
-stdout = Console(soft_wrap=True, markup=False, highlight=False)
-stderr = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
+# "[repository.s3.prune]"): never read as rich markup, nor as terminal control sequences. Styling is
+# given as a Text's style instead.
+stdout = DataConsole(soft_wrap=True, markup=False, highlight=False)
+stderr = DataConsole(stderr=True, soft_wrap=True, markup=False, highlight=False)
 
 
 class MaskingFilter(logging.Filter):
     """Masks every registered secret in every log record before it is written."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = execute.mask(record.getMessage())
+        record.msg = shown(execute.mask(record.getMessage()))
         record.args = ()
         return True
 
@@ -80,7 +109,7 @@ def say(line: str) -> None:
     """One progress line on stderr, whole: lines said from several threads at once (the drill's phases
     overlap) never share a line, as print's two writes (text, then newline) let them."""
     with _SAY:
-        sys.stderr.write(line + "\n")
+        sys.stderr.write(shown(line) + "\n")
         sys.stderr.flush()
 
 
@@ -89,7 +118,7 @@ def emit_json(data: Any) -> None:
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
-    t = Table(title=Text(title), show_lines=False)
+    t = Table(title=Text(shown(title)), show_lines=False)
     for col in columns:
         t.add_column(col, overflow="fold")
     for r in rows:
@@ -98,7 +127,7 @@ def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
 
 
 def key_values(title: str, pairs: list[tuple[str, str]]) -> None:
-    stdout.print(Text(title, style="bold"))
+    stdout.print(Text(shown(title), style="bold"))
     width = max((len(k) for k, _ in pairs), default=0)
     for key, value in pairs:
         stdout.print(f"  {key.ljust(width)}  {execute.mask(value)}")

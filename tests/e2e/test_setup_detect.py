@@ -205,3 +205,22 @@ def test_a_dovecot_config_doveconf_refuses_is_named_and_setup_asks_instead(tmp_p
     refused = ws.cli("setup", "--yes", "--repository", str(tmp_path / "repo"), *args, check=False)
     assert refused.returncode == 2 and "setup needs --maildir-root" in refused.stderr, refused.stderr
     assert not ws.config_path.exists()
+
+
+def test_a_path_with_terminal_control_characters_is_printed_escaped(tmp_path: Path, ws: Workspace) -> None:
+    """A DKIM key file whose name holds ESC sequences and a bidi override: shown as escapes, never sent
+    to the terminal as controls; the JSON keeps the name exact."""
+    odd = "mail\x1b[2J\x1b]0;owned\x07\u202ekey.private"
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / odd).write_text("-----BEGIN PRIVATE KEY-----\n")
+    (tmp_path / "KeyTable").write_text(f"mail._domainkey.example.org example.org:mail:{tmp_path}/keys/{odd}\n")
+    (tmp_path / "opendkim.conf").write_text(f"KeyTable refile:{tmp_path}/KeyTable\n")
+    conf = tmp_path / "dovecot.conf"
+    conf.write_text("mail_location = maildir:/var/vmail/%d/%n\n")
+    args = ["setup", "detect", "--dovecot-config", str(conf), "--postfix-config", str(tmp_path / "none")]
+    args += ["--opendkim-config", str(tmp_path / "opendkim.conf"), "--rspamd-config", str(conf)]
+    text = ws.bare_cli(*args).stdout
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text, repr(text)
+    assert "mail\\x1b[2J\\x1b]0;owned\\x07\\u202ekey.private" in text, text
+    found = json.loads(ws.bare_cli(*args, "--json").stdout)
+    assert any(odd in item["value"] for item in found["items"] if item["what"] == "dkim"), found
