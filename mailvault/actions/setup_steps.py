@@ -33,10 +33,9 @@ class SetupStep:
         return asdict(self)
 
 
-def pending(config_path: Path, kit_out: Path) -> list[str]:
+def pending(state_dir: Path, kit_out: Path) -> list[str]:
     """The steps not yet done, in order (init always runs again: it leaves a repository as it is)."""
-    config = load_config(config_path)
-    db = StateDB(StatePaths(config.state.dir).db) if StatePaths(config.state.dir).db.exists() else None
+    db = StateDB(StatePaths(state_dir).db) if StatePaths(state_dir).db.exists() else None
     todo = ["init"]
     if db is None or db.last_run("backup", status="ok") is None:
         todo.append("backup")
@@ -51,7 +50,7 @@ def run_steps(config_path: Path, kit_out: Path, passphrase: str | None, say: Say
     """Run what ``pending`` names, each timed; raise DrillError when the first drill fails (the
     config stays: fixing the cause and running setup again continues from the drill)."""
     config = load_config(config_path)
-    todo = pending(config_path, kit_out)
+    todo = pending(config.state.dir, kit_out)
     done: list[SetupStep] = []
     for name in ("init", "backup", "restore-test", "kit export"):
         if name not in todo:
