@@ -1,7 +1,8 @@
-"""Sizes and durations written for people (pure): one formatter each."""
+"""Sizes, durations, counts and choices written for people (pure): one formatter each."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 
@@ -42,3 +43,14 @@ def human_duration(value: timedelta | float | None) -> str:
 def count(n: int, noun: str) -> str:
     """``count(1, "message")`` -> ``'1 message'``; ``count(2, "message")`` -> ``'2 messages'``."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def one_of(names: Sequence[str]) -> str:
+    """The choices, for people.
+
+    >>> one_of(["systemd", "cron", "none"])
+    'systemd, cron or none'
+    >>> one_of(["local"])
+    'local'
+    """
+    return f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else "".join(names)

@@ -101,11 +101,18 @@ def setup(
 
 
 def _refuse_bad_flags(schedule: str | None, runtime: str, *, check: bool, update: bool) -> None:
-    """Before anything runs: a wrong value found after the drill would waste the whole setup."""
-    if schedule not in (None, "systemd", "cron", "none"):
-        raise typer.BadParameter("systemd, cron or none", param_hint="--schedule")
-    if runtime not in ("auto", "docker", "podman", "local"):
-        raise typer.BadParameter("auto, docker, podman or local", param_hint="--runtime")
+    """Before anything runs: a wrong value found after the drill would waste the whole setup. The
+    choices are the schedule installer's and the config's own."""
+    from typing import get_args
+
+    from mailvault.actions.schedule import Kind
+    from mailvault.config.schema import Runtime
+    from mailvault.humanize import one_of
+
+    if schedule not in (None, *get_args(Kind), "none"):
+        raise typer.BadParameter(one_of([*get_args(Kind), "none"]), param_hint="--schedule")
+    if runtime not in get_args(Runtime):
+        raise typer.BadParameter(one_of(get_args(Runtime)), param_hint="--runtime")
     if check and update:
         raise typer.BadParameter("--check only reports; run `mailvault setup --update` to take the drift in")
 

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mailvault.humanize import one_of
+
 T = TypeVar("T")
 Rule = Callable[[Any], Any]
 
@@ -75,8 +77,7 @@ def choice(*allowed: str) -> Rule:
 
     def rule(value: Any) -> str:
         if value not in allowed:
-            names = [repr(a) for a in allowed]
-            raise ValueError(f"Input should be {', '.join(names[:-1])} or {names[-1]}")
+            raise ValueError(f"Input should be {one_of([repr(a) for a in allowed])}")
         return str(value)
 
     return rule

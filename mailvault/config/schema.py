@@ -202,6 +202,7 @@ class RepositorySection(Section):
 
 
 DOVECOT_LAYOUT = "dovecot"  # sources.layout: the mailboxes as Dovecot lists them
+Runtime = Literal["auto", "docker", "podman", "local"]  # drill.runtime: where a drill restores
 
 
 class SourcesSection(Section):
@@ -426,7 +427,7 @@ DkimKeys = Annotated[dict[str, Path], BeforeValidator(_flat_names), AfterValidat
 class DrillSection(Section):
     """`mailvault restore-test`: the verified restore drill."""
 
-    runtime: Literal["auto", "docker", "podman", "local"] = Field(
+    runtime: Runtime = Field(
         "auto",
         description="Where the drill restores: a docker or podman container (auto: whichever is installed), or"
         " `local` (private mount and PID namespaces on this host, for hosts without a container runtime).",
