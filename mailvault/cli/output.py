@@ -24,7 +24,7 @@ _BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
 def shown(text: str) -> str:
-    """``text`` safe for a terminal: control characters (ESC, BEL, CR, DEL, C1) and bidi overrides,
+    r"""``text`` safe for a terminal: control characters (ESC, BEL, CR, DEL, C1) and bidi overrides,
     which a folder name or a server's reply may hold, written as escapes; line breaks and tabs kept.
 
     >>> shown("a\x1b[31mred\x1b[0m\tb\rc\u202ed\n")

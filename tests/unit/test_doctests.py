@@ -14,6 +14,11 @@ MODULES = [
     "mailvault.tools.restic_output",
     "mailvault.tools.btrfs",
     "mailvault.mail.manifest_model",
+    "mailvault.mail.message_hash",
+    "mailvault.drill.report",
+    "mailvault.cli.output",
+    "mailvault.humanize",
+    "mailvault.config.plain",
 ]
 
 
