@@ -6,6 +6,9 @@ The CLI edge turns a :class:`MailvaultError` into one clean line and its
 
 from __future__ import annotations
 
+import os
+import pwd
+
 
 class MailvaultError(Exception):
     """An expected failure, explained to the operator. ``hint`` says what to do next."""
@@ -82,6 +85,15 @@ class StorageError(MailvaultError):
 
 class SourceError(MailvaultError):
     """A backup source (maildir root, config or key path) is missing or unreadable."""
+
+
+def unreadable_source(path: object, how: str = "") -> SourceError:
+    """A source this user may not read, named with the user and the fix (``how``: where it came from)."""
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    return SourceError(
+        f"{path} is not readable by {user}, who runs mailvault{f' ({how})' if how else ''}",
+        hint=f"run mailvault as root, or let {user} read it: setfacl -R -m u:{user}:rX {path}",
+    )
 
 
 class LockedError(MailvaultError):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pwd
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from mailvault import execute
 from mailvault.actions.setup_detect import Detected
 from mailvault.config.load import load_config, problems
 from mailvault.config.schema import DOVECOT_LAYOUT
-from mailvault.errors import ConfigError, MailvaultError, SourceError
+from mailvault.errors import ConfigError, MailvaultError, SourceError, unreadable_source
 from mailvault.setup import config_text
 from mailvault.setup.drift import Configured, Drift, compare
 from mailvault.setup.host import HostView, Known, MailStore
@@ -106,7 +105,6 @@ def _configured_label(path: Path) -> str | None:
 def check_paths(view: HostView, files: list[Known]) -> None:
     """Raise SourceError for the first detected path that does not exist or that this user cannot read."""
     dirs = [Known(root, view.store.how) for root in view.store.maildirs] + view.config_dirs + view.key_dirs
-    user = pwd.getpwuid(os.geteuid()).pw_name
     for known, is_dir in [*((k, True) for k in dirs), *((k, False) for k in files)]:
         path = Path(known.value)
         if not (path.is_dir() if is_dir else path.is_file()):
@@ -115,10 +113,7 @@ def check_paths(view: HostView, files: list[Known]) -> None:
                 hint="fix the setting it came from, or give the right path (see `mailvault setup --help`)",
             )
         if not os.access(path, os.R_OK | (os.X_OK if is_dir else 0)):
-            raise SourceError(
-                f"{path} is not readable by {user}, who runs mailvault ({known.how})",
-                hint=f"run mailvault as root, or let {user} read it: setfacl -R -m u:{user}:rX {path}",
-            )
+            raise unreadable_source(path, known.how)
 
 
 @dataclass

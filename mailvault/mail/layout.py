@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailvault.errors import SourceError
+from mailvault.errors import unreadable_source
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,7 @@ def _walk(base: Path, parts: list[str], bound: dict[str, str], found: list[Mailb
         except (FileNotFoundError, NotADirectoryError):
             return
         except PermissionError:
-            raise SourceError(
-                f"{base} is not readable by the user running mailvault",
-                hint=f"run mailvault as root, or let it read the store: setfacl -R -m u:USER:rX {base}",
-            ) from None
+            raise unreadable_source(base) from None
         for entry in entries:
             if entry.is_dir(follow_symlinks=False) and not entry.name.startswith(_NOT_A_NAME[head]):
                 _walk(Path(entry.path), rest, {**bound, head: entry.name}, found)

@@ -1,4 +1,5 @@
 import os
+import pwd
 import sys
 from pathlib import Path
 
@@ -269,7 +270,9 @@ def test_a_store_level_that_cannot_be_listed_is_named_not_a_crash(
     with pytest.raises(SourceError) as raised:
         layout.find_mailboxes(tmp_path, "%d/%n/Maildir")
     assert f"{tmp_path / 'example.com'} is not readable" in str(raised.value)
-    assert "setfacl -R -m u:USER:rX" in raised.value.hint
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    assert f"is not readable by {user}, who runs mailvault" in str(raised.value)
+    assert f"setfacl -R -m u:{user}:rX {tmp_path / 'example.com'}" in (raised.value.hint or "")
 
 
 def test_a_domain_level_skips_names_no_domain_has(tmp_path: Path) -> None:
