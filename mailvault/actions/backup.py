@@ -7,6 +7,7 @@ processes are cleared; an unreadable message fails the run and is listed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -25,6 +26,7 @@ from mailvault.actions.dovecot_mailboxes import dovecot_mailboxes
 from mailvault.actions.engine import Engine
 from mailvault.actions.fs_snapshot import View, consistent_view
 from mailvault.actions.hooks import run_hooks
+from mailvault.actions.restic_gate import Gate
 from mailvault.config.schema import DOVECOT_LAYOUT, Config
 from mailvault.errors import (
     BackupIncomplete,
@@ -182,13 +184,13 @@ def _backup_in(
     started = time.monotonic()
     paths, db = run.paths, run.db
     sources = source_paths(config, paths)
-    engine, stale, view, scanned = _open_and_scan(config, run, stack, sweep=run.after_interrupted and not dry_run)
+    opened = _open_and_scan(config, run, stack, sweep=run.after_interrupted and not dry_run, dry_run=dry_run)
+    engine, stale, view, scanned = opened.engine, opened.stale, opened.view, opened.scanned
     manifest = scanned.manifest
-    manifest_json = manifest.to_json()
-    write_atomic(paths.manifest, manifest_json)
     logger.debug("preflight, sweep and scan took %.2f s", time.monotonic() - started)
     run_tag = f"record-run:{secrets.token_hex(6)}"  # ties the snapshot to a record saved beside it
-    argv = restic.backup_argv(
+    argv = functools.partial(
+        restic.backup_argv,
         engine.repo,
         sources,
         excludes=excludes(config),
@@ -199,27 +201,39 @@ def _backup_in(
         # reconciliation compares; a filesystem snapshot cannot change under restic: none needed
         listing=not dry_run and not view.snapshots,
     )
-    if not dry_run:
-        pending = (db.get(PENDING_KEY) or "").split()
-        marked = engine_records.recover(engine, paths, pending)
-        if pending:
-            db.delete(PENDING_KEY)
-        if marked:
-            logger.warning("cleaned up after a killed backup: %d snapshot(s) marked unreconciled", len(marked))
-    # The record's restic waits beside the backup's on a host whose last backup needed a record (a busy
-    # one); elsewhere a record, when one is needed, is saved after the backup (about a second).
-    busy = db.get(PRESTART_KEY) == "1"
-    saver = stack.enter_context(engine_records.prepared(engine, run_tag)) if busy and not dry_run else None
+    saver = _before_restic(engine, paths, db, stack, run_tag, dry_run=dry_run)
     preload(AFTER_RESTIC)  # while restic works, not after
-    summary, errors, saved = _first_pass(engine, view.wrap(argv), progress, paths.backup_spool, stale, dry_run=dry_run)
+    manifest_json = manifest.to_json()
+
+    def finish_scan() -> None:  # the scan's files, in the snapshot: written before restic reads a source
+        if not opened.hashed:
+            _hash_messages(paths, scanned)
+        write_atomic(paths.manifest, manifest_json)
+        if not dry_run:  # (what the scan found is true whatever the backup's fate: the next run starts from it)
+            _save_scan_cache(paths, scanned)
+
+    gated = None
+    if not opened.hashed:
+        gated = functools.partial(
+            _gated, engine, view.wrap(argv(exclude_file=paths.backup_gate)), progress, paths, finish_scan
+        )
+    else:
+        finish_scan()
+    summary, errors, saved = _first_pass(
+        engine, view.wrap(argv()), progress, paths.backup_spool, stale, dry_run=dry_run, first=gated
+    )
     record = manifest
     if dry_run:  # (a file that vanished under restic is churn here too)
         _refuse_unreadable(summary, _still_there(errors, view), manifest.unreadable)
     else:
-        recorded = _reconcile(engine, view, argv, paths, db, scanned, _Pass(summary, errors, saved), progress, saver)
+        recorded = _reconcile(engine, view, argv(), paths, db, scanned, _Pass(summary, errors, saved), progress, saver)
         summary, record = recorded.pass_summary, recorded.manifest
     if not dry_run and summary.snapshot_id:
         _remember(paths, db, scanned, summary, manifest_json if record.state == SCANNED else None)
+    return _result(summary, record, stale, time.monotonic() - started, dry_run=dry_run)
+
+
+def _result(summary: Summary, record: Manifest, stale: list[Lock], took: float, *, dry_run: bool) -> BackupResult:
     return BackupResult(
         snapshot_id="" if dry_run else summary.snapshot_id,  # restic 0.14 names the snapshot it did not save
         files_new=summary.files_new,
@@ -228,7 +242,7 @@ def _backup_in(
         bytes_added=summary.data_added,
         files_processed=summary.total_files,
         bytes_processed=summary.total_bytes,
-        duration_s=round(time.monotonic() - started, 3),
+        duration_s=round(took, 3),
         manifest=record.totals,
         stale_locks_cleared=len(stale),
         dry_run=dry_run,
@@ -237,9 +251,34 @@ def _backup_in(
     )
 
 
-def _open_and_scan(
-    config: Config, run: Run, stack: contextlib.ExitStack, *, sweep: bool
-) -> tuple[Engine, list[Lock], View, ScanResult]:
+def _before_restic(
+    engine: Engine, paths: StatePaths, db: StateDB, stack: contextlib.ExitStack, run_tag: str, *, dry_run: bool
+) -> engine_records.Prepared | None:
+    """Mark the snapshots of a backup killed before its reconciliation; on a host whose last backup
+    needed a record (a busy one), start the record's restic beside the backup's (elsewhere a record,
+    when one is needed, is saved after the backup: about a second). Return that restic."""
+    if dry_run:
+        return None
+    pending = (db.get(PENDING_KEY) or "").split()
+    marked = engine_records.recover(engine, paths, pending)
+    if pending:
+        db.delete(PENDING_KEY)
+    if marked:
+        logger.warning("cleaned up after a killed backup: %d snapshot(s) marked unreconciled", len(marked))
+    busy = db.get(PRESTART_KEY) == "1"
+    return stack.enter_context(engine_records.prepared(engine, run_tag)) if busy else None
+
+
+@dataclass(frozen=True)
+class _Opened:
+    engine: Engine
+    stale: list[Lock]
+    view: View
+    scanned: ScanResult
+    hashed: bool  # False: the new messages are hashed while restic opens the repository (gated)
+
+
+def _open_and_scan(config: Config, run: Run, stack: contextlib.ExitStack, *, sweep: bool, dry_run: bool) -> _Opened:
     """restic's version check and the endpoint's reachability run beside the before hooks and the
     scan (of a filesystem snapshot, when configured; ``stack`` holds it to the backup's end).
 
@@ -252,32 +291,40 @@ def _open_and_scan(
         try:
             run_hooks(config.hooks.before, stage="before")
             view = stack.enter_context(consistent_view(config.sources.maildirs, config.sources.snapshot))
-            scanned = _scan(config, run.paths, run.db, view)
+            # (a filesystem snapshot's messages are hashed before restic starts, from the snapshot)
+            hashed = dry_run or bool(view.snapshots)
+            scanned = _scan(config, run.paths, run.db, view, hash_now=hashed)
         finally:
             engine, stale = opening.result()  # its refusal (restic, secrets, endpoint) is the backup's
-    return engine, stale, view, scanned
+    return _Opened(engine, stale, view, scanned, hashed)
+
+
+def _save_scan_cache(paths: StatePaths, scanned: ScanResult) -> None:
+    """The scan cache and its names: what the next run's scan reuses for folders that did not change.
+    Saved while restic opens the repository; a backup that then fails leaves a cache that is still
+    true of the folders (each entry with the directory times it was listed at)."""
+    write_atomic(paths.scan_cache, scanned.cache.to_json())
+    write_atomic(paths.scan_names, scanned.cache.names_blob())
 
 
 def _remember(paths: StatePaths, db: StateDB, scanned: ScanResult, summary: Summary, manifest_json: str | None) -> None:
-    """What the next run starts from: the manifest's local copy (when no record wrote one), the scan
-    cache and its names, the sample cursor, the repository's growth."""
+    """What the next run starts from besides the scan cache: the manifest's local copy (when no record
+    wrote one), the sample cursor, the repository's growth."""
     if manifest_json is not None:
         write_atomic(paths.manifest_copy(summary.snapshot_id), manifest_json)
-    write_atomic(paths.scan_cache, scanned.cache.to_json())
-    write_atomic(paths.scan_names, scanned.cache.names_blob())
     db.put(CURSOR_KEY, str(scanned.next_cursor))
     repo_stats.add_backup(db, summary.data_added)
 
 
 def _first_pass(
     engine: Engine, argv: tuple[str, ...], progress: ProgressSink | None, spool: Path, stale: list[Lock], *,
-    dry_run: bool,
+    dry_run: bool, first: Callable[[], _Outcome] | None = None,
 ) -> tuple[Summary, list[ItemError], SavedFiles]:  # fmt: skip
-    """restic's backup, once more after clearing a stale lock (a killed run's) that refused it; the
-    cleared locks are added to ``stale``."""
+    """restic's backup (its first try ``first`` when given: gated), once more with ``argv`` after
+    clearing a stale lock (a killed run's) that refused it; the cleared locks are added to ``stale``."""
     began = time.monotonic()
     try:
-        summary, errors, saved = _stream_backup(engine, argv, progress, spool)
+        summary, errors, saved = first() if first else _stream_backup(engine, argv, progress, spool)
     except RepositoryLocked:
         cleared = [] if dry_run else engine.clear_stale_locks()
         if not cleared:
@@ -466,9 +513,10 @@ def _open(config: Config, *, sweep: bool) -> tuple[Engine, list[Lock]]:
     return engine, (engine.clear_stale_locks() if sweep else [])
 
 
-def _scan(config: Config, paths: StatePaths, db: StateDB, view: View) -> ScanResult:
+def _scan(config: Config, paths: StatePaths, db: StateDB, view: View, *, hash_now: bool) -> ScanResult:
     """The manifest scan, reusing unchanged folders except on every ``full_scan_every``-th run; of the
-    filesystem snapshot when there is one, with the live paths in the manifest."""
+    filesystem snapshot when there is one, with the live paths in the manifest. With ``hash_now``
+    the new messages are hashed too (else the caller does, once restic has started)."""
     began = time.monotonic()
     cache = scan_cache.load(paths.scan_cache, paths.scan_names)
     full = cache.runs_since_full + 1 >= config.manifest.full_scan_every or not cache.folders
@@ -483,7 +531,8 @@ def _scan(config: Config, paths: StatePaths, db: StateDB, view: View) -> ScanRes
         known=dovecot_mailboxes(src, view) if src.layout == DOVECOT_LAYOUT else None,
     )
     result.cache.runs_since_full = 0 if full else cache.runs_since_full + 1
-    _hash_messages(paths, result)
+    if hash_now:
+        _hash_messages(paths, result)
     if view.snapshots:
         result = _as_live(result, view)
     totals = result.manifest.totals
@@ -505,7 +554,9 @@ def _hash_messages(paths: StatePaths, result: ScanResult) -> None:
     carries beside its manifest. Saved at once: a hash is a fact about a file, whatever the backup's fate."""
     began = time.monotonic()
     previous = hash_index.load(paths.message_hashes)
-    done = hash_index.update(previous, ((f.mailbox, f.name, f.path, f.before) for f in result.folders))
+    folders = [(f.mailbox, f.name, f.path, f.before) for f in result.folders]
+    unchanged = {(f.mailbox, f.name) for f in result.folders if f.reused}
+    done = hash_index.update(previous, folders, unchanged=unchanged)
     written = hash_index.write_side_files(paths.manifest_dir / hash_index.SIDE_DIR, done)
     if done.changed or not paths.message_hashes.exists():
         write_atomic(paths.message_hashes, hash_index.blob(done.index))
@@ -530,9 +581,35 @@ def _as_live(result: ScanResult, view: View) -> ScanResult:
     return replace(result, folders=folders)
 
 
+_Outcome = tuple[Summary | None, list[ItemError], SavedFiles]
+
+
+def _gated(
+    engine: Engine, argv: tuple[str, ...], progress: ProgressSink | None, paths: StatePaths,
+    finish_scan: Callable[[], None],
+) -> _Outcome:  # fmt: skip
+    """restic's backup started at once and held at its gate (``argv`` reads it as an exclude file)
+    while ``finish_scan`` writes the scan's files; aborted when that fails."""
+    gate = Gate(paths.backup_gate)
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="restic") as pool:
+            first = pool.submit(_stream_backup, engine, argv, progress, paths.backup_spool)
+            try:
+                finish_scan()
+            except BaseException:
+                gate.abort()  # restic exits without reading a source; the pool waits for it
+                raise
+            gate.open()
+            outcome = first.result()
+    finally:
+        gate.close()
+    logger.debug("restic waited %.2f s at its gate for the scan's files", gate.waited)
+    return outcome
+
+
 def _stream_backup(
     engine: Engine, argv: tuple[str, ...], progress: ProgressSink | None, spool: Path | None = None
-) -> tuple[Summary | None, list[ItemError], SavedFiles]:
+) -> _Outcome:
     summary: Summary | None = None
     errors: list[ItemError] = []
     stderr: list[str] = []

@@ -67,6 +67,7 @@ class ScannedFolder:
     before: dict[str, int | None]
     stamp: Stamp | None = None  # cur/ and new/ mtimes before the listing: unchanged after restic, and
     # older than the racy window, the folder's listing cannot have changed meanwhile
+    reused: bool = False  # its entry and names came from the scan cache: unchanged since the last scan
 
 
 def _folders(
@@ -133,7 +134,7 @@ def scan(
         fresh.names[str(folder.path)] = names if files is None else [rel for _, _, rel in files]
         scanned.append(_Scanned(mbox.name, folder.name, folder.path, entry.messages, files))
         before: dict[str, int | None] = dict.fromkeys(names) if files is None else {r: n for _, n, r in files}
-        seen.append(ScannedFolder(mbox.name, folder.name, str(folder.path), before, current))
+        seen.append(ScannedFolder(mbox.name, folder.name, str(folder.path), before, current, reused=files is None))
     reused = len(found_folders) - len(to_list)
     samples, unreadable, cursor = _sample(scanned, sample_size, sample_cursor)
     manifest = Manifest(

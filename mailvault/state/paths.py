@@ -45,6 +45,11 @@ class StatePaths:
         return self.root / "restic-backup.out"
 
     @property
+    def backup_gate(self) -> Path:
+        """The FIFO restic's backup waits at until the scan's files are written (actions.restic_gate)."""
+        return self.root / "restic-gate.fifo"
+
+    @property
     def scan_names(self) -> Path:
         return self.root / "scan-names.marshal"
 

@@ -176,7 +176,7 @@ def inbox_paths_argv(config: Path | None) -> tuple[str, ...]:
 
 
 def parse_inbox_paths(text: str) -> list[tuple[str, str]]:
-    """
+    r"""
     >>> parse_inbox_paths("Username\tpath\nalice@x.org\t/var/vmail/x.org/a/l/alice/Maildir\n")
     [('alice@x.org', '/var/vmail/x.org/a/l/alice/Maildir')]
     """

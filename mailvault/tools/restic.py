@@ -62,8 +62,10 @@ def backup_argv(
     compression: str,
     dry_run: bool = False,
     listing: bool = False,
+    exclude_file: Path | None = None,
 ) -> tuple[str, ...]:
-    """``restic backup`` with JSON progress; with ``listing``, a line for every file saved (``-vv``).
+    """``restic backup`` with JSON progress; with ``listing``, a line for every file saved (``-vv``);
+    ``exclude_file`` is read after restic has opened the repository (a gate: actions.restic_gate).
 
     >>> backup_argv(ResticRepo("restic", "/r"), [Path("/m")], excludes=["x*"], tags=["mailvault"], compression="auto")
     ('restic', '-r', '/r', 'backup', '--json', '--compression', 'auto', '--tag', 'mailvault', '--exclude', 'x*', '/m')
@@ -77,6 +79,7 @@ def backup_argv(
         compression,
         *(arg for tag in tags for arg in ("--tag", tag)),
         *(arg for pattern in excludes for arg in ("--exclude", pattern)),
+        *(("--exclude-file", str(exclude_file)) if exclude_file else ()),
         *(("--dry-run",) if dry_run else ()),
         *(str(p) for p in paths),
     )

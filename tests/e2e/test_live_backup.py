@@ -265,3 +265,37 @@ def test_a_backup_killed_during_its_catch_up_pass_is_marked_unreconciled_by_the_
     # The next backup holds the message again, in cur/ with its new flag.
     latest = json.loads(ws.cli("restore-test", "--runtime", "local", "--json", check=False).stdout)
     assert latest["verdict"] == "pass", latest["findings"]
+
+
+def test_a_backup_killed_while_restic_opens_the_repository_leaves_no_restic_behind(ws: Workspace) -> None:
+    """restic starts before the scan's files are written and waits at its gate (a FIFO it reads as an
+    exclude file). mailvault killed then (SIGKILL) must not leave a restic waiting there for ever,
+    holding a lock: it dies with mailvault, and the next run removes the FIFO and says so."""
+    ws.generate()
+    ws.cli("init")
+    wrapper = ws.root / "restic-killing"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        # the gated first pass: mailvault is killed as restic starts (restic takes ~0.4 s to open)
+        'case "$*" in *--exclude-file*) kill -9 "$PPID";; esac\n'
+        'exec restic "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    ws.write_config(ws.extra_toml + f'[restic]\nbinary = "{wrapper}"\n')
+    killed = ws.cli("backup", check=False)
+    assert killed.returncode == -9
+    gate = ws.state / "restic-gate.fifo"
+    assert gate.is_fifo()
+    deadline = datetime.now(UTC).timestamp() + 15
+    waiting = ["x"]
+    while waiting and datetime.now(UTC).timestamp() < deadline:
+        found = subprocess.run(["pgrep", "-f", str(gate)], capture_output=True, text=True)
+        waiting = found.stdout.split()
+    assert waiting == [], "a restic still waits at the gate of a killed backup"
+    ws.write_config()
+    after = ws.cli("backup", "--json")
+    assert f"removing {gate}, left by a backup that was killed while restic waited there" in after.stderr
+    assert not gate.exists()
+    assert [s["state"] for s in ws.cli_json("snapshots")] == ["complete"]
+    report = json.loads(ws.cli("restore-test", "--runtime", "local", "--json", check=False).stdout)
+    assert report["verdict"] == "pass", report["findings"]

@@ -19,6 +19,9 @@ MODULES = [
     "mailvault.cli.output",
     "mailvault.humanize",
     "mailvault.config.plain",
+    "mailvault.mail.hash_index",
+    "mailvault.actions.backup",
+    "mailvault.tools.doveadm",
 ]
 
 

@@ -103,3 +103,20 @@ def test_a_failing_hashing_helper_costs_only_time(
     with caplog.at_level(logging.DEBUG, logger="mailvault.mail.hash_index"):
         assert hash_index.hash_many(paths, processes=2, helpers_from=1) == [hash_file(p) for p in paths]
     assert "hashing its share here" in caplog.text
+
+
+def test_an_unchanged_folder_keeps_its_entries_unless_they_fall_short_of_its_files(tmp_path: Path) -> None:
+    path = _folder(tmp_path, {"cur/1.M1.h": b"x\n", "cur/2.M2.h": b"y\n"})
+    key = ("a", "INBOX")
+    # the last run could not read 2.M2.h (it was renamed under it): one entry for two files
+    short = {key: {"1.M1.h": hashlib.sha256(b"x\r\n").hexdigest()}}
+    rels = ["cur/1.M1.h", "cur/2.M2.h"]
+    fixed = hash_index.update(short, [("a", "INBOX", str(path), rels)], unchanged={key})
+    assert fixed.hashed == 1 and set(fixed.index[key]) == {"1.M1.h", "2.M2.h"}
+    # as many entries as files: kept as they are, nothing read (a stale digest proves it)
+    kept = {key: {"1.M1.h": "d1", "2.M2.h": "d2"}}
+    same = hash_index.update(kept, [("a", "INBOX", str(path), rels)], unchanged={key})
+    assert same.hashed == 0 and same.index == kept and same.changed == set()
+    # the same folder not marked unchanged is looked at name by name (and carried by base name)
+    looked = hash_index.update(kept, [("a", "INBOX", str(path), ["cur/1.M1.h", "cur/3.M3.h"])])
+    assert set(looked.index[key]) == {"1.M1.h"} and looked.unreadable == 1
