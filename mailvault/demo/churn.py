@@ -109,6 +109,7 @@ def deliver(folder: Path, rng: random.Random) -> Path:
     tmp = folder / "tmp" / base
     with tmp.open("wb") as fh:  # as Dovecot saves (mail_fsync = optimized): the data is on disk before the
         fh.write(data)  # rename, so a filesystem snapshot that holds the name holds the message too
+        fh.flush()  # (out of Python's buffer first: an fsync before it synced an empty file)
         os.fsync(fh.fileno())
     target = folder / "new" / base
     os.rename(tmp, target)
