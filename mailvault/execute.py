@@ -156,14 +156,19 @@ def stream(
     on_stderr: Callable[[str], None],
     env: Mapping[str, str] | None = None,
     spool: Path | None = None,
+    cancel: threading.Event | None = None,
 ) -> int:
     """Run ``argv``, handing each stdout and stderr line to the callbacks as it arrives.
 
     With ``spool``, stdout goes to that file (created 0600, removed at the end) and is read back in
     large chunks as it grows: a child that prints a line per file (``restic backup -vv``) then writes
     to the page cache instead of waking this process for every line (0.8 s of 4 s at 50,000 files).
-    Returns the exit code; the caller decides what a non-zero code means.
+    With ``cancel`` (a spool only), a child followed in another thread is stopped (SIGTERM) when the
+    event is set, and :class:`Cancelled` is raised. Returns the exit code; the caller decides what a
+    non-zero code means.
     """
+    if cancel is not None and spool is None:
+        raise ValueError("stream: cancel needs a spool")
     logger.debug("streaming %s", render_argv(argv))
     out = os.fdopen(os.open(spool, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") if spool else None
     try:
@@ -187,17 +192,13 @@ def stream(
     err_thread.start()
     try:
         if spool is not None:
-            _follow(spool, proc, on_stdout)
+            _follow(spool, proc, on_stdout, cancel)
         else:
             assert proc.stdout is not None
             _pump(proc.stdout, on_stdout)
         returncode = proc.wait()
     except BaseException:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
         raise
     finally:
         if spool is not None:
@@ -206,14 +207,32 @@ def stream(
     return returncode
 
 
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM, then SIGKILL after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 FOLLOW_INTERVAL = 0.05  # seconds between looks at a spool file that has not grown
 
 
-def _follow(path: Path, proc: subprocess.Popen[str], sink: Callable[[str], None]) -> None:
-    """Hand every line written to ``path`` to ``sink`` until ``proc`` has ended and all is read."""
+class Cancelled(Exception):
+    """A streamed child was stopped because its caller set the cancel event."""
+
+
+def _follow(
+    path: Path, proc: subprocess.Popen[str], sink: Callable[[str], None], cancel: threading.Event | None = None
+) -> None:
+    """Hand every line written to ``path`` to ``sink`` until ``proc`` has ended and all is read;
+    raise Cancelled when ``cancel`` is set first."""
     with path.open("rb") as fh:
         rest = b""
         while True:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("stopped on the caller's request")
             chunk = fh.read(1 << 20)
             if not chunk:
                 if proc.poll() is None:

@@ -11,6 +11,7 @@ import functools
 import logging
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +39,7 @@ from mailvault.errors import (
     SourceError,
 )
 from mailvault.mail import hash_index, message_files, reconcile, scan_cache
-from mailvault.mail.manifest import ScannedFolder, ScanResult, scan
+from mailvault.mail.manifest import ScannedFolder, ScanResult, complete, scan
 from mailvault.mail.manifest_model import COMPLETE, INCOMPLETE, PARTIAL, SCANNED, SUPERSEDED, Churn, Manifest, Totals
 from mailvault.monitor.job import job_run
 from mailvault.preload import preload
@@ -203,11 +204,14 @@ def _backup_in(
     )
     saver = _before_restic(engine, paths, db, stack, run_tag, dry_run=dry_run)
     preload(AFTER_RESTIC)  # while restic works, not after
-    manifest_json = manifest.to_json()
+    manifest_json = ""
 
     def finish_scan() -> None:  # the scan's files, in the snapshot: written before restic reads a source
+        nonlocal manifest_json
         if not opened.hashed:
+            complete(scanned)
             _hash_messages(paths, scanned)
+        manifest_json = manifest.to_json()
         write_atomic(paths.manifest, manifest_json)
         if not dry_run:  # (what the scan found is true whatever the backup's fate: the next run starts from it)
             _save_scan_cache(paths, scanned)
@@ -528,10 +532,11 @@ def _scan(config: Config, paths: StatePaths, db: StateDB, view: View, *, hash_no
         sample_size=config.manifest.sample_size,
         sample_cursor=int(db.get(CURSOR_KEY, "0") or 0),
         cache=None if full else cache,
+        defer=not hash_now,
         known=dovecot_mailboxes(src, view) if src.layout == DOVECOT_LAYOUT else None,
     )
     result.cache.runs_since_full = 0 if full else cache.runs_since_full + 1
-    if hash_now:
+    if hash_now:  # (else the caller completes the scan and hashes, once restic has started)
         _hash_messages(paths, result)
     if view.snapshots:
         result = _as_live(result, view)
@@ -590,17 +595,18 @@ def _gated(
 ) -> _Outcome:  # fmt: skip
     """restic's backup started at once and held at its gate (``argv`` reads it as an exclude file)
     while ``finish_scan`` writes the scan's files; aborted when that fails."""
-    gate = Gate(paths.backup_gate)
+    gate, cancel = Gate(paths.backup_gate), threading.Event()
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="restic") as pool:
-            first = pool.submit(_stream_backup, engine, argv, progress, paths.backup_spool)
+            first = pool.submit(_stream_backup, engine, argv, progress, paths.backup_spool, cancel)
             try:
                 finish_scan()
-            except BaseException:
-                gate.abort()  # restic exits without reading a source; the pool waits for it
+                gate.open()
+                outcome = first.result()
+            except BaseException:  # (SIGINT and SIGTERM too) the pool waits for restic to end:
+                gate.abort()  # before its gate, restic exits without reading a source;
+                cancel.set()  # past it, it is stopped as an unthreaded backup's restic is
                 raise
-            gate.open()
-            outcome = first.result()
     finally:
         gate.close()
     logger.debug("restic waited %.2f s at its gate for the scan's files", gate.waited)
@@ -608,8 +614,9 @@ def _gated(
 
 
 def _stream_backup(
-    engine: Engine, argv: tuple[str, ...], progress: ProgressSink | None, spool: Path | None = None
-) -> _Outcome:
+    engine: Engine, argv: tuple[str, ...], progress: ProgressSink | None, spool: Path | None = None,
+    cancel: threading.Event | None = None,
+) -> _Outcome:  # fmt: skip
     summary: Summary | None = None
     errors: list[ItemError] = []
     stderr: list[str] = []
@@ -634,7 +641,7 @@ def _stream_backup(
         elif line.strip():
             stderr.append(line)
 
-    code = engine.stream(argv, on_line, on_err, spool=spool)
+    code = engine.stream(argv, on_line, on_err, spool=spool, cancel=cancel)
     # 3: files restic could not read; 0 with errors: files that vanished while restic counted them
     # for its progress. The reconciliation tells churn from damage in both.
     if code in (0, 3):

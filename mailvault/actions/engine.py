@@ -8,6 +8,7 @@ failure becomes one operator-facing error naming the repository.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -118,8 +119,9 @@ class Engine:
         on_stderr: Callable[[str], None],
         *,
         spool: Path | None = None,
+        cancel: threading.Event | None = None,
     ) -> int:
-        return execute.stream(argv, env=self.env, on_stdout=on_stdout, on_stderr=on_stderr, spool=spool)
+        return execute.stream(argv, env=self.env, on_stdout=on_stdout, on_stderr=on_stderr, spool=spool, cancel=cancel)
 
     def translate(self, exc: CommandFailed, what: str) -> Exception:
         kind = classify_failure(exc.returncode, "\n".join(exc.stderr_tail))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,7 +48,7 @@ class _Scanned:
     files: list[tuple[str, int, str]] | None  # None when the entry came from the cache
 
 
-@dataclass(frozen=True)
+@dataclass
 class ScanResult:
     manifest: Manifest
     next_cursor: int
@@ -57,6 +57,18 @@ class ScanResult:
     # every folder with the files the scan saw in it (rel path -> size, None where the folder came
     # from the cache): what the reconciliation compares with what restic saved
     folders: list[ScannedFolder]
+    pending: _Pending | None = None  # what a deferred scan has yet to work out (see complete())
+
+
+@dataclass
+class _Pending:
+    """What a deferred scan has yet to work out: each listed folder's digests and UIDVALIDITY (its
+    entry so far has only the counts), and the sample of hashed messages."""
+
+    listed: list[tuple[MailboxEntry, int, str, Folder, FolderFiles]]  # its entry is mailbox.folders[i]
+    scanned: list[_Scanned]
+    sample_size: int
+    sample_cursor: int
 
 
 @dataclass(frozen=True)
@@ -104,6 +116,7 @@ def scan(
     sample_cursor: int = 0,
     cache: ScanCache | None = None,
     known: list[Mailbox] | None = None,
+    defer: bool = False,
 ) -> ScanResult:
     """Scan every mailbox under ``roots`` into a manifest.
 
@@ -111,6 +124,8 @@ def scan(
     their entry instead of a stat per message. Returns the manifest, the next sample
     cursor and the cache for the next run. Raise SourceError when a root does not exist
     or holds no mailbox for ``layout``: an empty backup must never pass for a successful one.
+    With ``defer``, the result has its totals and listings, and :func:`complete` works out the
+    rest (digests, UIDVALIDITY, the sample): the backup does that while restic opens the repository.
     """
     taken_at = time.time()
     fresh = ScanCache(taken_at=taken_at)
@@ -122,44 +137,64 @@ def scan(
     scanned: list[_Scanned] = []
     unreadable_dirs: list[str] = []
     seen: list[ScannedFolder] = []
+    pending = _Pending([], scanned, sample_size, sample_cursor)
     for mbox, folder, current, cached, names in found_folders:
         entry, files = cached, None
+        box = mailboxes.setdefault(mbox, MailboxEntry(mbox.name, str(mbox.path), []))
         if entry is None:
             found = next(listed)
             files = found.files
             unreadable_dirs += found.unreadable
-            entry = _entry(folder, found)
-        mailboxes.setdefault(mbox, MailboxEntry(mbox.name, str(mbox.path), [])).folders.append(entry)
+            entry = _counted(folder, found)
+            pending.listed.append((box, len(box.folders), str(folder.path), folder, found))
+        box.folders.append(entry)
         fresh.folders[str(folder.path)] = (current, entry)
         fresh.names[str(folder.path)] = names if files is None else [rel for _, _, rel in files]
         scanned.append(_Scanned(mbox.name, folder.name, folder.path, entry.messages, files))
         before: dict[str, int | None] = dict.fromkeys(names) if files is None else {r: n for _, n, r in files}
         seen.append(ScannedFolder(mbox.name, folder.name, str(folder.path), before, current, reused=files is None))
     reused = len(found_folders) - len(to_list)
-    samples, unreadable, cursor = _sample(scanned, sample_size, sample_cursor)
     manifest = Manifest(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         hostname=netprobe.hostname(),
         roots=[str(r) for r in roots],
         mailboxes=list(mailboxes.values()),
-        samples=samples,
-        unreadable=unreadable_dirs + unreadable,
+        samples=[],
+        unreadable=unreadable_dirs,
         folder_layout=folder_layout,
     )
-    return ScanResult(manifest, cursor, fresh, reused, seen)
+    result = ScanResult(manifest, sample_cursor, fresh, reused, seen, pending)
+    return result if defer else complete(result)
 
 
-def _entry(folder: Folder, found: FolderFiles) -> FolderEntry:
-    """A folder's manifest entry from its listing."""
+def complete(result: ScanResult) -> ScanResult:
+    """Work out what a deferred scan left (see :func:`scan`), in place; return ``result``."""
+    pending, result.pending = result.pending, None
+    if pending is None:
+        return result
+    for box, index, key, folder, found in pending.listed:
+        flags = flags_digest(rel for _, _, rel in found.files)
+        uidvalidity = read_uidvalidity(folder.path)
+        entry = replace(box.folders[index], uidvalidity=uidvalidity, digest=folder_digest(found.files), flags=flags)
+        box.folders[index] = entry
+        result.cache.folders[key] = (result.cache.folders[key][0], entry)
+    samples, unreadable, cursor = _sample(pending.scanned, pending.sample_size, pending.sample_cursor)
+    result.manifest.samples = samples
+    result.manifest.unreadable += unreadable
+    result.next_cursor = cursor
+    return result
+
+
+def _counted(folder: Folder, found: FolderFiles) -> FolderEntry:
+    """A folder's manifest entry from its listing, with the counts only (complete() adds the rest)."""
     return FolderEntry(
         name=folder.name,
         display=folder.display,
         messages=len(found.files),
         bytes=found.bytes,
         newest=_iso(found.newest),
-        uidvalidity=read_uidvalidity(folder.path),
-        digest=folder_digest(found.files),
-        flags=flags_digest(rel for _, _, rel in found.files),
+        uidvalidity=None,
+        digest="",
     )
 
 

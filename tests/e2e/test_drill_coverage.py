@@ -88,9 +88,14 @@ def test_coverage_under_live_traffic_passes(ws: Workspace) -> None:
     victim = sorted((inbox / "cur").iterdir())[0]
     arrival = inbox / "new" / "1790000000.M1P1.mail,S=21"
     wrapper = ws.root / "restic-under-traffic"
+    # restic starts before the new messages are hashed and waits at its gate: the victim goes once they
+    # are (the manifest is written after them), before restic reads the store
+    manifest = ws.state / "manifest" / "manifest.json"
     wrapper.write_text(
-        f'#!/bin/sh\ncase "$*" in *" backup "*) rm -f "{victim}";'
-        f' printf "Subject: late\\n\\nhello\\n" > "{arrival}"; chown 5000:5000 "{arrival}";; esac\n'
+        f'#!/bin/sh\ncase "$*" in *" backup "*)\n'
+        f'  i=0; while [ ! -e "{manifest}" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\n'
+        f'  rm -f "{victim}"; printf "Subject: late\\n\\nhello\\n" > "{arrival}"; chown 5000:5000 "{arrival}";;\n'
+        "esac\n"
         'exec restic "$@"\n'
     )
     wrapper.chmod(0o755)

@@ -80,3 +80,32 @@ def test_stream_through_a_spool_file_hands_over_every_line_and_removes_it(tmp_pa
     assert code == 0 and errors == ["oops"]
     assert seen == [f"line {i}" for i in range(20000)] + ["last"]
     assert modes == [0o600] and not spool.exists()
+
+
+def test_a_streamed_child_followed_in_another_thread_is_stopped_when_cancelled(tmp_path: Path) -> None:
+    """A backup's first restic pass runs in a thread: Ctrl-C in the main thread must stop it."""
+    import threading
+    import time
+
+    cancel, outcome, lines = threading.Event(), [], []  # type: ignore[var-annotated]
+    marker = tmp_path / "still-running"
+    script = f"import time\nprint('started', flush=True)\ntime.sleep(30)\nopen({str(marker)!r}, 'w')\n"
+
+    def follow() -> None:
+        try:
+            execute.stream((sys.executable, "-c", script), on_stdout=lines.append, on_stderr=print,
+                           spool=tmp_path / "out", cancel=cancel)  # fmt: skip
+        except execute.Cancelled as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=follow)
+    thread.start()
+    while lines != ["started"]:
+        time.sleep(0.02)
+    began = time.monotonic()
+    cancel.set()
+    thread.join(timeout=15)
+    assert not thread.is_alive() and time.monotonic() - began < 5
+    assert len(outcome) == 1 and not (tmp_path / "out").exists() and not marker.exists()
+    with pytest.raises(ValueError):
+        execute.stream(("true",), on_stdout=print, on_stderr=print, cancel=cancel)
