@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from mailvault.mail.helper_pool import Work, helper_argv, spread
+from mailvault.mail.helper_pool import Warm, Work, helper_argv, helpers_wanted, spread
 from mailvault.mail.maildir import FolderFiles, folder_files
 
 logger = logging.getLogger(__name__)
@@ -25,11 +25,16 @@ HELPERS_FROM = 64
 HELPER = helper_argv("mailvault.mail.listing_helper")
 
 
+def prestart() -> Warm:
+    """Listing helpers started now, for a :func:`list_many` that comes soon (close() them after)."""
+    return Warm(HELPER, helpers_wanted())
+
+
 def list_many(
-    folders: Sequence[Path], *, processes: int | None = None, helpers_from: int = HELPERS_FROM
+    folders: Sequence[Path], *, processes: int | None = None, helpers_from: int = HELPERS_FROM, warm: Warm | None = None
 ) -> list[FolderFiles]:
     """``folder_files`` of every folder, in order; with enough folders, over ``processes`` processes
-    (default: one per usable CPU, at most 4)."""
+    (default: one per usable CPU, at most 4), ``warm``'s helpers (from :func:`prestart`) first."""
     work: Work[Path, FolderFiles] = Work(
         here=lambda folder: folder_files(folder),  # (looked up per call: tests replace it)
         argv=HELPER,
@@ -39,4 +44,4 @@ def list_many(
         what="folder listing helper",
         fallback="listing its share here",
     )
-    return spread(work, folders, processes=processes, helpers_from=helpers_from)
+    return spread(work, folders, processes=processes, helpers_from=helpers_from, warm=warm)

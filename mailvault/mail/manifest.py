@@ -17,7 +17,7 @@ from pathlib import Path
 from mailvault import netprobe
 from mailvault.errors import SourceError
 from mailvault.mail.layout import Mailbox, find_mailboxes
-from mailvault.mail.listing import list_many
+from mailvault.mail.listing import HELPERS_FROM, list_many, prestart
 from mailvault.mail.maildir import Folder, FolderFiles, FolderLayout, folder_files, list_folders, read_uidvalidity
 from mailvault.mail.maildir_flags import flags_digest
 from mailvault.mail.manifest_model import FolderEntry, MailboxEntry, Manifest, SampleEntry
@@ -107,6 +107,23 @@ def _folders(
     return found
 
 
+def _listed(
+    roots: list[Path], layout: str, folder_layout: FolderLayout, cache: ScanCache | None, known: list[Mailbox] | None
+) -> tuple[list[tuple[Mailbox, Folder, Stamp, FolderEntry | None, list[str]]], list[FolderFiles]]:
+    """Every folder (see :func:`_folders`), and the listing of each one not reused from ``cache``, in order.
+    A nightly scan of a big store lists its changed folders over helpers, started while it stats every
+    folder to find them (started for nothing on a quiet night: ~30 ms of another CPU)."""
+    warm = prestart() if cache is not None and len(cache.folders) >= HELPERS_FROM else None
+    try:
+        found_folders = _folders(roots, layout, folder_layout, cache, known)
+        # The stat per message: only for folders that changed, spread over processes when they are many.
+        to_list = [folder.path for _, folder, _, cached, _ in found_folders if cached is None]
+        return found_folders, list_many(to_list, warm=warm)
+    finally:
+        if warm is not None:
+            warm.close()
+
+
 def scan(
     roots: list[Path],
     *,
@@ -129,10 +146,8 @@ def scan(
     """
     taken_at = time.time()
     fresh = ScanCache(taken_at=taken_at)
-    found_folders = _folders(roots, layout, folder_layout, cache, known)
-    # The stat per message: only for folders that changed, spread over processes when they are many.
-    to_list = [folder.path for _, folder, _, cached, _ in found_folders if cached is None]
-    listed = iter(list_many(to_list))
+    found_folders, listings = _listed(roots, layout, folder_layout, cache, known)
+    listed = iter(listings)
     mailboxes: dict[Mailbox, MailboxEntry] = {}
     scanned: list[_Scanned] = []
     unreadable_dirs: list[str] = []
@@ -153,7 +168,7 @@ def scan(
         scanned.append(_Scanned(mbox.name, folder.name, folder.path, entry.messages, files))
         before: dict[str, int | None] = dict.fromkeys(names) if files is None else {r: n for _, n, r in files}
         seen.append(ScannedFolder(mbox.name, folder.name, str(folder.path), before, current, reused=files is None))
-    reused = len(found_folders) - len(to_list)
+    reused = len(found_folders) - len(listings)
     manifest = Manifest(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         hostname=netprobe.hostname(),

@@ -86,3 +86,23 @@ def test_an_interrupted_listing_leaves_no_helper_running(tmp_path: Path, monkeyp
     pid = int(pidfile.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # killed and reaped, not left sleeping
+
+
+def test_prestarted_helpers_list_the_same_and_unused_ones_are_stopped(tmp_path: Path) -> None:
+    folders = _tree(tmp_path)
+    alone = [folder_files(f) for f in folders]
+    warm = listing.Warm(listing.HELPER, 2)
+    procs = list(warm.procs)
+    try:
+        assert list_many(folders, processes=2, helpers_from=1, warm=warm) == alone
+        assert len(warm.procs) == 1  # one was handed its share; the other was not needed
+    finally:
+        warm.close()
+    assert warm.procs == [] and all(proc.poll() is not None for proc in procs)
+    # a warm helper of another kind is never handed listing work
+    other = listing.Warm((sys.executable, "-S", "-c", "import sys; sys.stdin.buffer.read()"), 1)
+    try:
+        assert list_many(folders, processes=2, helpers_from=1, warm=other) == alone
+        assert len(other.procs) == 1
+    finally:
+        other.close()
