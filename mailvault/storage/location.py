@@ -56,7 +56,7 @@ def _split(url: str) -> tuple[str, str, str, str]:
 def s3_url_problem(url: str) -> str | None:
     """What is wrong with the restic ``s3:`` URL ``url``, for the operator; None when nothing is.
 
-    >>> s3_url_problem("s3:http://127.0.0.1:8333/Bad_Bucket!")[:44]
+    >>> s3_url_problem("s3:http://127.0.0.1:8333/Bad_Bucket!")[:45]
     "bucket name 'Bad_Bucket!' is not valid for S3"
     >>> s3_url_problem("s3:ftp://host/bucket")
     "'s3:ftp://host/bucket' has scheme 'ftp'; use http or https"
