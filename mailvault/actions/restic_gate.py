@@ -15,6 +15,7 @@ it waits. A FIFO left by a killed run is removed by the next.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -77,15 +78,13 @@ class Gate:
         """Once restic has ended: free the holder if restic never opened the FIFO, remove the FIFO.
         (A gate never opened aborts first: nothing may read it as an empty exclude file.)"""
         self._release(ABORT_TEXT)
+        reader = -1
         if self.reached is None and self._holder.is_alive():
             # restic ended before it read its exclude file (it could not open the repository): a
             # reader of our own lets the holder's open return
-            try:
+            with contextlib.suppress(OSError):
                 reader = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
-            except OSError:
-                reader = -1
-            self._holder.join(timeout=5)
-            if reader >= 0:
-                os.close(reader)
         self._holder.join(timeout=5)
+        if reader >= 0:
+            os.close(reader)
         self.path.unlink(missing_ok=True)

@@ -34,6 +34,11 @@ def helper_argv(module: str) -> tuple[str, ...]:
     return (sys.executable, "-S", "-m", module)
 
 
+def _start(argv: tuple[str, ...]) -> execute.Piped:
+    """A helper process, waiting for its marshal list on stdin (OSError when it cannot start)."""
+    return execute.start_piped(argv, env={"PYTHONPATH": PACKAGE_PARENT})
+
+
 def usable_cpus() -> int:
     """CPUs this process may run on (its affinity, which taskset and cgroup cpusets narrow)."""
     try:
@@ -65,7 +70,7 @@ class Warm:
         self.argv, self.procs = argv, []
         for _ in range(count):
             try:
-                self.procs.append(execute.start_piped(argv, env={"PYTHONPATH": PACKAGE_PARENT}))
+                self.procs.append(_start(argv))
             except OSError:
                 break
 
@@ -119,7 +124,7 @@ class _Helper(Generic[T, R]):
         self.failure = ""
         self.output: tuple[bytes, bytes] = (b"", b"")
         try:
-            self.proc = proc or execute.start_piped(work.argv, env={"PYTHONPATH": PACKAGE_PARENT})
+            self.proc = proc or _start(work.argv)
         except OSError as exc:
             self.failure = f"could not start: {exc}"
             return

@@ -22,6 +22,7 @@ from mailvault.mail.maildir import Folder, FolderFiles, FolderLayout, folder_fil
 from mailvault.mail.maildir_flags import flags_digest
 from mailvault.mail.manifest_model import FolderEntry, MailboxEntry, Manifest, SampleEntry
 from mailvault.mail.message_files import names as message_names
+from mailvault.mail.message_hash import crlf_sha256
 from mailvault.mail.scan_cache import ScanCache, Stamp, stamp
 
 
@@ -271,8 +272,7 @@ def _hash_one(
     except OSError:
         unreadable.append(str(path))
         return
-    crlf = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    digest, digest_crlf = hashlib.sha256(data).hexdigest(), hashlib.sha256(crlf).hexdigest()
+    digest, digest_crlf = hashlib.sha256(data).hexdigest(), crlf_sha256(data)
     samples.append(SampleEntry(item.mailbox, item.folder, base, size, digest, digest_crlf))
 
 
